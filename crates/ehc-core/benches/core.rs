@@ -1,0 +1,2 @@
+//! Benchmarks of the core (filled in below).
+fn main() {}

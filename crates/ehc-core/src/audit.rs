@@ -1,0 +1,97 @@
+//! The audit log: who did what, when, from where, with what outcome. Append-only: the port has
+//! no way to change or remove an entry. Never holds a secret (password, code, token, key).
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+use crate::account::AccountId;
+use crate::ports::StoreError;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditKind {
+    /// An invitation was sent (subject: none yet; detail: the canonical address).
+    Invited,
+    /// Roles were granted to an existing account instead of inviting it.
+    RoleGranted,
+    /// A grant was revoked.
+    RoleRevoked,
+    /// A registration link was used to create an account.
+    Registered,
+    /// A registration link could not be used.
+    RegistrationRefused,
+    /// The password step succeeded.
+    PasswordAccepted,
+    /// The password step failed (unknown address or wrong password).
+    PasswordRejected,
+    /// The password step was refused because the account is locked.
+    PasswordLocked,
+    /// A second factor was confirmed at set-up.
+    SecondFactorEnrolled,
+    /// A sign-in code was texted.
+    CodeSent,
+    /// A text was refused by the send limit.
+    CodeSendLimited,
+    /// A second-factor code was accepted: signed in.
+    SignedIn,
+    /// A second-factor code was refused.
+    CodeRejected,
+    /// A code was refused because the second-factor step is locked.
+    CodeLocked,
+    /// The person signed out.
+    SignedOut,
+}
+
+impl AuditKind {
+    /// Stable storage name (kebab-case).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invited => "invited",
+            Self::RoleGranted => "role-granted",
+            Self::RoleRevoked => "role-revoked",
+            Self::Registered => "registered",
+            Self::RegistrationRefused => "registration-refused",
+            Self::PasswordAccepted => "password-accepted",
+            Self::PasswordRejected => "password-rejected",
+            Self::PasswordLocked => "password-locked",
+            Self::SecondFactorEnrolled => "second-factor-enrolled",
+            Self::CodeSent => "code-sent",
+            Self::CodeSendLimited => "code-send-limited",
+            Self::SignedIn => "signed-in",
+            Self::CodeRejected => "code-rejected",
+            Self::CodeLocked => "code-locked",
+            Self::SignedOut => "signed-out",
+        }
+    }
+}
+
+/// One entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who acted (`None`: an anonymous visitor or the system).
+    pub actor: Option<AccountId>,
+    /// Whom it concerns, when not the actor.
+    pub subject: Option<AccountId>,
+    /// What.
+    pub kind: AuditKind,
+    /// The client's address, when known.
+    pub origin: Option<IpAddr>,
+    /// Free text with no secret and no child's details (e.g. a method, an address invited).
+    pub detail: String,
+}
+
+/// Appends to the audit log.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AuditLog: Send {
+    /// Appends `event` in the current unit of work.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn append(&mut self, event: &AuditEvent) -> Result<(), StoreError>;
+}

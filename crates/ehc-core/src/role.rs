@@ -1,0 +1,439 @@
+//! Roles, role grants and the pure authorisation function.
+//!
+//! The LA grants every role (docs/DOMAIN.md): LA officer, SENDCo for one education setting,
+//! contributor of advice to one case, parent/carer or young person of one case, advocate acting
+//! for one person. [`authorize`] decides from the grants alone, with `now` as an argument, so it
+//! can be tested exhaustively; the [`RoleGrantRepository`] port stores grants.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::account::{AccountId, random_uuid};
+use crate::ports::{RandomnessUnavailable, SecretSource, StoreError};
+
+/// A DfE Unique Reference Number of an education setting, as listed in *Get Information about
+/// Schools*: 6 ASCII digits, 100000–999999.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Urn(u32);
+
+/// The input is not a URN.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Enter a URN of 6 digits, like 100000")]
+pub struct UrnError;
+
+impl Urn {
+    /// Parses 6 ASCII digits (surrounding white space ignored).
+    ///
+    /// # Errors
+    /// [`UrnError`] for anything else.
+    pub fn parse(input: &str) -> Result<Self, UrnError> {
+        let s = input.trim();
+        if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) || s.starts_with('0') {
+            return Err(UrnError);
+        }
+        s.parse().map(Self).map_err(|_| UrnError)
+    }
+
+    /// The number.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for Urn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+impl TryFrom<String> for Urn {
+    type Error = UrnError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+impl From<Urn> for String {
+    fn from(value: Urn) -> Self {
+        value.to_string()
+    }
+}
+
+/// An EHC case's identifier (cases arrive with the cases issue; roles already point at them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CaseId(pub Uuid);
+
+/// A role the LA grants, with its scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "kebab-case")]
+pub enum Role {
+    /// The LA's own staff (case officer, team manager): every case of the LA; invites people and
+    /// grants roles.
+    LaOfficer,
+    /// SENDCo (or other staff holding the SENDCo role) for one education setting: the cases
+    /// linked to that setting.
+    Sendco {
+        /// The setting's URN.
+        setting: Urn,
+    },
+    /// Gives advice for one case (reg 6(1)): that case only, as far as the advice request.
+    Contributor {
+        /// The case.
+        case: CaseId,
+    },
+    /// Parent or carer of the child of one case.
+    ParentCarer {
+        /// The case.
+        case: CaseId,
+    },
+    /// The young person (16–25) of one case.
+    YoungPerson {
+        /// The case.
+        case: CaseId,
+    },
+    /// Advocate or independent supporter acting for one person: sees what that person sees,
+    /// while the grant lasts.
+    Advocate {
+        /// The person acted for.
+        for_person: AccountId,
+    },
+}
+
+impl Role {
+    /// Words for pages: "LA officer", "SENDCo for 100001", …
+    pub fn describe(&self) -> String {
+        match self {
+            Self::LaOfficer => "LA officer".to_owned(),
+            Self::Sendco { setting } => format!("SENDCo for education setting {setting}"),
+            Self::Contributor { .. } => "Contributor of advice".to_owned(),
+            Self::ParentCarer { .. } => "Parent or carer".to_owned(),
+            Self::YoungPerson { .. } => "Young person".to_owned(),
+            Self::Advocate { .. } => "Advocate".to_owned(),
+        }
+    }
+}
+
+/// A grant's identifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct GrantId(pub Uuid);
+
+impl GrantId {
+    /// A new random id.
+    ///
+    /// # Errors
+    /// [`RandomnessUnavailable`] from the source.
+    pub fn generate(secrets: &dyn SecretSource) -> Result<Self, RandomnessUnavailable> {
+        random_uuid(secrets).map(Self)
+    }
+}
+
+/// Who granted (or revoked) a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", content = "account", rename_all = "kebab-case")]
+pub enum Grantor {
+    /// The hub itself, e.g. the operator's `ehc-hub invite` for the first LA officer.
+    System,
+    /// An LA officer's account.
+    Account(AccountId),
+}
+
+/// One role held by one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleGrant {
+    /// Identifier.
+    pub id: GrantId,
+    /// Who holds the role.
+    pub account: AccountId,
+    /// The role and its scope.
+    pub role: Role,
+    /// Who granted it.
+    pub granted_by: Grantor,
+    /// When it was granted.
+    pub granted_at: OffsetDateTime,
+    /// When it lapses by itself (e.g. an advocate's grant), if ever.
+    pub expires_at: Option<OffsetDateTime>,
+    /// When and by whom it was revoked, if it was.
+    pub revoked: Option<(Grantor, OffsetDateTime)>,
+}
+
+impl RoleGrant {
+    /// Whether the grant counts at `now`: not revoked, and `now` before its expiry.
+    pub fn is_active(&self, now: OffsetDateTime) -> bool {
+        self.revoked.is_none() && self.expires_at.is_none_or(|end| now < end)
+    }
+}
+
+/// What someone wants to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Invite a person to register.
+    InvitePerson,
+    /// Grant this role to someone (also when inviting with it).
+    GrantRole(Role),
+    /// Revoke a grant.
+    RevokeGrant,
+    /// See a case: its id and the education settings linked to it.
+    ViewCase {
+        /// The case.
+        case: CaseId,
+        /// Settings linked to the case.
+        settings: Vec<Urn>,
+    },
+    /// See the *Setting cases* tray of one setting.
+    ViewSettingCases(Urn),
+}
+
+/// Whether `grants` allow `action` at `now`. Pure: no grant lookup, no clock.
+///
+/// Rules (docs/DOMAIN.md): an LA officer may do everything; a SENDCo may see their setting's
+/// tray and the cases linked to their setting; a contributor, parent/carer or young person may
+/// see their own case. Only an LA officer invites or grants (a SENDCo role is granted only by
+/// the LA). Inactive grants (revoked or expired) count for nothing. Advocates act through
+/// [`with_advocacy`].
+pub fn authorize(grants: &[RoleGrant], action: &Action, now: OffsetDateTime) -> bool {
+    grants
+        .iter()
+        .filter(|g| g.is_active(now))
+        .any(|g| role_allows(&g.role, action))
+}
+
+fn role_allows(role: &Role, action: &Action) -> bool {
+    match (role, action) {
+        (Role::LaOfficer, _) => true,
+        (Role::Sendco { setting }, Action::ViewSettingCases(urn)) => setting == urn,
+        (Role::Sendco { setting }, Action::ViewCase { settings, .. }) => settings.contains(setting),
+        (
+            Role::Contributor { case } | Role::ParentCarer { case } | Role::YoungPerson { case },
+            Action::ViewCase { case: wanted, .. },
+        ) => case == wanted,
+        (
+            Role::Sendco { .. }
+            | Role::Contributor { .. }
+            | Role::ParentCarer { .. }
+            | Role::YoungPerson { .. }
+            | Role::Advocate { .. },
+            _,
+        ) => false,
+    }
+}
+
+/// The grants that count for a person who may be an advocate: their own, plus — for each active
+/// advocate grant — the family grants (parent/carer, young person) of the person they act for,
+/// lasting no longer than the advocate grant itself. `principals` holds the grants of the
+/// people acted for.
+pub fn with_advocacy(
+    own: &[RoleGrant],
+    principals: &[(AccountId, Vec<RoleGrant>)],
+    now: OffsetDateTime,
+) -> Vec<RoleGrant> {
+    let mut effective = own.to_vec();
+    for advocacy in own.iter().filter(|g| g.is_active(now)) {
+        let Role::Advocate { for_person } = advocacy.role else {
+            continue;
+        };
+        let principal_grants = principals
+            .iter()
+            .filter(|(id, _)| *id == for_person)
+            .flat_map(|(_, grants)| grants);
+        for g in principal_grants {
+            if matches!(g.role, Role::ParentCarer { .. } | Role::YoungPerson { .. }) {
+                let expires_at = match (advocacy.expires_at, g.expires_at) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                effective.push(RoleGrant {
+                    account: advocacy.account,
+                    expires_at,
+                    ..g.clone()
+                });
+            }
+        }
+    }
+    effective
+}
+
+/// Storage of role grants.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RoleGrantRepository: Send {
+    /// Stores a new grant.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn insert(&mut self, grant: &RoleGrant) -> Result<(), StoreError>;
+
+    /// Every grant of `account`, active or not, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn for_account(&mut self, account: AccountId) -> Result<Vec<RoleGrant>, StoreError>;
+
+    /// Marks a grant revoked; `Ok(false)` when no active grant has this id.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn revoke(
+        &mut self,
+        id: GrantId,
+        by: Grantor,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-29 09:00 UTC);
+
+    fn grant(role: Role) -> RoleGrant {
+        RoleGrant {
+            id: GrantId(Uuid::from_u128(1)),
+            account: AccountId(Uuid::from_u128(7)),
+            role,
+            granted_by: Grantor::System,
+            granted_at: datetime!(2026-01-01 0:00 UTC),
+            expires_at: None,
+            revoked: None,
+        }
+    }
+
+    fn case(n: u128) -> CaseId {
+        CaseId(Uuid::from_u128(n))
+    }
+    fn urn(n: &str) -> Urn {
+        Urn::parse(n).unwrap()
+    }
+
+    /// Every role against every kind of action, with the resource inside and outside its scope.
+    #[test]
+    fn the_authorisation_table_holds_for_every_role_and_action() {
+        let a = urn("100001");
+        let b = urn("100002");
+        let mine = case(1);
+        let other = case(2);
+        let view = |c, s: Vec<Urn>| Action::ViewCase {
+            case: c,
+            settings: s,
+        };
+        let actions: Vec<(&str, Action)> = vec![
+            ("invite", Action::InvitePerson),
+            (
+                "grant-sendco",
+                Action::GrantRole(Role::Sendco { setting: a }),
+            ),
+            ("grant-officer", Action::GrantRole(Role::LaOfficer)),
+            ("revoke", Action::RevokeGrant),
+            ("view-own-case", view(mine, vec![b])),
+            ("view-case-at-A", view(other, vec![a])),
+            ("view-other-case", view(other, vec![b])),
+            ("tray-A", Action::ViewSettingCases(a)),
+            ("tray-B", Action::ViewSettingCases(b)),
+        ];
+        let roles: Vec<(&str, Role, &[&str])> = vec![
+            (
+                "la-officer",
+                Role::LaOfficer,
+                &[
+                    "invite",
+                    "grant-sendco",
+                    "grant-officer",
+                    "revoke",
+                    "view-own-case",
+                    "view-case-at-A",
+                    "view-other-case",
+                    "tray-A",
+                    "tray-B",
+                ],
+            ),
+            (
+                "sendco-A",
+                Role::Sendco { setting: a },
+                &["view-case-at-A", "tray-A"],
+            ),
+            (
+                "contributor",
+                Role::Contributor { case: mine },
+                &["view-own-case"],
+            ),
+            (
+                "parent",
+                Role::ParentCarer { case: mine },
+                &["view-own-case"],
+            ),
+            (
+                "young-person",
+                Role::YoungPerson { case: mine },
+                &["view-own-case"],
+            ),
+            (
+                "advocate-alone",
+                Role::Advocate {
+                    for_person: AccountId(Uuid::from_u128(9)),
+                },
+                &[],
+            ),
+        ];
+        for (role_name, role, allowed) in &roles {
+            for (action_name, action) in &actions {
+                let expected = allowed.contains(action_name);
+                assert_eq!(
+                    authorize(&[grant(role.clone())], action, NOW),
+                    expected,
+                    "{role_name} × {action_name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn revoked_and_expired_grants_allow_nothing() {
+        let mut revoked = grant(Role::LaOfficer);
+        revoked.revoked = Some((Grantor::System, datetime!(2026-11-01 0:00 UTC)));
+        assert!(!authorize(&[revoked], &Action::InvitePerson, NOW));
+        let mut expired = grant(Role::LaOfficer);
+        expired.expires_at = Some(NOW);
+        assert!(!authorize(&[expired.clone()], &Action::InvitePerson, NOW));
+        assert!(authorize(
+            &[expired],
+            &Action::InvitePerson,
+            NOW - time::Duration::SECOND
+        ));
+    }
+
+    #[test]
+    fn an_advocate_sees_what_the_person_sees_while_the_grant_lasts() {
+        let principal = AccountId(Uuid::from_u128(9));
+        let mut advocacy = grant(Role::Advocate {
+            for_person: principal,
+        });
+        advocacy.expires_at = Some(datetime!(2026-12-01 0:00 UTC));
+        let principal_grants = vec![
+            grant(Role::ParentCarer { case: case(1) }),
+            grant(Role::LaOfficer), // never passed on
+        ];
+        let effective = with_advocacy(&[advocacy], &[(principal, principal_grants)], NOW);
+        let view = Action::ViewCase {
+            case: case(1),
+            settings: vec![],
+        };
+        assert!(authorize(&effective, &view, NOW));
+        assert!(!authorize(&effective, &Action::InvitePerson, NOW));
+        assert!(!authorize(
+            &effective,
+            &view,
+            datetime!(2026-12-01 0:00 UTC)
+        ));
+    }
+
+    #[test]
+    fn urns_are_six_digits() {
+        assert_eq!(urn(" 123456 ").get(), 123_456);
+        for bad in ["12345", "1234567", "12a456", "", "012345", "+12345"] {
+            assert_eq!(Urn::parse(bad), Err(UrnError), "{bad:?}");
+        }
+    }
+}

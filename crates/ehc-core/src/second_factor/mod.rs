@@ -1,0 +1,127 @@
+//! The mandatory second factor: an authenticator app (TOTP) or a text message (SMS code).
+//!
+//! Model: [`Method`], [`Enrolment`], [`TotpSecret`], [`SmsCode`], [`PhoneNumber`],
+//! [`OtpCode`]; the [`SecondFactorRepository`] port with its atomic rules (accept a TOTP step only
+//! if newer than the last; consume a text code once; count texts against the limit). The
+//! journey that uses them is [`crate::sign_in`].
+
+pub mod code;
+pub mod phone;
+pub mod sms;
+pub mod totp;
+
+pub use code::{OtpCode, OtpCodeError};
+pub use phone::{PhoneError, PhoneNumber};
+pub use sms::{SmsCode, SmsCodeHash, SmsSendDecision, SmsSendLimit, StoredSmsCode};
+pub use totp::{TotpSecret, TotpSecretError};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::account::AccountId;
+use crate::ports::StoreError;
+
+/// The two second-factor methods, as the choice page names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// *Smartphone or tablet app* (TOTP).
+    App,
+    /// *Text message* (SMS code).
+    Text,
+}
+
+/// A confirmed second factor of an account (at most one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "kebab-case")]
+pub enum Enrolment {
+    /// An authenticator app with this secret.
+    App {
+        /// The shared secret.
+        secret: TotpSecret,
+    },
+    /// Text messages to this number.
+    Text {
+        /// The mobile number.
+        phone: PhoneNumber,
+    },
+}
+
+impl Enrolment {
+    /// The method.
+    pub fn method(&self) -> Method {
+        match self {
+            Self::App { .. } => Method::App,
+            Self::Text { .. } => Method::Text,
+        }
+    }
+}
+
+/// Why an enrolment was not stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnrolError {
+    /// The account already has a second factor (e.g. set up meanwhile in another tab).
+    #[error("a second factor is already set up for this account")]
+    AlreadyEnrolled,
+    /// A storage fault.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Storage of second factors and their one-time codes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait SecondFactorRepository: Send {
+    /// The account's confirmed second factor, if any.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn enrolment(&mut self, account: AccountId) -> Result<Option<Enrolment>, StoreError>;
+
+    /// Stores the account's second factor; for an app, `accepted_step` is the TOTP step of the
+    /// set-up code, stored as the last accepted step so that code never works again.
+    ///
+    /// # Errors
+    /// [`EnrolError::AlreadyEnrolled`] if one is stored already; [`EnrolError::Store`].
+    async fn enrol(
+        &mut self,
+        account: AccountId,
+        enrolment: &Enrolment,
+        accepted_step: Option<u64>,
+        at: OffsetDateTime,
+    ) -> Result<(), EnrolError>;
+
+    /// Atomically accepts TOTP `step` only if it is newer than the last accepted step of the
+    /// account, and stores it as the last one. Two concurrent calls with one step: exactly one
+    /// gets `true`.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault. No app enrolment is `Ok(false)`.
+    async fn accept_totp_step(&mut self, account: AccountId, step: u64)
+    -> Result<bool, StoreError>;
+
+    /// Atomically counts the account's texts sent within `limit.window` before `now` and, if
+    /// fewer than `limit.max_sends`, stores `code` ([`SmsSendLimit::check`] is the rule).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn record_sms_code(
+        &mut self,
+        account: AccountId,
+        code: &StoredSmsCode,
+        limit: SmsSendLimit,
+        now: OffsetDateTime,
+    ) -> Result<SmsSendDecision, StoreError>;
+
+    /// Atomically consumes the unexpired, unused code with this hash: `true` once, then `false`.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn consume_sms_code(
+        &mut self,
+        account: AccountId,
+        hash: &SmsCodeHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+}

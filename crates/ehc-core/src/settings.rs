@@ -1,0 +1,88 @@
+//! The security settings of one LA's hub: every number of docs/SECURITY.md, with its default.
+//! The bin crate reads them from the configuration file; services take them by value.
+
+use serde::{Deserialize, Serialize};
+use time::Duration;
+
+use crate::lockout::LockoutPolicy;
+use crate::password::PasswordPolicy;
+use crate::second_factor::SmsSendLimit;
+
+/// All sign-in and registration rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecuritySettings {
+    /// The LA's name: the TOTP issuer shown in authenticator apps and the sender of texts.
+    pub la_name: String,
+    /// Password rules.
+    pub password: PasswordPolicy,
+    /// How long a registration link works (default 7 days).
+    #[serde(with = "duration_seconds")]
+    pub invitation_valid_for: Duration,
+    /// How long the half-signed-in state (password right, second factor not yet) lasts
+    /// (default 10 minutes).
+    #[serde(with = "duration_seconds")]
+    pub half_signed_in_for: Duration,
+    /// Wrong passwords (default 6 → 15 minutes).
+    pub password_lockout: LockoutPolicy,
+    /// Wrong codes (default 5 → 15 minutes).
+    pub code_lockout: LockoutPolicy,
+    /// How long a texted code works (default 10 minutes).
+    #[serde(with = "duration_seconds")]
+    pub sms_code_valid_for: Duration,
+    /// Texts per account per window (default 5 an hour).
+    pub sms_send_limit: SmsSendLimit,
+    /// Accept Ofcom's drama numbers (07700 900000–900999) as mobiles: demo and tests only.
+    pub allow_drama_numbers: bool,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            la_name: "Local Authority".to_owned(),
+            password: PasswordPolicy::default(),
+            invitation_valid_for: Duration::days(7),
+            half_signed_in_for: Duration::minutes(10),
+            password_lockout: LockoutPolicy {
+                max_failures: 6,
+                lock_for: Duration::minutes(15),
+            },
+            code_lockout: LockoutPolicy {
+                max_failures: 5,
+                lock_for: Duration::minutes(15),
+            },
+            sms_code_valid_for: Duration::minutes(10),
+            sms_send_limit: SmsSendLimit {
+                max_sends: 5,
+                window: Duration::hours(1),
+            },
+            allow_drama_numbers: false,
+        }
+    }
+}
+
+/// Serde for [`Duration`] as whole seconds (configuration files write `900`, not a struct).
+pub mod duration_seconds {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Duration;
+
+    /// Writes whole seconds.
+    ///
+    /// # Errors
+    /// Those of the serializer.
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(d.whole_seconds())
+    }
+
+    /// Reads whole seconds; negative values are refused.
+    ///
+    /// # Errors
+    /// A negative number, or those of the deserializer.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let secs = i64::deserialize(d)?;
+        if secs < 0 {
+            return Err(serde::de::Error::custom("a duration cannot be negative"));
+        }
+        Ok(Duration::seconds(secs))
+    }
+}

@@ -1,0 +1,345 @@
+//! [`InMemoryStore`]: every storage port in memory, with the same atomic rules the database
+//! adapters must keep. A unit of work holds the store's lock from `begin` to commit or drop and
+//! works on a copy, so units of work are serialisable and an uncommitted one leaves no trace.
+
+use async_lock::{Mutex, MutexGuardArc};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+use crate::account::{Account, AccountError, AccountId, AccountRepository, EmailAddress};
+use crate::audit::{AuditEvent, AuditLog};
+use crate::invitation::{
+    Invitation, InvitationError, InvitationRepository, InvitationStatus, TokenHash,
+};
+use crate::lockout::{Lockout, LockoutKind, LockoutPolicy, LockoutRepository};
+use crate::outbox::{Outbox, OutboxMessage};
+use crate::password::PasswordHash;
+use crate::ports::{Store, StoreError, UnitOfWork};
+use crate::role::{GrantId, Grantor, RoleGrant, RoleGrantRepository};
+use crate::second_factor::{
+    EnrolError, Enrolment, SecondFactorRepository, SmsCodeHash, SmsSendDecision, SmsSendLimit,
+    StoredSmsCode,
+};
+
+#[derive(Debug, Clone)]
+struct StoredCode {
+    code: StoredSmsCode,
+    used: bool,
+}
+
+/// Everything the store holds.
+#[derive(Debug, Clone, Default)]
+struct State {
+    accounts: Vec<Account>,
+    invitations: Vec<Invitation>,
+    grants: Vec<RoleGrant>,
+    enrolments: HashMap<AccountId, Enrolment>,
+    last_totp_step: HashMap<AccountId, u64>,
+    sms_codes: HashMap<AccountId, Vec<StoredCode>>,
+    lockouts: HashMap<(AccountId, LockoutKind), Lockout>,
+    outbox: Vec<OutboxMessage>,
+    audit: Vec<AuditEvent>,
+}
+
+/// The in-memory store. Clone it freely: clones share one state.
+#[derive(Debug, Clone, Default)]
+pub struct InMemoryStore {
+    state: Arc<Mutex<State>>,
+}
+
+impl InMemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every message queued so far, oldest first.
+    pub async fn outbox_messages(&self) -> Vec<OutboxMessage> {
+        self.state.lock().await.outbox.clone()
+    }
+
+    /// Every audit entry so far, oldest first.
+    pub async fn audit_events(&self) -> Vec<AuditEvent> {
+        self.state.lock().await.audit.clone()
+    }
+
+    /// Every account.
+    pub async fn accounts(&self) -> Vec<Account> {
+        self.state.lock().await.accounts.clone()
+    }
+}
+
+#[async_trait]
+impl Store for InMemoryStore {
+    async fn begin(&self) -> Result<Box<dyn UnitOfWork + '_>, StoreError> {
+        let guard = self.state.lock_arc().await;
+        let working = (*guard).clone();
+        Ok(Box::new(MemoryUnitOfWork { guard, working }))
+    }
+}
+
+struct MemoryUnitOfWork {
+    guard: MutexGuardArc<State>,
+    working: State,
+}
+
+#[async_trait]
+impl UnitOfWork for MemoryUnitOfWork {
+    fn accounts(&mut self) -> &mut dyn AccountRepository {
+        self
+    }
+    fn invitations(&mut self) -> &mut dyn InvitationRepository {
+        self
+    }
+    fn grants(&mut self) -> &mut dyn RoleGrantRepository {
+        self
+    }
+    fn second_factors(&mut self) -> &mut dyn SecondFactorRepository {
+        self
+    }
+    fn lockouts(&mut self) -> &mut dyn LockoutRepository {
+        self
+    }
+    fn outbox(&mut self) -> &mut dyn Outbox {
+        self
+    }
+    fn audit(&mut self) -> &mut dyn AuditLog {
+        self
+    }
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        let Self { mut guard, working } = *self;
+        *guard = working;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AccountRepository for MemoryUnitOfWork {
+    async fn insert(&mut self, account: &Account) -> Result<(), AccountError> {
+        if self
+            .working
+            .accounts
+            .iter()
+            .any(|a| a.email == account.email)
+        {
+            return Err(AccountError::EmailTaken);
+        }
+        self.working.accounts.push(account.clone());
+        Ok(())
+    }
+    async fn find_by_email(&mut self, email: &EmailAddress) -> Result<Option<Account>, StoreError> {
+        Ok(self
+            .working
+            .accounts
+            .iter()
+            .find(|a| &a.email == email)
+            .cloned())
+    }
+    async fn get(&mut self, id: AccountId) -> Result<Option<Account>, StoreError> {
+        Ok(self.working.accounts.iter().find(|a| a.id == id).cloned())
+    }
+    async fn set_password_hash(
+        &mut self,
+        id: AccountId,
+        hash: &PasswordHash,
+    ) -> Result<(), StoreError> {
+        if let Some(a) = self.working.accounts.iter_mut().find(|a| a.id == id) {
+            a.password_hash = hash.clone();
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl InvitationRepository for MemoryUnitOfWork {
+    async fn insert_superseding(&mut self, invitation: &Invitation) -> Result<(), StoreError> {
+        for older in &mut self.working.invitations {
+            if older.email == invitation.email && older.status == InvitationStatus::Pending {
+                older.status = InvitationStatus::Superseded(invitation.created_at);
+            }
+        }
+        self.working.invitations.push(invitation.clone());
+        Ok(())
+    }
+    async fn find_by_token(&mut self, hash: &TokenHash) -> Result<Option<Invitation>, StoreError> {
+        Ok(self
+            .working
+            .invitations
+            .iter()
+            .find(|i| &i.token_hash == hash)
+            .cloned())
+    }
+    async fn consume(
+        &mut self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<Invitation, InvitationError> {
+        let invitation = self
+            .working
+            .invitations
+            .iter_mut()
+            .find(|i| &i.token_hash == hash)
+            .ok_or(InvitationError::Unknown)?;
+        invitation.usable_at(now)?;
+        invitation.status = InvitationStatus::Used(now);
+        Ok(invitation.clone())
+    }
+}
+
+#[async_trait]
+impl RoleGrantRepository for MemoryUnitOfWork {
+    async fn insert(&mut self, grant: &RoleGrant) -> Result<(), StoreError> {
+        self.working.grants.push(grant.clone());
+        Ok(())
+    }
+    async fn for_account(&mut self, account: AccountId) -> Result<Vec<RoleGrant>, StoreError> {
+        Ok(self
+            .working
+            .grants
+            .iter()
+            .filter(|g| g.account == account)
+            .cloned()
+            .collect())
+    }
+    async fn revoke(
+        &mut self,
+        id: GrantId,
+        by: Grantor,
+        at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        match self
+            .working
+            .grants
+            .iter_mut()
+            .find(|g| g.id == id && g.revoked.is_none())
+        {
+            Some(g) => {
+                g.revoked = Some((by, at));
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+#[async_trait]
+impl SecondFactorRepository for MemoryUnitOfWork {
+    async fn enrolment(&mut self, account: AccountId) -> Result<Option<Enrolment>, StoreError> {
+        Ok(self.working.enrolments.get(&account).cloned())
+    }
+    async fn enrol(
+        &mut self,
+        account: AccountId,
+        enrolment: &Enrolment,
+        accepted_step: Option<u64>,
+        _at: OffsetDateTime,
+    ) -> Result<(), EnrolError> {
+        if self.working.enrolments.contains_key(&account) {
+            return Err(EnrolError::AlreadyEnrolled);
+        }
+        self.working.enrolments.insert(account, enrolment.clone());
+        if let Some(step) = accepted_step {
+            self.working.last_totp_step.insert(account, step);
+        }
+        Ok(())
+    }
+    async fn accept_totp_step(
+        &mut self,
+        account: AccountId,
+        step: u64,
+    ) -> Result<bool, StoreError> {
+        if !matches!(
+            self.working.enrolments.get(&account),
+            Some(Enrolment::App { .. })
+        ) {
+            return Ok(false);
+        }
+        let last = self.working.last_totp_step.get(&account).copied();
+        if last.is_some_and(|last| step <= last) {
+            return Ok(false);
+        }
+        self.working.last_totp_step.insert(account, step);
+        Ok(true)
+    }
+    async fn record_sms_code(
+        &mut self,
+        account: AccountId,
+        code: &StoredSmsCode,
+        limit: SmsSendLimit,
+        now: OffsetDateTime,
+    ) -> Result<SmsSendDecision, StoreError> {
+        let codes = self.working.sms_codes.entry(account).or_default();
+        let sent: Vec<OffsetDateTime> = codes.iter().map(|c| c.code.sent_at).collect();
+        if let Err(retry_at) = limit.check(&sent, now) {
+            return Ok(SmsSendDecision::LimitReached { retry_at });
+        }
+        codes.push(StoredCode {
+            code: code.clone(),
+            used: false,
+        });
+        Ok(SmsSendDecision::Recorded)
+    }
+    async fn consume_sms_code(
+        &mut self,
+        account: AccountId,
+        hash: &SmsCodeHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let codes = self.working.sms_codes.entry(account).or_default();
+        match codes
+            .iter_mut()
+            .find(|c| !c.used && &c.code.hash == hash && now < c.code.expires_at)
+        {
+            Some(c) => {
+                c.used = true;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+#[async_trait]
+impl LockoutRepository for MemoryUnitOfWork {
+    async fn get(&mut self, account: AccountId, kind: LockoutKind) -> Result<Lockout, StoreError> {
+        Ok(self
+            .working
+            .lockouts
+            .get(&(account, kind))
+            .copied()
+            .unwrap_or_default())
+    }
+    async fn record_failure(
+        &mut self,
+        account: AccountId,
+        kind: LockoutKind,
+        now: OffsetDateTime,
+        policy: LockoutPolicy,
+    ) -> Result<Lockout, StoreError> {
+        let entry = self.working.lockouts.entry((account, kind)).or_default();
+        *entry = entry.after_failure(now, policy);
+        Ok(*entry)
+    }
+    async fn clear(&mut self, account: AccountId, kind: LockoutKind) -> Result<(), StoreError> {
+        self.working.lockouts.remove(&(account, kind));
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Outbox for MemoryUnitOfWork {
+    async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError> {
+        self.working.outbox.push(message.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditLog for MemoryUnitOfWork {
+    async fn append(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.working.audit.push(event.clone());
+        Ok(())
+    }
+}
