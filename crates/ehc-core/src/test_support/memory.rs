@@ -55,6 +55,15 @@ impl InMemoryStore {
         Self::default()
     }
 
+    /// An independent copy of everything stored now (later changes to either do not reach the
+    /// other): a prepared store can be copied for each property-test case.
+    pub async fn deep_copy(&self) -> Self {
+        let state = self.state.lock().await.clone();
+        Self {
+            state: Arc::new(Mutex::new(state)),
+        }
+    }
+
     /// Every message queued so far, oldest first.
     pub async fn outbox_messages(&self) -> Vec<OutboxMessage> {
         self.state.lock().await.outbox.clone()

@@ -4,6 +4,7 @@
 //! ([`journey`]) that checks the security rules against any [`crate::ports::Store`].
 
 pub mod fakes;
+pub mod journey;
 
 pub mod memory;
 pub mod strategies;
