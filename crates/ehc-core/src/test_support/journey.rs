@@ -347,6 +347,12 @@ impl<S: Store + TextInbox + Clone> Journey<S> {
         };
         let before = self.sessions.get(session).cloned().unwrap_or_default();
         let texts_before = self.store.texted_codes().await.len();
+        if texts_before != self.texts.len() {
+            return Err(format!(
+                "the store has {texts_before} texts, the model {}",
+                self.texts.len()
+            ));
+        }
         let expected = self.predict(&before, &input);
         let result = self
             .service
@@ -365,8 +371,7 @@ impl<S: Store + TextInbox + Clone> Journey<S> {
         // Texts: exactly one more when the model sent one, none otherwise.
         let texted = self.store.texted_codes().await;
         let sent_now = texted.len() - texts_before;
-        let model_sent = self.texts.len() > texts_before.min(self.texts.len())
-            && self.texts.len() == texts_before + 1;
+        let model_sent = self.texts.len() == texts_before + 1;
         if sent_now != usize::from(model_sent) {
             return Err(format!(
                 "texts queued: {sent_now}, the model expected {}",
@@ -378,10 +383,10 @@ impl<S: Store + TextInbox + Clone> Journey<S> {
         }
         // The invariants, stated on their own.
         if let Ok(t) = &result {
-            if let Some(notice) = t.notice {
-                if matches!(notice, Notice::CodeSent) != model_sent {
-                    return Err(format!("notice {notice:?} but texts sent: {sent_now}"));
-                }
+            if let Some(notice) = t.notice
+                && matches!(notice, Notice::CodeSent) != model_sent
+            {
+                return Err(format!("notice {notice:?} but texts sent: {sent_now}"));
             }
             if t.state.signed_in_account().is_some() && before.signed_in_account().is_none() {
                 if before.password_at().is_none() {
