@@ -282,6 +282,144 @@ pub trait RoleGrantRepository: Send {
     ) -> Result<bool, StoreError>;
 }
 
+/// Why a grant or revocation was not made. Nothing is stored in any case.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrantError {
+    /// The person acting may not grant this role or revoke grants.
+    #[error("You do not have permission to change this person's roles")]
+    NotAllowed,
+    /// No account has this id.
+    #[error("There is no such person")]
+    UnknownAccount,
+    /// No active grant has this id.
+    #[error("That role has already been removed")]
+    UnknownGrant,
+    /// An expiry at or before the grant itself.
+    #[error("The end date must be in the future")]
+    ExpiryNotInFuture,
+    /// No randomness for the id.
+    #[error(transparent)]
+    Randomness(#[from] RandomnessUnavailable),
+    /// A storage fault.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Grants and revokes roles of existing accounts (the LA's *people and their roles*), each
+/// authorised with [`authorize`] and audited in the same unit of work. Inviting new people is
+/// [`crate::invitation::InvitationService`].
+#[derive(Debug, Clone)]
+pub struct RoleGrantService<S, R> {
+    store: S,
+    secrets: R,
+}
+
+impl<S: crate::ports::Store, R: SecretSource> RoleGrantService<S, R> {
+    /// A service over these ports.
+    pub fn new(store: S, secrets: R) -> Self {
+        Self { store, secrets }
+    }
+
+    async fn check(
+        tx: &mut (dyn crate::ports::UnitOfWork + '_),
+        by: Grantor,
+        action: &Action,
+        now: OffsetDateTime,
+    ) -> Result<Option<AccountId>, GrantError> {
+        match by {
+            Grantor::System => Ok(None),
+            Grantor::Account(id) => {
+                let grants = tx.grants().for_account(id).await?;
+                if authorize(&grants, action, now) {
+                    Ok(Some(id))
+                } else {
+                    Err(GrantError::NotAllowed)
+                }
+            }
+        }
+    }
+
+    /// Grants `role` to `account` until `expires_at` (if given), on behalf of `by`.
+    ///
+    /// # Errors
+    /// [`GrantError`]; nothing is stored then.
+    pub async fn grant(
+        &self,
+        by: Grantor,
+        account: AccountId,
+        role: Role,
+        expires_at: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+        origin: Option<std::net::IpAddr>,
+    ) -> Result<GrantId, GrantError> {
+        if expires_at.is_some_and(|end| end <= now) {
+            return Err(GrantError::ExpiryNotInFuture);
+        }
+        let mut tx = self.store.begin().await?;
+        let actor = Self::check(&mut *tx, by, &Action::GrantRole(role.clone()), now).await?;
+        if tx.accounts().get(account).await?.is_none() {
+            return Err(GrantError::UnknownAccount);
+        }
+        let grant = RoleGrant {
+            id: GrantId::generate(&self.secrets)?,
+            account,
+            role,
+            granted_by: by,
+            granted_at: now,
+            expires_at,
+            revoked: None,
+        };
+        tx.grants().insert(&grant).await?;
+        tx.audit()
+            .append(&crate::audit::AuditEvent {
+                at: now,
+                actor,
+                subject: Some(account),
+                kind: crate::audit::AuditKind::RoleGranted,
+                origin,
+                detail: grant.role.describe(),
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(grant.id)
+    }
+
+    /// Revokes the grant `id` of `account`, on behalf of `by`; it counts for nothing from `now`.
+    ///
+    /// # Errors
+    /// [`GrantError`]; nothing is stored then.
+    pub async fn revoke(
+        &self,
+        by: Grantor,
+        account: AccountId,
+        id: GrantId,
+        now: OffsetDateTime,
+        origin: Option<std::net::IpAddr>,
+    ) -> Result<(), GrantError> {
+        let mut tx = self.store.begin().await?;
+        let actor = Self::check(&mut *tx, by, &Action::RevokeGrant, now).await?;
+        let held = tx.grants().for_account(account).await?;
+        let Some(grant) = held.iter().find(|g| g.id == id && g.revoked.is_none()) else {
+            return Err(GrantError::UnknownGrant);
+        };
+        if !tx.grants().revoke(id, by, now).await? {
+            return Err(GrantError::UnknownGrant);
+        }
+        tx.audit()
+            .append(&crate::audit::AuditEvent {
+                at: now,
+                actor,
+                subject: Some(account),
+                kind: crate::audit::AuditKind::RoleRevoked,
+                origin,
+                detail: grant.role.describe(),
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

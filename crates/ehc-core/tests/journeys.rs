@@ -726,3 +726,112 @@ fn the_audit_log_never_holds_a_password_code_or_token() {
         }
     });
 }
+
+// Grants: only an LA officer changes roles; revoking takes effect at once; all is audited.
+#[test]
+fn only_an_la_officer_grants_and_revokes_roles_and_each_change_is_audited() {
+    use ehc_core::role::{Action, GrantError, RoleGrantService, authorize};
+    run(async {
+        let hub = hub();
+        let secrets = Arc::new(SeededSecretSource::new(9));
+        let grants = RoleGrantService::new(hub.store.clone(), secrets);
+        let officer_link = hub.invite("officer@anytown.gov.uk", T0).await;
+        hub.registration
+            .register(&officer_link, PASSWORD, PASSWORD, T0, None)
+            .await
+            .unwrap();
+        hub.registered("jo.bloggs@example.gov.uk").await;
+        let accounts = hub.store.accounts().await;
+        let officer = accounts
+            .iter()
+            .find(|a| a.email.canonical() == "officer@anytown.gov.uk")
+            .unwrap()
+            .id;
+        let jo = accounts
+            .iter()
+            .find(|a| a.email.canonical() == "jo.bloggs@example.gov.uk")
+            .unwrap()
+            .id;
+        // The officer was invited as a SENDCo only: not allowed yet.
+        assert_eq!(
+            grants
+                .grant(
+                    Grantor::Account(officer),
+                    jo,
+                    Role::LaOfficer,
+                    None,
+                    T0,
+                    None
+                )
+                .await,
+            Err(GrantError::NotAllowed)
+        );
+        grants
+            .grant(Grantor::System, officer, Role::LaOfficer, None, T0, None)
+            .await
+            .unwrap();
+        let setting = Urn::parse("100002").unwrap();
+        let id = grants
+            .grant(
+                Grantor::Account(officer),
+                jo,
+                Role::Sendco { setting },
+                None,
+                T0,
+                None,
+            )
+            .await
+            .unwrap();
+        let held = |store: InMemoryStore| async move {
+            use ehc_core::ports::Store;
+            let mut tx = store.begin().await.unwrap();
+            tx.grants().for_account(jo).await.unwrap()
+        };
+        let tray = Action::ViewSettingCases(setting);
+        assert!(authorize(&held(hub.store.clone()).await, &tray, T0));
+        grants
+            .revoke(
+                Grantor::Account(officer),
+                jo,
+                id,
+                T0 + Duration::hours(1),
+                None,
+            )
+            .await
+            .unwrap();
+        assert!(!authorize(
+            &held(hub.store.clone()).await,
+            &tray,
+            T0 + Duration::hours(1)
+        ));
+        assert_eq!(
+            grants
+                .revoke(
+                    Grantor::Account(officer),
+                    jo,
+                    id,
+                    T0 + Duration::hours(2),
+                    None
+                )
+                .await,
+            Err(GrantError::UnknownGrant)
+        );
+        assert_eq!(
+            grants
+                .grant(Grantor::System, jo, Role::LaOfficer, Some(T0), T0, None)
+                .await,
+            Err(GrantError::ExpiryNotInFuture)
+        );
+        let kinds: Vec<_> = hub
+            .store
+            .audit_events()
+            .await
+            .iter()
+            .map(|e| e.kind.as_str())
+            .collect();
+        assert!(
+            kinds.ends_with(&["role-granted", "role-granted", "role-revoked"]),
+            "{kinds:?}"
+        );
+    });
+}
