@@ -1,0 +1,163 @@
+//! # ehc-http: the EHC Hub's web adapter
+//!
+//! Server-rendered pages styled with GOV.UK Frontend (without the crown or the GOV.UK font: the
+//! LA's name in the header, Arial), for the journey from the invitation e-mail to *My cases in
+//! progress*. In the hexagon this is a driving adapter: each handler reads the clock once,
+//! turns the form into a core input, calls a core service and renders the result. Nothing here
+//! decides a rule of the journey; the core does.
+//!
+//! Every page works without JavaScript. Sessions are server-side (any `tower_sessions`
+//! store: the database adapters provide one), get a new id after the password step and after
+//! the second factor, and last 30 minutes idle and 12 hours at most. Every POST carries a CSRF
+//! token.
+
+mod csrf;
+mod form;
+pub mod hasher;
+mod pages;
+mod session;
+mod times;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+
+use ehc_core::password::PasswordHasher;
+use ehc_core::ports::{Clock, SecretSource, Store};
+use ehc_core::registration::RegistrationService;
+use ehc_core::settings::SecuritySettings;
+use ehc_core::sign_in::SignInService;
+
+/// The web adapter's own settings.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Contact details shown at the foot of every page and on the "link cannot be used" page.
+    pub la_contact: String,
+    /// Whether session cookies carry `Secure` (off only for a plain-HTTP localhost demo).
+    pub secure_cookies: bool,
+    /// Folder holding GOV.UK Frontend's `dist/govuk` files (from npm: `web/node_modules/…`).
+    pub govuk_frontend_dir: PathBuf,
+    /// Idle session timeout (default 30 minutes).
+    pub idle_timeout: time::Duration,
+    /// Absolute session lifetime (default 12 hours).
+    pub absolute_timeout: time::Duration,
+    /// Largest request body accepted, in bytes (default 64 KiB).
+    pub max_body_bytes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            la_contact: String::new(),
+            secure_cookies: true,
+            govuk_frontend_dir: PathBuf::from("web/node_modules/govuk-frontend/dist/govuk"),
+            idle_timeout: time::Duration::minutes(30),
+            absolute_timeout: time::Duration::hours(12),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+type DynStore = Arc<dyn Store>;
+type DynHasher = Arc<dyn PasswordHasher>;
+type DynSecrets = Arc<dyn SecretSource>;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    web: WebConfig,
+    settings: SecuritySettings,
+    clock: Arc<dyn Clock>,
+    secrets: DynSecrets,
+    store: DynStore,
+    registration: RegistrationService<DynStore, DynHasher, DynSecrets>,
+    sign_in: SignInService<DynStore, DynHasher, DynSecrets>,
+}
+
+impl AppState {
+    /// Wires the core's services to these ports.
+    pub fn new(
+        web: WebConfig,
+        settings: SecuritySettings,
+        store: DynStore,
+        hasher: DynHasher,
+        secrets: DynSecrets,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let registration = RegistrationService::new(
+            store.clone(),
+            hasher.clone(),
+            secrets.clone(),
+            settings.clone(),
+        );
+        let sign_in = SignInService::new(store.clone(), hasher, secrets.clone(), settings.clone());
+        Self {
+            inner: Arc::new(Inner {
+                web,
+                settings,
+                clock,
+                secrets,
+                store,
+                registration,
+                sign_in,
+            }),
+        }
+    }
+}
+
+/// The hub's routes, with sessions kept in `sessions` (cookie `ehc_session`, HttpOnly,
+/// SameSite=Lax, Secure unless [`WebConfig::secure_cookies`] is off), security headers and a
+/// request body limit.
+pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
+    let web = &state.inner.web;
+    let idle = time::Duration::seconds(web.idle_timeout.whole_seconds());
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name("ehc_session")
+        .with_http_only(true)
+        .with_same_site(tower_sessions::cookie::SameSite::Lax)
+        .with_secure(web.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(idle));
+    let assets = ServeDir::new(&web.govuk_frontend_dir);
+    let csp = HeaderValue::from_static(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
+         object-src 'none'",
+    );
+    let mut app = pages::routes()
+        .nest_service("/assets", assets)
+        .layer(session_layer)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            web.max_body_bytes,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    if web.secure_cookies {
+        app = app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    app.with_state(state)
+}

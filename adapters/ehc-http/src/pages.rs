@@ -1,0 +1,909 @@
+//! The routes and their pages. Each POST handler: check the CSRF token, read the form, call the
+//! core, then redirect to the page of the new state (post/redirect/get) or show the same page
+//! with the GOV.UK error summary.
+
+use askama::Template;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use ehc_core::account::AccountId;
+use ehc_core::ports::{RandomnessUnavailable, StoreError};
+use ehc_core::registration::RegistrationError;
+use ehc_core::second_factor::Method;
+use ehc_core::sign_in::{Notice, SignInError, SignInInput, SignInState};
+
+use crate::AppState;
+use crate::form::Fields;
+use crate::session::HubSession;
+use crate::times::london;
+
+/// A fault behind a page: the person sees a plain page; the cause is logged.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// The database (or the session store) is unavailable: "service unavailable" (503).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a plain 500 page.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for PageError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable { reason } => Self::Unavailable(reason),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+impl From<tower_sessions::session::Error> for PageError {
+    fn from(e: tower_sessions::session::Error) -> Self {
+        Self::Unavailable(format!("session store: {e}"))
+    }
+}
+impl From<RandomnessUnavailable> for PageError {
+    fn from(e: RandomnessUnavailable) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        Self::Internal(format!("template: {e}"))
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        tracing::error!(error = %self, "page failed");
+        let (status, title, text) = match self {
+            Self::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sorry, the service is unavailable",
+                "You will be able to use the service later. Nothing you entered on the last page was saved.",
+            ),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, there is a problem with the service",
+                "Try again later. Nothing you entered on the last page was saved.",
+            ),
+        };
+        let page = MessagePage {
+            layout: Layout::plain(title),
+            errors: Vec::new(),
+            paragraphs: vec![text.to_owned()],
+            link: None,
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, title).into_response(),
+        }
+    }
+}
+
+type PageResult = Result<Response, PageError>;
+
+/// What the base layout shows.
+pub struct Layout {
+    title: String,
+    la_name: String,
+    la_contact: String,
+    csrf: String,
+    signed_in: bool,
+}
+
+impl Layout {
+    fn plain(title: &str) -> Self {
+        Self {
+            title: title.to_owned(),
+            la_name: String::new(),
+            la_contact: String::new(),
+            csrf: String::new(),
+            signed_in: false,
+        }
+    }
+}
+
+/// One entry of the error summary: the field it links to and the message.
+pub struct FieldError {
+    field: &'static str,
+    message: String,
+}
+
+fn messages_for(errors: &[FieldError], field: &str) -> Option<Vec<String>> {
+    let found: Vec<String> = errors
+        .iter()
+        .filter(|e| e.field == field)
+        .map(|e| e.message.clone())
+        .collect();
+    (!found.is_empty()).then_some(found)
+}
+
+macro_rules! field_errors {
+    ($t:ty) => {
+        impl $t {
+            fn error_for(&self, field: &str) -> Option<Vec<String>> {
+                messages_for(&self.errors, field)
+            }
+        }
+    };
+}
+
+#[derive(Template)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+    email: String,
+    min_chars: usize,
+}
+field_errors!(RegisterPage);
+
+#[derive(Template)]
+#[template(path = "link_unusable.html")]
+struct LinkUnusablePage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+    email: String,
+}
+field_errors!(SignInPage);
+
+#[derive(Template)]
+#[template(path = "method.html")]
+struct MethodPage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+}
+field_errors!(MethodPage);
+
+#[derive(Template)]
+#[template(path = "app_set_up.html")]
+struct AppSetUpPage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+    key: String,
+    show_qr: bool,
+    qr_svg: String,
+}
+field_errors!(AppSetUpPage);
+
+#[derive(Template)]
+#[template(path = "text_set_up.html")]
+struct TextSetUpPage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+    mobile: String,
+}
+field_errors!(TextSetUpPage);
+
+#[derive(Template)]
+#[template(path = "code.html")]
+struct CodePage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+    heading: String,
+    lead: String,
+    texting: bool,
+    can_start_again: bool,
+}
+field_errors!(CodePage);
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CasesPage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+    email: String,
+    roles: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+    paragraphs: Vec<String>,
+    link: Option<(String, String)>,
+}
+
+fn html(page: &impl Template) -> PageResult {
+    Ok(Html(page.render()?).into_response())
+}
+
+/// The routes of the journey.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route(
+            "/register/{token}",
+            get(register_page).post(register_submit),
+        )
+        .route("/sign-in", get(sign_in_page).post(sign_in_submit))
+        .route("/sign-in/method", get(method_page).post(method_submit))
+        .route("/sign-in/app", get(app_page))
+        .route("/sign-in/text", get(text_page).post(text_submit))
+        .route("/sign-in/code", get(code_page).post(code_submit))
+        .route("/sign-in/resend", post(resend_submit))
+        .route("/sign-in/start-again", post(start_again_submit))
+        .route("/sign-out", post(sign_out_submit))
+        .route("/cases", get(cases_page))
+        .route("/healthz", get(healthz))
+        .route("/static/hub.css", get(hub_css))
+        .route("/static/hub.js", get(hub_js))
+        .route("/static/js-enabled.js", get(js_enabled))
+        .fallback(not_found)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn hub_css() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../static/hub.css"),
+    )
+}
+async fn hub_js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../static/hub.js"),
+    )
+}
+async fn js_enabled() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../static/js-enabled.js"),
+    )
+}
+
+impl AppState {
+    async fn layout(
+        &self,
+        session: &HubSession,
+        title: &str,
+        signed_in: bool,
+    ) -> Result<Layout, PageError> {
+        let web = &self.inner.web;
+        Ok(Layout {
+            title: title.to_owned(),
+            la_name: self.inner.settings.la_name.clone(),
+            la_contact: web.la_contact.clone(),
+            csrf: session.csrf_token(&*self.inner.secrets).await?,
+            signed_in,
+        })
+    }
+
+    fn now(&self) -> time::OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    async fn current(&self, session: &HubSession) -> Result<SignInState, PageError> {
+        let now = self.now();
+        let state = session.state(now, self.inner.web.absolute_timeout).await?;
+        Ok(state)
+    }
+
+    async fn message(
+        &self,
+        session: &HubSession,
+        status: StatusCode,
+        title: &str,
+        paragraphs: &[&str],
+        link: Option<(&str, &str)>,
+    ) -> PageResult {
+        let page = MessagePage {
+            layout: self.layout(session, title, false).await?,
+            errors: Vec::new(),
+            paragraphs: paragraphs.iter().map(|p| (*p).to_owned()).collect(),
+            link: link.map(|(h, t)| (h.to_owned(), t.to_owned())),
+        };
+        Ok((status, Html(page.render()?)).into_response())
+    }
+
+    /// The page for a request whose form lacked this session's CSRF token: nothing is done.
+    async fn csrf_refused(&self, session: &HubSession) -> PageResult {
+        self.message(
+            session,
+            StatusCode::FORBIDDEN,
+            "Sorry, we could not accept that form",
+            &["The page had expired or was sent from somewhere else. Nothing was saved. Go back, reload the page and try again."],
+            None,
+        )
+        .await
+    }
+}
+
+/// Where a person in `state` belongs.
+fn page_for(state: &SignInState) -> &'static str {
+    match state {
+        SignInState::Anonymous => "/sign-in",
+        SignInState::ChoosingMethod { .. } => "/sign-in/method",
+        SignInState::AppSetUp { .. } => "/sign-in/app",
+        SignInState::TextSetUp { .. } => "/sign-in/text",
+        SignInState::TextSetUpCodeSent { .. }
+        | SignInState::AppChallenge { .. }
+        | SignInState::TextChallenge { .. } => "/sign-in/code",
+        SignInState::SignedIn { .. } => "/cases",
+    }
+}
+
+fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+async fn not_found(State(app): State<AppState>, session: tower_sessions::Session) -> PageResult {
+    let session = HubSession(session);
+    app.message(
+        &session,
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        &[
+            "If you typed the web address, check it is correct.",
+            "If you pasted the web address, check you copied the entire address.",
+        ],
+        Some(("/", "Go to the start")),
+    )
+    .await
+}
+
+async fn home(State(app): State<AppState>, session: tower_sessions::Session) -> PageResult {
+    let session = HubSession(session);
+    let state = app.current(&session).await?;
+    Ok(see_other(page_for(&state)))
+}
+
+// ---- Complete your registration -------------------------------------------------------------
+
+async fn register_page(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+    Path(token): Path<String>,
+) -> PageResult {
+    let session = HubSession(session);
+    match app.inner.registration.open(&token, app.now()).await {
+        Ok(email) => html(&RegisterPage {
+            layout: app
+                .layout(&session, "Complete your registration", false)
+                .await?,
+            errors: Vec::new(),
+            email: email.to_string(),
+            min_chars: app.inner.settings.password.min_chars,
+        }),
+        Err(RegistrationError::Store(e)) => Err(e.into()),
+        Err(_) => link_unusable(&app, &session).await,
+    }
+}
+
+async fn link_unusable(app: &AppState, session: &HubSession) -> PageResult {
+    let page = LinkUnusablePage {
+        layout: app
+            .layout(session, "This link cannot be used", false)
+            .await?,
+        errors: Vec::new(),
+    };
+    Ok((StatusCode::NOT_FOUND, Html(page.render()?)).into_response())
+}
+
+async fn register_submit(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+    Path(token): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let session = HubSession(session);
+    let form = Fields::parse(&body);
+    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
+        return app.csrf_refused(&session).await;
+    }
+    let now = app.now();
+    let result = app
+        .inner
+        .registration
+        .register(&token, form.get("password"), form.get("confirm"), now, None)
+        .await;
+    match result {
+        Ok(_) => {
+            app.message(
+                &session,
+                StatusCode::OK,
+                "Your registration is complete",
+                &["Next, sign in with your email address and the password you chose. You will then set up how you get security codes."],
+                Some(("/sign-in", "Sign in")),
+            )
+            .await
+        }
+        Err(RegistrationError::Password(violations)) => {
+            let email = app.inner.registration.open(&token, now).await.map_err(|e| match e {
+                RegistrationError::Store(s) => PageError::from(s),
+                other => PageError::Internal(other.to_string()),
+            })?;
+            let errors = violations
+                .rules()
+                .iter()
+                .map(|rule| FieldError {
+                    field: if rule.code() == "mismatch" { "confirm" } else { "password" },
+                    message: rule.to_string(),
+                })
+                .collect();
+            html(&RegisterPage {
+                layout: app.layout(&session, "Complete your registration", false).await?,
+                errors,
+                email: email.to_string(),
+                min_chars: app.inner.settings.password.min_chars,
+            })
+        }
+        Err(RegistrationError::AlreadyRegistered) => {
+            app.message(
+                &session,
+                StatusCode::OK,
+                "You already have an account",
+                &["An account with this email address already exists."],
+                Some(("/sign-in", "Sign in")),
+            )
+            .await
+        }
+        Err(RegistrationError::Link(_)) => link_unusable(&app, &session).await,
+        Err(RegistrationError::Store(e)) => Err(e.into()),
+        Err(other @ (RegistrationError::Hash(_) | RegistrationError::Randomness(_))) => {
+            Err(PageError::Internal(other.to_string()))
+        }
+    }
+}
+
+// ---- the sign-in journey --------------------------------------------------------------------
+
+/// Applies `input` to the session's state: the new state is stored (with a new session id where
+/// [`HubSession::set_state`] says), faults become [`PageError`]s, refusals are returned.
+async fn apply(
+    app: &AppState,
+    session: &HubSession,
+    state: &SignInState,
+    input: SignInInput,
+) -> Result<Result<SignInState, SignInError>, PageError> {
+    let now = app.now();
+    match app.inner.sign_in.handle(state, input, now, None).await {
+        Ok(t) => {
+            session.set_state(state, &t.state, now).await?;
+            match t.notice {
+                Some(Notice::CodeSent) => {}
+                Some(Notice::SendLimitReached { retry_at }) => {
+                    session
+                        .set_notice(&format!(
+                            "We have not sent a new code because you asked for too many. You can ask for another code after {}.",
+                            london(retry_at)
+                        ))
+                        .await?;
+                }
+                None => {}
+            }
+            Ok(Ok(t.state))
+        }
+        Err(SignInError::Store(e)) => Err(e.into()),
+        Err(e @ (SignInError::Hash(_) | SignInError::Randomness(_))) => {
+            Err(PageError::Internal(e.to_string()))
+        }
+        Err(SignInError::Expired) => {
+            session
+                .set_state(state, &SignInState::Anonymous, now)
+                .await?;
+            Ok(Err(SignInError::Expired))
+        }
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// The message a person reads for a refused input.
+fn explain(e: &SignInError) -> String {
+    match e {
+        SignInError::PasswordLocked { until } => format!(
+            "You have entered the wrong password too many times. You can try again after {}.",
+            london(*until)
+        ),
+        SignInError::CodeLocked { until } => format!(
+            "You have entered the wrong security code too many times. You can try again after {}.",
+            london(*until)
+        ),
+        SignInError::SendLimitReached { retry_at } => format!(
+            "You have asked for too many codes. We have not sent another one. You can ask again after {}.",
+            london(*retry_at)
+        ),
+        other => other.to_string(),
+    }
+}
+
+async fn sign_in_page(State(app): State<AppState>, session: tower_sessions::Session) -> PageResult {
+    let session = HubSession(session);
+    let state = app.current(&session).await?;
+    if state.signed_in_account().is_some() {
+        return Ok(see_other("/cases"));
+    }
+    html(&SignInPage {
+        layout: app.layout(&session, "Sign in", false).await?,
+        errors: Vec::new(),
+        email: String::new(),
+    })
+}
+
+async fn sign_in_submit(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+    body: Bytes,
+) -> PageResult {
+    let session = HubSession(session);
+    let form = Fields::parse(&body);
+    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
+        return app.csrf_refused(&session).await;
+    }
+    let state = app.current(&session).await?;
+    let input = SignInInput::Password {
+        email: form.get("email").to_owned(),
+        password: form.get("password").to_owned(),
+    };
+    match apply(&app, &session, &state, input).await? {
+        Ok(next) => Ok(see_other(page_for(&next))),
+        Err(SignInError::NotAllowed { .. }) => Ok(see_other(page_for(&state))),
+        Err(e) => html(&SignInPage {
+            layout: app.layout(&session, "Sign in", false).await?,
+            errors: vec![FieldError {
+                field: "email",
+                message: explain(&e),
+            }],
+            email: form.get("email").to_owned(),
+        }),
+    }
+}
+
+/// A redirect to the page of the person's state, unless that page is `here`.
+fn wrong_page(state: &SignInState, here: &str) -> Option<Response> {
+    let right = page_for(state);
+    (right != here).then(|| see_other(right))
+}
+
+async fn method_page(State(app): State<AppState>, session: tower_sessions::Session) -> PageResult {
+    let session = HubSession(session);
+    let state = app.current(&session).await?;
+    if let Some(r) = wrong_page(&state, "/sign-in/method") {
+        return Ok(r);
+    }
+    html(&MethodPage {
+        layout: app
+            .layout(&session, "How do you want to get security codes?", false)
+            .await?,
+        errors: Vec::new(),
+    })
+}
+
+async fn method_submit(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+    body: Bytes,
+) -> PageResult {
+    let session = HubSession(session);
+    let form = Fields::parse(&body);
+    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
+        return app.csrf_refused(&session).await;
+    }
+    let state = app.current(&session).await?;
+    let method = match form.get("method") {
+        "app" => Method::App,
+        "text" => Method::Text,
+        _ => {
+            if let Some(r) = wrong_page(&state, "/sign-in/method") {
+                return Ok(r);
+            }
+            return html(&MethodPage {
+                layout: app
+                    .layout(&session, "How do you want to get security codes?", false)
+                    .await?,
+                errors: vec![FieldError {
+                    field: "method",
+                    message: "Select how you want to get security codes".to_owned(),
+                }],
+            });
+        }
+    };
+    match apply(&app, &session, &state, SignInInput::ChooseMethod(method)).await? {
+        Ok(next) => Ok(see_other(page_for(&next))),
+        Err(_) => Ok(see_other(page_for(&app.current(&session).await?))),
+    }
+}
+
+#[derive(Deserialize)]
+struct QrQuery {
+    qr: Option<String>,
+}
+
+async fn app_page(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+    Query(query): Query<QrQuery>,
+) -> PageResult {
+    let session = HubSession(session);
+    let state = app.current(&session).await?;
+    render_app_page(&app, &session, &state, query.qr.is_some(), Vec::new()).await
+}
+
+async fn render_app_page(
+    app: &AppState,
+    session: &HubSession,
+    state: &SignInState,
+    show_qr: bool,
+    errors: Vec<FieldError>,
+) -> PageResult {
+    let SignInState::AppSetUp { secret, email, .. } = state else {
+        return Ok(see_other(page_for(state)));
+    };
+    let uri = secret
+        .otpauth_uri(&app.inner.settings.la_name, email)
+        .map_err(|e| PageError::Internal(e.to_string()))?;
+    let qr_svg = if show_qr {
+        qrcode::QrCode::new(uri.as_bytes())
+            .map_err(|e| PageError::Internal(e.to_string()))?
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(200, 200)
+            .build()
+    } else {
+        String::new()
+    };
+    html(&AppSetUpPage {
+        layout: app
+            .layout(session, "Set up your authenticator app", false)
+            .await?,
+        errors,
+        key: secret.base32_in_groups(),
+        show_qr,
+        qr_svg,
+    })
+}
+
+async fn text_page(State(app): State<AppState>, session: tower_sessions::Session) -> PageResult {
+    let session = HubSession(session);
+    let state = app.current(&session).await?;
+    if let Some(r) = wrong_page(&state, "/sign-in/text") {
+        return Ok(r);
+    }
+    html(&TextSetUpPage {
+        layout: app
+            .layout(&session, "Enter your mobile phone number", false)
+            .await?,
+        errors: Vec::new(),
+        mobile: String::new(),
+    })
+}
+
+async fn text_submit(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+    body: Bytes,
+) -> PageResult {
+    let session = HubSession(session);
+    let form = Fields::parse(&body);
+    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
+        return app.csrf_refused(&session).await;
+    }
+    let state = app.current(&session).await?;
+    let mobile = form.get("mobile").to_owned();
+    match apply(
+        &app,
+        &session,
+        &state,
+        SignInInput::MobileNumber(mobile.clone()),
+    )
+    .await?
+    {
+        Ok(next) => Ok(see_other(page_for(&next))),
+        Err(SignInError::NotAllowed { .. } | SignInError::Expired) => {
+            Ok(see_other(page_for(&app.current(&session).await?)))
+        }
+        Err(e) => html(&TextSetUpPage {
+            layout: app
+                .layout(&session, "Enter your mobile phone number", false)
+                .await?,
+            errors: vec![FieldError {
+                field: "mobile",
+                message: explain(&e),
+            }],
+            mobile,
+        }),
+    }
+}
+
+async fn code_page(State(app): State<AppState>, session: tower_sessions::Session) -> PageResult {
+    let session = HubSession(session);
+    let state = app.current(&session).await?;
+    if let Some(r) = wrong_page(&state, "/sign-in/code") {
+        return Ok(r);
+    }
+    let notice = session.take_notice().await?;
+    render_code_page(&app, &session, &state, notice, Vec::new()).await
+}
+
+async fn render_code_page(
+    app: &AppState,
+    session: &HubSession,
+    state: &SignInState,
+    notice: Option<String>,
+    errors: Vec<FieldError>,
+) -> PageResult {
+    let (heading, lead, texting, can_start_again) = match state {
+        SignInState::TextSetUpCodeSent { phone, .. } => (
+            "Check your phone",
+            format!("We have sent a security code to {}. It works for 10 minutes.", phone.as_entered()),
+            true,
+            true,
+        ),
+        SignInState::TextChallenge { phone, .. } => (
+            "Check your phone",
+            format!(
+                "We have sent a security code to your mobile phone number ending in {}. It works for 10 minutes.",
+                phone.last_digits()
+            ),
+            true,
+            false,
+        ),
+        SignInState::AppChallenge { .. } => (
+            "Enter the code from your authenticator app",
+            "Open the authenticator app on your phone or tablet and enter the 6-digit code it shows for this service.".to_owned(),
+            false,
+            false,
+        ),
+        SignInState::AppSetUp { .. } => {
+            return render_app_page(app, session, state, false, errors).await;
+        }
+        other => return Ok(see_other(page_for(other))),
+    };
+    html(&CodePage {
+        layout: app.layout(session, heading, false).await?,
+        errors,
+        notice,
+        heading: heading.to_owned(),
+        lead,
+        texting,
+        can_start_again,
+    })
+}
+
+async fn code_submit(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+    body: Bytes,
+) -> PageResult {
+    let session = HubSession(session);
+    let form = Fields::parse(&body);
+    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
+        return app.csrf_refused(&session).await;
+    }
+    let state = app.current(&session).await?;
+    let input = SignInInput::Code(form.get("code").to_owned());
+    match apply(&app, &session, &state, input).await? {
+        Ok(next) => Ok(see_other(page_for(&next))),
+        Err(
+            SignInError::NotAllowed { .. } | SignInError::Expired | SignInError::AlreadyEnrolled,
+        ) => Ok(see_other(page_for(&app.current(&session).await?))),
+        Err(e) => {
+            let errors = vec![FieldError {
+                field: "code",
+                message: explain(&e),
+            }];
+            render_code_page(&app, &session, &state, None, errors).await
+        }
+    }
+}
+
+async fn resend_submit(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+    body: Bytes,
+) -> PageResult {
+    let session = HubSession(session);
+    let form = Fields::parse(&body);
+    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
+        return app.csrf_refused(&session).await;
+    }
+    let state = app.current(&session).await?;
+    match apply(&app, &session, &state, SignInInput::Resend).await? {
+        Ok(next) => {
+            session
+                .set_notice(
+                    "We have sent you a new code. Earlier codes still work until they expire.",
+                )
+                .await?;
+            Ok(see_other(page_for(&next)))
+        }
+        Err(e @ SignInError::SendLimitReached { .. }) => {
+            session.set_notice(&explain(&e)).await?;
+            Ok(see_other(page_for(&state)))
+        }
+        Err(_) => Ok(see_other(page_for(&app.current(&session).await?))),
+    }
+}
+
+async fn start_again_submit(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+    body: Bytes,
+) -> PageResult {
+    let session = HubSession(session);
+    let form = Fields::parse(&body);
+    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
+        return app.csrf_refused(&session).await;
+    }
+    let state = app.current(&session).await?;
+    let _ = apply(&app, &session, &state, SignInInput::StartAgain).await?;
+    Ok(see_other(page_for(&app.current(&session).await?)))
+}
+
+async fn sign_out_submit(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+    body: Bytes,
+) -> PageResult {
+    let session = HubSession(session);
+    let form = Fields::parse(&body);
+    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
+        return app.csrf_refused(&session).await;
+    }
+    let state = app.current(&session).await?;
+    let _ = apply(&app, &session, &state, SignInInput::SignOut).await?;
+    app.message(
+        &session,
+        StatusCode::OK,
+        "You have signed out",
+        &[],
+        Some(("/sign-in", "Sign in again")),
+    )
+    .await
+}
+
+// ---- My cases in progress -------------------------------------------------------------------
+
+async fn cases_page(State(app): State<AppState>, session: tower_sessions::Session) -> PageResult {
+    let session = HubSession(session);
+    let state = app.current(&session).await?;
+    let Some(account) = state.signed_in_account() else {
+        return Ok(see_other(page_for(&state)));
+    };
+    let (email, roles) = account_summary(&app, account).await?;
+    html(&CasesPage {
+        layout: app.layout(&session, "My cases in progress", true).await?,
+        errors: Vec::new(),
+        email,
+        roles,
+    })
+}
+
+async fn account_summary(
+    app: &AppState,
+    account: AccountId,
+) -> Result<(String, Vec<String>), PageError> {
+    let now = app.now();
+    let mut tx = app.inner.store.begin().await?;
+    let email = tx
+        .accounts()
+        .get(account)
+        .await?
+        .map(|a| a.email.to_string())
+        .unwrap_or_default();
+    let roles = tx
+        .grants()
+        .for_account(account)
+        .await?
+        .into_iter()
+        .filter(|g| g.is_active(now))
+        .map(|g| g.role.describe())
+        .collect();
+    Ok((email, roles))
+}

@@ -1,0 +1,92 @@
+//! What the hub keeps in a server-side session: the sign-in state, the CSRF token, when the
+//! session began (for the absolute timeout), and a one-time notice for the next page.
+
+use time::OffsetDateTime;
+use tower_sessions::Session;
+
+use ehc_core::ports::SecretSource;
+use ehc_core::sign_in::SignInState;
+
+use crate::csrf;
+use crate::pages::PageError;
+
+const STATE: &str = "sign_in";
+const CSRF: &str = "csrf";
+const STARTED: &str = "started";
+const NOTICE: &str = "notice";
+
+/// The hub's view of one browser session.
+pub struct HubSession(pub Session);
+
+impl HubSession {
+    /// The sign-in state at `now`: `Anonymous` once the session is older than `absolute`
+    /// (the whole session is then cleared).
+    pub async fn state(
+        &self,
+        now: OffsetDateTime,
+        absolute: time::Duration,
+    ) -> Result<SignInState, PageError> {
+        let started: Option<i64> = self.0.get(STARTED).await?;
+        if let Some(started) = started
+            && now.unix_timestamp() - started >= absolute.whole_seconds()
+        {
+            self.0.flush().await?;
+            return Ok(SignInState::Anonymous);
+        }
+        Ok(self.0.get(STATE).await?.unwrap_or_default())
+    }
+
+    /// Stores `new`, issuing a new session id when the person passes the password step
+    /// (leaves `Anonymous`) or the second factor (reaches `SignedIn`), so an id seen before
+    /// either step is worth nothing after it. Signing out deletes the session on the server.
+    pub async fn set_state(
+        &self,
+        old: &SignInState,
+        new: &SignInState,
+        now: OffsetDateTime,
+    ) -> Result<(), PageError> {
+        if *new == SignInState::Anonymous {
+            if *old != SignInState::Anonymous {
+                self.0.flush().await?;
+            }
+            return Ok(());
+        }
+        let passed_password = *old == SignInState::Anonymous;
+        let passed_factor = new.signed_in_account().is_some() && old.signed_in_account().is_none();
+        if passed_password || passed_factor {
+            self.0.cycle_id().await?;
+        }
+        if passed_password {
+            self.0.insert(STARTED, now.unix_timestamp()).await?;
+        }
+        self.0.insert(STATE, new).await?;
+        Ok(())
+    }
+
+    /// The session's CSRF token, made on first use.
+    pub async fn csrf_token(&self, secrets: &dyn SecretSource) -> Result<String, PageError> {
+        if let Some(token) = self.0.get::<String>(CSRF).await? {
+            return Ok(token);
+        }
+        let token = csrf::new_token(secrets)?;
+        self.0.insert(CSRF, &token).await?;
+        Ok(token)
+    }
+
+    /// Whether `presented` is this session's CSRF token.
+    pub async fn csrf_ok(&self, presented: &str) -> Result<bool, PageError> {
+        let expected: Option<String> = self.0.get(CSRF).await?;
+        Ok(expected.is_some_and(|e| csrf::matches(&e, presented)))
+    }
+
+    /// Keeps `text` for the next page.
+    pub async fn set_notice(&self, text: &str) -> Result<(), PageError> {
+        self.0.insert(NOTICE, text).await?;
+        Ok(())
+    }
+
+    /// Takes the notice kept for this page, if any.
+    pub async fn take_notice(&self) -> Result<Option<String>, PageError> {
+        Ok(self.0.remove(NOTICE).await?)
+    }
+}
