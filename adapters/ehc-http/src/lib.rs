@@ -11,6 +11,7 @@
 //! the second factor, and last 30 minutes idle and 12 hours at most. Every POST carries a CSRF
 //! token.
 
+pub mod client;
 mod csrf;
 mod form;
 pub mod hasher;
@@ -47,6 +48,12 @@ pub struct WebConfig {
     pub absolute_timeout: time::Duration,
     /// Largest request body accepted, in bytes (default 64 KiB).
     pub max_body_bytes: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (default: none).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Per client address on the sign-in and code forms: this many posts at once…
+    pub rate_limit_burst: u32,
+    /// …then one more every this many seconds (defaults: 10, then one every 6 s).
+    pub rate_limit_period_seconds: u64,
 }
 
 impl Default for WebConfig {
@@ -58,6 +65,9 @@ impl Default for WebConfig {
             idle_timeout: time::Duration::minutes(30),
             absolute_timeout: time::Duration::hours(12),
             max_body_bytes: 64 * 1024,
+            trusted_proxies: Vec::new(),
+            rate_limit_burst: 10,
+            rate_limit_period_seconds: 6,
         }
     }
 }
@@ -74,6 +84,7 @@ pub struct AppState {
 
 struct Inner {
     web: WebConfig,
+    client_address: client::ClientAddress,
     settings: SecuritySettings,
     clock: Arc<dyn Clock>,
     secrets: DynSecrets,
@@ -101,6 +112,7 @@ impl AppState {
         let sign_in = SignInService::new(store.clone(), hasher, secrets.clone(), settings.clone());
         Self {
             inner: Arc::new(Inner {
+                client_address: client::ClientAddress::new(web.trusted_proxies.clone()),
                 web,
                 settings,
                 clock,
@@ -111,6 +123,24 @@ impl AppState {
             }),
         }
     }
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, with each request's peer address
+/// available to the rate limits and the audit log.
+///
+/// # Errors
+/// Those of the listener.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// The hub's routes, with sessions kept in `sessions` (cookie `ehc_session`, HttpOnly,
@@ -124,14 +154,30 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
         .with_http_only(true)
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
         .with_secure(web.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(idle));
+        .with_expiry(Expiry::OnInactivity(idle))
+        // Save on every response, so the idle timeout counts from the last request.
+        .with_always_save(true);
     let assets = ServeDir::new(&web.govuk_frontend_dir);
     let csp = HeaderValue::from_static(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
          font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
          object-src 'none'",
     );
-    let mut app = pages::routes()
+    let mut limited = pages::limited_routes();
+    if let Some(limits) = tower_governor::governor::GovernorConfigBuilder::default()
+        .key_extractor(state.inner.client_address.clone())
+        .per_second(web.rate_limit_period_seconds.max(1))
+        .burst_size(web.rate_limit_burst.max(1))
+        .methods(vec![axum::http::Method::POST])
+        .finish()
+    {
+        limited = limited.layer(
+            tower_governor::GovernorLayer::new(Arc::new(limits))
+                .error_handler(pages::too_many_requests),
+        );
+    }
+    let mut app = pages::open_routes()
+        .merge(limited)
         .nest_service("/assets", assets)
         .layer(session_layer)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(

@@ -18,6 +18,7 @@ use ehc_core::second_factor::Method;
 use ehc_core::sign_in::{Notice, SignInError, SignInInput, SignInState};
 
 use crate::AppState;
+use crate::client::Origin;
 use crate::form::Fields;
 use crate::session::HubSession;
 use crate::times::london;
@@ -90,6 +91,7 @@ type PageResult = Result<Response, PageError>;
 /// What the base layout shows.
 pub struct Layout {
     title: String,
+    idle_minutes: i64,
     la_name: String,
     la_contact: String,
     csrf: String,
@@ -100,6 +102,7 @@ impl Layout {
     fn plain(title: &str) -> Self {
         Self {
             title: title.to_owned(),
+            idle_minutes: 30,
             la_name: String::new(),
             la_contact: String::new(),
             csrf: String::new(),
@@ -156,6 +159,7 @@ struct SignInPage {
     layout: Layout,
     errors: Vec<FieldError>,
     email: String,
+    timed_out: bool,
 }
 field_errors!(SignInPage);
 
@@ -222,28 +226,51 @@ fn html(page: &impl Template) -> PageResult {
     Ok(Html(page.render()?).into_response())
 }
 
-/// The routes of the journey.
-pub fn routes() -> Router<AppState> {
+/// The posts that check a password or a code or send a text: rate-limited per client address.
+pub fn limited_routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route(
             "/register/{token}",
             get(register_page).post(register_submit),
         )
         .route("/sign-in", get(sign_in_page).post(sign_in_submit))
-        .route("/sign-in/method", get(method_page).post(method_submit))
-        .route("/sign-in/app", get(app_page))
         .route("/sign-in/text", get(text_page).post(text_submit))
         .route("/sign-in/code", get(code_page).post(code_submit))
         .route("/sign-in/resend", post(resend_submit))
+}
+
+/// Every other route of the journey.
+pub fn open_routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/sign-in/method", get(method_page).post(method_submit))
+        .route("/sign-in/app", get(app_page))
         .route("/sign-in/start-again", post(start_again_submit))
         .route("/sign-out", post(sign_out_submit))
+        .route("/session/keep-alive", post(keep_alive_submit))
         .route("/cases", get(cases_page))
         .route("/healthz", get(healthz))
         .route("/static/hub.css", get(hub_css))
         .route("/static/hub.js", get(hub_js))
         .route("/static/js-enabled.js", get(js_enabled))
         .fallback(not_found)
+}
+
+/// The page for a client over its rate limit.
+pub fn too_many_requests(_: tower_governor::GovernorError) -> Response {
+    let page = MessagePage {
+        layout: Layout::plain("Too many attempts"),
+        errors: Vec::new(),
+        paragraphs: vec![
+            "You have tried too many times in a short time. Wait a minute, then try again."
+                .to_owned(),
+        ],
+        link: None,
+    };
+    let body = page
+        .render()
+        .unwrap_or_else(|_| "Too many attempts".to_owned());
+    (StatusCode::TOO_MANY_REQUESTS, Html(body)).into_response()
 }
 
 async fn healthz() -> &'static str {
@@ -279,6 +306,7 @@ impl AppState {
         let web = &self.inner.web;
         Ok(Layout {
             title: title.to_owned(),
+            idle_minutes: web.idle_timeout.whole_minutes(),
             la_name: self.inner.settings.la_name.clone(),
             la_contact: web.la_contact.clone(),
             csrf: session.csrf_token(&*self.inner.secrets).await?,
@@ -400,6 +428,7 @@ async fn link_unusable(app: &AppState, session: &HubSession) -> PageResult {
 async fn register_submit(
     State(app): State<AppState>,
     session: tower_sessions::Session,
+    Origin(origin): Origin,
     Path(token): Path<String>,
     body: Bytes,
 ) -> PageResult {
@@ -412,7 +441,13 @@ async fn register_submit(
     let result = app
         .inner
         .registration
-        .register(&token, form.get("password"), form.get("confirm"), now, None)
+        .register(
+            &token,
+            form.get("password"),
+            form.get("confirm"),
+            now,
+            origin,
+        )
         .await;
     match result {
         Ok(_) => {
@@ -470,11 +505,12 @@ async fn register_submit(
 async fn apply(
     app: &AppState,
     session: &HubSession,
+    origin: Option<std::net::IpAddr>,
     state: &SignInState,
     input: SignInInput,
 ) -> Result<Result<SignInState, SignInError>, PageError> {
     let now = app.now();
-    match app.inner.sign_in.handle(state, input, now, None).await {
+    match app.inner.sign_in.handle(state, input, now, origin).await {
         Ok(t) => {
             session.set_state(state, &t.state, now).await?;
             match t.notice {
@@ -524,7 +560,16 @@ fn explain(e: &SignInError) -> String {
     }
 }
 
-async fn sign_in_page(State(app): State<AppState>, session: tower_sessions::Session) -> PageResult {
+#[derive(Deserialize)]
+struct TimeoutQuery {
+    timeout: Option<String>,
+}
+
+async fn sign_in_page(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+    Query(query): Query<TimeoutQuery>,
+) -> PageResult {
     let session = HubSession(session);
     let state = app.current(&session).await?;
     if state.signed_in_account().is_some() {
@@ -534,12 +579,14 @@ async fn sign_in_page(State(app): State<AppState>, session: tower_sessions::Sess
         layout: app.layout(&session, "Sign in", false).await?,
         errors: Vec::new(),
         email: String::new(),
+        timed_out: query.timeout.is_some(),
     })
 }
 
 async fn sign_in_submit(
     State(app): State<AppState>,
     session: tower_sessions::Session,
+    Origin(origin): Origin,
     body: Bytes,
 ) -> PageResult {
     let session = HubSession(session);
@@ -552,7 +599,7 @@ async fn sign_in_submit(
         email: form.get("email").to_owned(),
         password: form.get("password").to_owned(),
     };
-    match apply(&app, &session, &state, input).await? {
+    match apply(&app, &session, origin, &state, input).await? {
         Ok(next) => Ok(see_other(page_for(&next))),
         Err(SignInError::NotAllowed { .. }) => Ok(see_other(page_for(&state))),
         Err(e) => html(&SignInPage {
@@ -562,6 +609,7 @@ async fn sign_in_submit(
                 message: explain(&e),
             }],
             email: form.get("email").to_owned(),
+            timed_out: false,
         }),
     }
 }
@@ -589,6 +637,7 @@ async fn method_page(State(app): State<AppState>, session: tower_sessions::Sessi
 async fn method_submit(
     State(app): State<AppState>,
     session: tower_sessions::Session,
+    Origin(origin): Origin,
     body: Bytes,
 ) -> PageResult {
     let session = HubSession(session);
@@ -615,7 +664,15 @@ async fn method_submit(
             });
         }
     };
-    match apply(&app, &session, &state, SignInInput::ChooseMethod(method)).await? {
+    match apply(
+        &app,
+        &session,
+        origin,
+        &state,
+        SignInInput::ChooseMethod(method),
+    )
+    .await?
+    {
         Ok(next) => Ok(see_other(page_for(&next))),
         Err(_) => Ok(see_other(page_for(&app.current(&session).await?))),
     }
@@ -687,6 +744,7 @@ async fn text_page(State(app): State<AppState>, session: tower_sessions::Session
 async fn text_submit(
     State(app): State<AppState>,
     session: tower_sessions::Session,
+    Origin(origin): Origin,
     body: Bytes,
 ) -> PageResult {
     let session = HubSession(session);
@@ -699,6 +757,7 @@ async fn text_submit(
     match apply(
         &app,
         &session,
+        origin,
         &state,
         SignInInput::MobileNumber(mobile.clone()),
     )
@@ -779,6 +838,7 @@ async fn render_code_page(
 async fn code_submit(
     State(app): State<AppState>,
     session: tower_sessions::Session,
+    Origin(origin): Origin,
     body: Bytes,
 ) -> PageResult {
     let session = HubSession(session);
@@ -788,7 +848,7 @@ async fn code_submit(
     }
     let state = app.current(&session).await?;
     let input = SignInInput::Code(form.get("code").to_owned());
-    match apply(&app, &session, &state, input).await? {
+    match apply(&app, &session, origin, &state, input).await? {
         Ok(next) => Ok(see_other(page_for(&next))),
         Err(
             SignInError::NotAllowed { .. } | SignInError::Expired | SignInError::AlreadyEnrolled,
@@ -806,6 +866,7 @@ async fn code_submit(
 async fn resend_submit(
     State(app): State<AppState>,
     session: tower_sessions::Session,
+    Origin(origin): Origin,
     body: Bytes,
 ) -> PageResult {
     let session = HubSession(session);
@@ -814,7 +875,7 @@ async fn resend_submit(
         return app.csrf_refused(&session).await;
     }
     let state = app.current(&session).await?;
-    match apply(&app, &session, &state, SignInInput::Resend).await? {
+    match apply(&app, &session, origin, &state, SignInInput::Resend).await? {
         Ok(next) => {
             session
                 .set_notice(
@@ -834,6 +895,7 @@ async fn resend_submit(
 async fn start_again_submit(
     State(app): State<AppState>,
     session: tower_sessions::Session,
+    Origin(origin): Origin,
     body: Bytes,
 ) -> PageResult {
     let session = HubSession(session);
@@ -842,11 +904,36 @@ async fn start_again_submit(
         return app.csrf_refused(&session).await;
     }
     let state = app.current(&session).await?;
-    let _ = apply(&app, &session, &state, SignInInput::StartAgain).await?;
+    let _ = apply(&app, &session, origin, &state, SignInInput::StartAgain).await?;
     Ok(see_other(page_for(&app.current(&session).await?)))
 }
 
 async fn sign_out_submit(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+    Origin(origin): Origin,
+    body: Bytes,
+) -> PageResult {
+    let session = HubSession(session);
+    let form = Fields::parse(&body);
+    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
+        return app.csrf_refused(&session).await;
+    }
+    let state = app.current(&session).await?;
+    let _ = apply(&app, &session, origin, &state, SignInInput::SignOut).await?;
+    app.message(
+        &session,
+        StatusCode::OK,
+        "You have signed out",
+        &[],
+        Some(("/sign-in", "Sign in again")),
+    )
+    .await
+}
+
+/// *Stay signed in*: any signed-in request extends the idle timeout; this one does nothing else.
+/// Without JavaScript the form posts normally and returns to the work tray.
+async fn keep_alive_submit(
     State(app): State<AppState>,
     session: tower_sessions::Session,
     body: Bytes,
@@ -857,15 +944,7 @@ async fn sign_out_submit(
         return app.csrf_refused(&session).await;
     }
     let state = app.current(&session).await?;
-    let _ = apply(&app, &session, &state, SignInInput::SignOut).await?;
-    app.message(
-        &session,
-        StatusCode::OK,
-        "You have signed out",
-        &[],
-        Some(("/sign-in", "Sign in again")),
-    )
-    .await
+    Ok(see_other(page_for(&state)))
 }
 
 // ---- My cases in progress -------------------------------------------------------------------

@@ -40,6 +40,7 @@ impl Hub {
         let web = WebConfig {
             la_contact: "Call 01632 960000".into(),
             secure_cookies: false,
+            rate_limit_burst: 40,
             ..WebConfig::default()
         };
         let state = AppState::new(
@@ -53,7 +54,7 @@ impl Hub {
         let app = router(state, tower_sessions::MemoryStore::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        tokio::spawn(ehc_http::serve(listener, app, std::future::pending()));
         Self {
             base: format!("http://{addr}"),
             store,
@@ -496,4 +497,32 @@ async fn pages_carry_security_headers_and_unknown_paths_get_a_plain_404() {
     let page = browser.get("/no/such/page").await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.body.contains("Page not found"));
+}
+
+#[tokio::test]
+async fn too_many_sign_in_posts_from_one_address_get_a_429_page_and_the_audit_log_knows_the_address()
+ {
+    let hub = Hub::start().await;
+    let browser = hub.browser();
+    registered(&hub, &browser, "jo.bloggs@example.gov.uk").await;
+    let mut statuses = Vec::new();
+    for _ in 0..45 {
+        let page = password(&browser, "nobody@example.gov.uk", "Wrong!Pass1").await;
+        statuses.push(page.status);
+        if page.status == StatusCode::TOO_MANY_REQUESTS {
+            assert!(page.body.contains("Too many attempts"));
+            break;
+        }
+    }
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let events = hub.store.audit_events().await;
+    let rejected = events
+        .iter()
+        .find(|e| e.kind.as_str() == "password-rejected")
+        .unwrap();
+    assert_eq!(rejected.origin, Some("127.0.0.1".parse().unwrap()));
 }
