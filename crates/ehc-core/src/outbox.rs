@@ -5,10 +5,23 @@
 //! Messages carry what happened, never how to word it: wording lives in the LA's templates.
 //! Two kinds carry a secret (the registration link's token, a texted code); storage must erase
 //! it once the message is sent.
+//!
+//! Two ports: [`Outbox`] queues a message inside a unit of work (the service's side);
+//! [`OutboxQueue`] is the dispatcher's side — it claims due messages for a lease, records each
+//! attempt's outcome, and keeps undeliverable messages as dead letters for an operator to retry.
+//!
+//! ```text
+//!  enqueue ──▶ pending ──claim_due──▶ claimed (lease) ──mark_sent──▶ sent (secret erased)
+//!                ▲  ▲                    │      │
+//!                │  └──── mark_failed ───┘      └──dead_letter──▶ dead letter
+//!                │        (next_attempt_at)                          │
+//!                └──────────────── retry_dead_letter ────────────────┘
+//!  a claim whose lease runs out without an outcome is due again (the dispatcher crashed)
+//! ```
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::account::{EmailAddress, random_uuid};
@@ -94,4 +107,125 @@ pub trait Outbox: Send {
     /// # Errors
     /// [`StoreError`] on a fault.
     async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError>;
+}
+
+/// A message handed to one dispatcher by [`OutboxQueue::claim_due`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedMessage {
+    /// The message, with its secret (it is about to be sent).
+    pub message: OutboxMessage,
+    /// Delivery attempts so far, this one included (1 on the first claim).
+    pub attempts: u32,
+}
+
+/// Where a queued message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// Waiting for its next attempt (or claimed by a dispatcher whose lease has not run out).
+    Pending,
+    /// Delivered to the gateway at this instant.
+    Sent(OffsetDateTime),
+    /// Given up at this instant; kept until an operator retries it.
+    DeadLetter(OffsetDateTime),
+}
+
+/// A queued message as the dispatcher's storage keeps it (what an operator sees).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Identifier and idempotency key.
+    pub id: MessageId,
+    /// Where it goes.
+    pub recipient: Recipient,
+    /// What it says; `None` once a message that carried a secret was sent (the secret is erased
+    /// then, see [`MessageContent::carries_secret`]).
+    pub content: Option<MessageContent>,
+    /// When it was queued.
+    pub created_at: OffsetDateTime,
+    /// Delivery attempts so far (claims; reset to 0 by [`OutboxQueue::retry_dead_letter`]).
+    pub attempts: u32,
+    /// When it is next due (while pending; the end of the lease while claimed).
+    pub next_attempt_at: OffsetDateTime,
+    /// The last failure's description, if any (never a secret: gateways' error text only).
+    pub last_error: Option<String>,
+    /// Pending, sent or dead letter.
+    pub state: DeliveryState,
+}
+
+/// The dispatcher's side of the outbox: claiming due messages and recording what happened to
+/// them. Implemented by the store itself (not by a unit of work): each method is its own
+/// transaction.
+///
+/// Claims are leases: a claimed message is hidden from other claimers until
+/// `now + lease`; if its dispatcher records no outcome by then (it crashed), the message is due
+/// again. With many dispatchers on one database each due message is claimed by exactly one of
+/// them (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite serialises writers).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OutboxQueue: Send + Sync {
+    /// Claims up to `limit` pending messages due at `now` (next attempt at or before `now`),
+    /// oldest due first: each gets one more attempt and is hidden from other claimers until
+    /// `now + lease`.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault; nothing is claimed then.
+    async fn claim_due(
+        &self,
+        limit: u32,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedMessage>, StoreError>;
+
+    /// Records that the message was delivered at `now` and erases its secret (the invitation
+    /// token, the texted code) from storage. `Ok(false)` when no pending message has this id.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn mark_sent(&self, id: MessageId, now: OffsetDateTime) -> Result<bool, StoreError>;
+
+    /// Records a failed attempt: `error` (the gateway's words, no secret) and when to try again.
+    /// `Ok(false)` when no pending message has this id.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn mark_failed(
+        &self,
+        id: MessageId,
+        error: &str,
+        next_attempt_at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives up on the message at `now` with `error`: it becomes a dead letter, never claimed
+    /// again until retried. `Ok(false)` when no pending message has this id.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn dead_letter(
+        &self,
+        id: MessageId,
+        error: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// Up to `limit` dead letters, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn dead_letters(&self, limit: u32) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// Puts a dead letter back in the queue, due at `now`, with its attempts reset to 0 (the last
+    /// error is kept). `Ok(false)` when no dead letter has this id.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn retry_dead_letter(
+        &self,
+        id: MessageId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+
+    /// The message with this id, whatever its state.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault; an unknown id is `Ok(None)`.
+    async fn entry(&self, id: MessageId) -> Result<Option<OutboxEntry>, StoreError>;
 }

@@ -1,0 +1,102 @@
+//! The storage contract: one set of tests, generic over the store, run against SQLite (a
+//! temporary file per test) and PostgreSQL (a new database per test on the server named by
+//! `EHC_TEST_DATABASE_URL`; without it the PostgreSQL tests fail, they never skip).
+//!
+//! Each module holds `pub async fn a_sentence<S: Backend>(store: &S)`; the `contract!` list at
+//! the bottom instantiates every one of them once per database, as `sqlite::a_sentence` and
+//! `postgres::a_sentence`. One test binary (`tests/main.rs` and its modules) keeps link times
+//! down.
+
+// Test helpers outside `#[test]` functions unwrap and panic too (clippy's test allowances cover
+// only the test functions themselves).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod accounts;
+mod audit_and_units;
+mod faults;
+mod invitations;
+mod journey;
+mod lockouts;
+mod outbox;
+mod second_factor;
+mod sessions;
+mod support;
+
+/// The core's model-based sign-in journeys, on fresh stores (fewer cases than the core's own
+/// 10 000 on the in-memory store: each case here creates a database).
+mod model {
+    use ehc_store_contract::{PgFixture, SqliteFixture};
+
+    #[test]
+    fn random_sign_in_journeys_keep_the_rules_on_sqlite() {
+        crate::journey::random_journeys_keep_the_sign_in_rules::<SqliteFixture>(64);
+    }
+
+    #[test]
+    fn random_sign_in_journeys_keep_the_rules_on_postgres() {
+        crate::journey::random_journeys_keep_the_sign_in_rules::<PgFixture>(24);
+    }
+}
+
+macro_rules! contract {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        /// The contract on SQLite.
+        mod sqlite {
+            use ehc_store_contract::{Fixture, SqliteFixture};
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let fixture = SqliteFixture::new().await;
+                    crate::$module::$name(fixture.store()).await;
+                    fixture.finish().await;
+                }
+            )*
+        }
+        /// The same contract on PostgreSQL.
+        mod postgres {
+            use ehc_store_contract::{Fixture, PgFixture};
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let fixture = PgFixture::new().await;
+                    crate::$module::$name(fixture.store()).await;
+                    fixture.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+contract! {
+    accounts::an_account_is_found_by_its_address_in_any_case_and_by_its_id,
+    accounts::one_address_holds_one_account_whatever_its_case,
+    accounts::a_refused_account_leaves_the_unit_of_work_usable,
+    accounts::a_new_password_hash_replaces_the_old_and_an_unknown_id_changes_nothing,
+    accounts::eight_concurrent_registrations_of_one_address_make_one_account,
+    invitations::reinviting_an_address_supersedes_its_pending_invitation,
+    invitations::the_latest_invitation_of_an_address_is_found_in_any_case,
+    invitations::a_link_is_consumed_once_and_every_unusable_link_says_why,
+    invitations::eight_concurrent_registrations_with_one_link_make_exactly_one_account,
+    invitations::grants_come_back_oldest_first_and_a_revoked_grant_cannot_be_revoked_again,
+    second_factor::an_app_enrolment_round_trips_and_its_set_up_step_never_works_again,
+    second_factor::a_text_enrolment_round_trips_and_a_second_enrolment_is_refused,
+    second_factor::a_totp_step_is_accepted_only_when_newer_than_the_last,
+    second_factor::eight_concurrent_checks_of_one_totp_step_have_exactly_one_winner,
+    second_factor::a_texted_code_is_consumed_once_and_never_after_its_expiry,
+    second_factor::eight_concurrent_uses_of_one_texted_code_have_exactly_one_winner,
+    second_factor::the_send_limit_refuses_the_sixth_text_within_an_hour_and_says_when_to_retry,
+    second_factor::eight_concurrent_sends_never_exceed_the_send_limit,
+    lockouts::lockout_counters_follow_the_lockout_rule_per_account_and_kind,
+    lockouts::concurrent_failures_are_all_counted,
+    outbox::a_queued_message_is_claimed_once_until_its_lease_runs_out,
+    outbox::a_sent_message_loses_its_secret_but_keeps_its_recipient,
+    outbox::a_failed_message_is_due_again_at_its_next_attempt_time,
+    outbox::a_dead_letter_is_listed_never_claimed_and_can_be_retried,
+    outbox::four_concurrent_claimers_claim_each_message_exactly_once,
+    audit_and_units::an_uncommitted_unit_of_work_leaves_no_trace,
+    audit_and_units::audit_entries_come_back_in_order_and_cannot_be_changed_or_deleted,
+    audit_and_units::migrating_twice_changes_nothing,
+    journey::the_sign_in_journey_runs_end_to_end,
+    sessions::a_session_round_trips_until_it_expires_and_expired_ones_are_deleted,
+    sessions::a_deleted_session_is_not_brought_back_by_a_later_save,
+}

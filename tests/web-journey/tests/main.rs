@@ -1,0 +1,76 @@
+//! Every case of shared/acceptance/auth-journey.md, and what every page must do, against the
+//! running hub over HTTP — a real
+//! server on port 0 and a cookie-keeping client — on SQLite and on PostgreSQL
+//! (`EHC_TEST_DATABASE_URL`; each test in its own new database).
+//!
+//! Each module holds `pub async fn a_sentence<B: Backend>(store: &B)`; the `journey!` list at
+//! the bottom runs every one once per database, as `sqlite::a_sentence` and
+//! `postgres::a_sentence`.
+
+// Test helpers outside `#[test]` functions unwrap and panic too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod app;
+mod pages;
+mod registration;
+mod sign_in;
+mod support;
+mod text;
+
+macro_rules! journey {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        /// The journey on SQLite.
+        mod sqlite {
+            use ehc_store_contract::{Fixture, SqliteFixture};
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let fixture = SqliteFixture::new().await;
+                    crate::$module::$name(fixture.store()).await;
+                    fixture.finish().await;
+                }
+            )*
+        }
+        /// The journey on PostgreSQL.
+        mod postgres {
+            use ehc_store_contract::{Fixture, PgFixture};
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let fixture = PgFixture::new().await;
+                    crate::$module::$name(fixture.store()).await;
+                    fixture.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+journey! {
+    registration::an_invited_person_registers_then_signs_in_in_any_case_and_a_second_invitation_makes_no_second_account,
+    registration::a_used_link_shows_the_cannot_be_used_page_and_cannot_set_the_password_again,
+    registration::a_link_works_for_six_days_twenty_three_hours_and_not_seven_days_and_a_minute,
+    registration::a_reinvitation_voids_the_older_link_and_the_newer_one_works,
+    registration::a_password_without_a_capital_is_refused_with_the_address_kept_and_nothing_stored,
+    registration::different_password_and_confirmation_ask_for_the_same_password_in_both_fields,
+    registration::a_300_character_password_is_refused_at_registration_and_at_sign_in,
+    registration::a_registration_posted_without_its_csrf_token_is_refused_and_stores_nothing,
+    sign_in::an_unknown_address_and_a_wrong_password_get_the_same_message_and_status,
+    sign_in::after_the_password_and_before_the_code_the_work_tray_sends_to_the_second_factor,
+    sign_in::the_session_cookie_changes_after_the_password_and_after_the_code_and_the_first_reaches_nothing,
+    sign_in::after_sign_out_the_old_session_cookie_reaches_nothing,
+    app::the_key_is_shown_in_groups_of_four_and_the_qr_code_holds_the_same_key,
+    app::the_code_oathtool_prints_signs_in_once_and_not_twice,
+    app::at_the_rfc_time_081804_is_accepted_and_81804_is_refused,
+    app::start_again_from_the_app_returns_to_the_choice_and_texts_can_then_be_set_up,
+    app::an_la_name_with_a_colon_still_gives_a_readable_qr_code_whose_issuer_has_no_colon,
+    text::a_mobile_typed_with_plus_44_and_a_zero_gets_the_text_in_e164_and_its_code_signs_in,
+    text::resend_sends_a_second_text_and_the_first_code_still_works,
+    text::a_code_used_once_is_refused_the_second_time,
+    text::a_code_nine_minutes_fifty_nine_old_works_and_ten_minutes_one_second_old_does_not,
+    text::five_wrong_codes_lock_so_the_right_code_is_refused_and_the_page_says_when,
+    text::the_sixth_send_within_the_hour_sends_nothing_and_says_why,
+    pages::pages_carry_security_headers_and_an_unknown_path_gets_a_plain_404,
+    pages::too_many_posts_from_one_address_get_a_429_page_and_the_audit_log_has_the_address,
+    pages::signed_in_pages_say_when_the_session_times_out_and_offer_to_stay_signed_in,
+}
