@@ -17,7 +17,8 @@
 //! | [`lockout`] | [`lockout::Lockout`] | [`lockout::LockoutRepository`] | — |
 //! | [`sign_in`] | [`sign_in::SignInState`] | — | [`sign_in::SignInService`] |
 //! | [`role`] | [`role::Role`], [`role::RoleGrant`], [`role::authorize`] | [`role::RoleGrantRepository`] | — |
-//! | [`outbox`], [`audit`] | messages, audit entries | [`outbox::Outbox`], [`audit::AuditLog`] | — |
+//! | [`outbox`], [`audit`] | messages, audit entries | [`outbox::Outbox`], [`outbox::OutboxQueue`], [`audit::AuditLog`] | — |
+//! | [`notification`] | [`notification::templates::MessageTemplates`], [`notification::Email`], [`notification::TextMessage`] | [`notification::Mailer`], [`notification::SmsSender`] | [`notification::dispatcher::Dispatcher`] |
 //!
 //! A change, the messages it causes and its audit entries are written in one unit of work
 //! ([`ports::Store::begin`]).
@@ -87,6 +88,7 @@ pub mod account;
 pub mod audit;
 pub mod invitation;
 pub mod lockout;
+pub mod notification;
 pub mod outbox;
 pub mod password;
 pub mod ports;

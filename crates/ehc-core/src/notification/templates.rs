@@ -1,0 +1,680 @@
+//! The wording of every message the hub sends, in one place the LA can change.
+//!
+//! [`MessageTemplates`] holds the LA's name, the hub's address, the LA's contact details and one
+//! template per kind of message; its defaults are built in and every field can be overridden
+//! from the configuration file (serde). [`MessageTemplates::render`] turns an outbox
+//! [`MessageContent`] into the e-mail or text to send. Pure computation: no I/O, no clock.
+//!
+//! ## Placeholders
+//! Templates are plain text with `{{ name }}` placeholders (spaces inside the braces optional).
+//! Every template may use `la_name`, `hub_url` and `contact`; each kind adds its own:
+//!
+//! | template | channel | its own placeholders |
+//! |---|---|---|
+//! | `invitation` | e-mail | `link` (`{hub_url}/register/{token}`), `roles` |
+//! | `access_granted` | e-mail | `roles`, `sign_in_link` (`{hub_url}/sign-in`) |
+//! | `sign_in_code` | text | `code` |
+//!
+//! An unknown placeholder or an unclosed `{{` is an error ([`MessageTemplates::validate`] finds
+//! it at start-up). In the `html` template of an e-mail every value is HTML-escaped; `roles`
+//! becomes a `<ul>` list and line breaks of `contact` become `<br>`. In text templates `roles`
+//! becomes lines starting `* `. A subject is one line: line breaks in it become spaces.
+//!
+//! ## Adding a kind of message
+//! A new [`MessageContent`] kind is one arm of [`MessageTemplates::render`] plus its template
+//! field. Case-update alerts (to come) must never hold a child's name or any other personal
+//! detail of the child (docs/SECURITY.md): they say that something happened on a case and link
+//! to the hub, where the viewer's rights decide what is shown.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use crate::invitation::InvitationToken;
+use crate::outbox::MessageContent;
+use crate::ports::{RandomnessUnavailable, SecretSource};
+use crate::role::Role;
+use crate::second_factor::SmsCode;
+
+/// An e-mail's three parts, each a template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailTemplate {
+    /// The subject line.
+    pub subject: String,
+    /// The `text/plain` part.
+    pub text: String,
+    /// The `text/html` part: a whole HTML document.
+    pub html: String,
+}
+
+/// A text message's template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextTemplate {
+    /// The text.
+    pub body: String,
+}
+
+/// The LA's message templates and the values every message shares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MessageTemplates {
+    /// The LA's name as messages name it, e.g. `Cyngor Sir Ynys Môn` (`{{ la_name }}`).
+    pub la_name: String,
+    /// The hub's public address, e.g. `https://ehc.example.gov.uk` (`{{ hub_url }}`); a trailing
+    /// `/` is ignored. Registration links are `{hub_url}/register/{token}`.
+    pub base_url: String,
+    /// The LA's contact details, one or more lines, at the bottom of every e-mail
+    /// (`{{ contact }}`).
+    pub contact: String,
+    /// Add the line `@{host} #{code}` at the end of sign-in texts so that browsers and phones
+    /// can offer the code for autofill (the origin-bound one-time code format of WebOTP). The
+    /// host is that of `base_url`.
+    pub sms_autofill: bool,
+    /// The invitation e-mail with the *Complete your registration* link.
+    pub invitation: EmailTemplate,
+    /// The e-mail telling an existing account that it was given new roles.
+    pub access_granted: EmailTemplate,
+    /// The sign-in security code text.
+    pub sign_in_code: TextTemplate,
+}
+
+impl Default for MessageTemplates {
+    fn default() -> Self {
+        Self {
+            la_name: "Local Authority".to_owned(),
+            base_url: "http://localhost:8080".to_owned(),
+            contact: "Contact your local authority's SEND team.".to_owned(),
+            sms_autofill: false,
+            invitation: EmailTemplate {
+                subject: "Complete your registration for the {{ la_name }} EHC Hub".to_owned(),
+                text: DEFAULT_INVITATION_TEXT.to_owned(),
+                html: DEFAULT_INVITATION_HTML.to_owned(),
+            },
+            access_granted: EmailTemplate {
+                subject: "You have new access on the {{ la_name }} EHC Hub".to_owned(),
+                text: DEFAULT_ACCESS_GRANTED_TEXT.to_owned(),
+                html: DEFAULT_ACCESS_GRANTED_HTML.to_owned(),
+            },
+            sign_in_code: TextTemplate {
+                body: "{{ code }} is your {{ la_name }} EHC Hub security code".to_owned(),
+            },
+        }
+    }
+}
+
+const DEFAULT_INVITATION_TEXT: &str = "\
+You have been invited to the {{ la_name }} EHC Hub, where the local authority, education \
+settings, professionals and families work together on Education, Health and Care (EHC) needs \
+assessments and plans.
+
+You will have access as:
+{{ roles }}
+
+Complete your registration:
+{{ link }}
+
+The link works once. If it has expired, contact us and we will send you a new one.
+If you were not expecting this email, you can ignore it.
+
+{{ la_name }}
+{{ contact }}
+";
+
+const DEFAULT_INVITATION_HTML: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Complete your registration</title></head>
+<body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
+<p>You have been invited to the {{ la_name }} EHC Hub, where the local authority, education settings, professionals and families work together on Education, Health and Care (EHC) needs assessments and plans.</p>
+<p>You will have access as:</p>
+{{ roles }}
+<p><a href="{{ link }}" style="color: #1d70b8;">Complete your registration</a></p>
+<p>Or copy this link into your browser: {{ link }}</p>
+<p>The link works once. If it has expired, contact us and we will send you a new one. If you were not expecting this email, you can ignore it.</p>
+<hr>
+<p>{{ la_name }}<br>
+{{ contact }}</p>
+</body>
+</html>
+"#;
+
+const DEFAULT_ACCESS_GRANTED_TEXT: &str = "\
+You have been given new access on the {{ la_name }} EHC Hub:
+{{ roles }}
+
+Sign in to see it:
+{{ sign_in_link }}
+
+{{ la_name }}
+{{ contact }}
+";
+
+const DEFAULT_ACCESS_GRANTED_HTML: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>You have new access</title></head>
+<body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
+<p>You have been given new access on the {{ la_name }} EHC Hub:</p>
+{{ roles }}
+<p><a href="{{ sign_in_link }}" style="color: #1d70b8;">Sign in to see it</a></p>
+<hr>
+<p>{{ la_name }}<br>
+{{ contact }}</p>
+</body>
+</html>
+"#;
+
+/// A rendered e-mail. `Debug` hides the parts (an invitation holds the registration link).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RenderedEmail {
+    /// One line.
+    pub subject: String,
+    /// The `text/plain` part.
+    pub text: String,
+    /// The `text/html` part.
+    pub html: String,
+}
+
+impl fmt::Debug for RenderedEmail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RenderedEmail(<hidden>)")
+    }
+}
+
+/// A rendered text message. `Debug` hides it (it holds the code).
+#[derive(Clone, PartialEq, Eq)]
+pub struct RenderedText {
+    /// The whole text.
+    pub body: String,
+}
+
+impl fmt::Debug for RenderedText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RenderedText(<hidden>)")
+    }
+}
+
+/// A message rendered for the one channel its kind goes by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rendered {
+    /// An e-mail.
+    Email(RenderedEmail),
+    /// A text message.
+    Text(RenderedText),
+}
+
+/// A template the LA wrote cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// `{{ name }}` names no value this template has.
+    #[error("template {template}: unknown placeholder {{{{ {name} }}}}")]
+    UnknownPlaceholder {
+        /// Which template, e.g. `invitation.html`.
+        template: &'static str,
+        /// The unknown name.
+        name: String,
+    },
+    /// A `{{` without its `}}`.
+    #[error("template {template}: a {{{{ is not closed by }}}}")]
+    Unclosed {
+        /// Which template.
+        template: &'static str,
+    },
+    /// `base_url` is not an `http://` or `https://` address.
+    #[error("base_url must start with https:// (or http:// for local use), not {0:?}")]
+    BadBaseUrl(String),
+}
+
+impl MessageTemplates {
+    /// Renders `content` with these templates.
+    ///
+    /// # Errors
+    /// [`TemplateError`] when a template the LA wrote is broken (see [`Self::validate`]).
+    pub fn render(&self, content: &MessageContent) -> Result<Rendered, TemplateError> {
+        // One arm per kind of message. Case-update alerts, when they come, are one more arm:
+        // they must never hold a child's name or other personal detail.
+        match content {
+            MessageContent::Invitation { token, roles } => self
+                .email(
+                    &self.invitation,
+                    ["invitation.subject", "invitation.text", "invitation.html"],
+                    &[
+                        ("link", Value::Plain(self.registration_link(token))),
+                        ("roles", roles_value(roles)),
+                    ],
+                )
+                .map(Rendered::Email),
+            MessageContent::AccessGranted { roles } => self
+                .email(
+                    &self.access_granted,
+                    [
+                        "access_granted.subject",
+                        "access_granted.text",
+                        "access_granted.html",
+                    ],
+                    &[
+                        ("roles", roles_value(roles)),
+                        (
+                            "sign_in_link",
+                            Value::Plain(format!("{}/sign-in", self.hub_url())),
+                        ),
+                    ],
+                )
+                .map(Rendered::Email),
+            MessageContent::SignInCode { code } => {
+                let mut body = self.fill_text(
+                    &self.sign_in_code.body,
+                    "sign_in_code.body",
+                    &[("code", Value::Plain(code.expose().to_owned()))],
+                )?;
+                if self.sms_autofill {
+                    body = format!(
+                        "{}\n\n@{} #{}",
+                        body.trim_end(),
+                        self.hub_host(),
+                        code.expose()
+                    );
+                }
+                Ok(Rendered::Text(RenderedText { body }))
+            }
+        }
+    }
+
+    /// The *Complete your registration* link: `{hub_url}/register/{token}`.
+    pub fn registration_link(&self, token: &InvitationToken) -> String {
+        format!("{}/register/{}", self.hub_url(), token.to_link_param())
+    }
+
+    /// `base_url` without a trailing `/`.
+    pub fn hub_url(&self) -> &str {
+        self.base_url.trim_end_matches('/')
+    }
+
+    /// The host of `base_url` (no scheme, port or path), for the autofill line.
+    pub fn hub_host(&self) -> &str {
+        let rest = self
+            .base_url
+            .split_once("://")
+            .map_or(self.base_url.as_str(), |(_, rest)| rest);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host_port = authority.rsplit('@').next().unwrap_or_default();
+        if host_port.starts_with('[') {
+            return host_port.split_inclusive(']').next().unwrap_or(host_port);
+        }
+        host_port.split(':').next().unwrap_or_default()
+    }
+
+    /// Renders every kind of message with sample values, so a broken template is found when the
+    /// configuration is read rather than when a message is due.
+    ///
+    /// # Errors
+    /// The first [`TemplateError`] found.
+    pub fn validate(&self) -> Result<(), TemplateError> {
+        if !(self.base_url.starts_with("https://") || self.base_url.starts_with("http://"))
+            || self.hub_host().is_empty()
+        {
+            return Err(TemplateError::BadBaseUrl(self.base_url.clone()));
+        }
+        for content in sample_contents() {
+            self.render(&content)?;
+        }
+        Ok(())
+    }
+
+    fn common(&self, own: &[(&'static str, Value)]) -> Vec<(&'static str, Value)> {
+        let mut vars = vec![
+            ("la_name", Value::Plain(self.la_name.clone())),
+            ("hub_url", Value::Plain(self.hub_url().to_owned())),
+            ("contact", Value::Multiline(self.contact.clone())),
+        ];
+        vars.extend(own.iter().cloned());
+        vars
+    }
+
+    fn email(
+        &self,
+        template: &EmailTemplate,
+        names: [&'static str; 3],
+        own: &[(&'static str, Value)],
+    ) -> Result<RenderedEmail, TemplateError> {
+        let vars = self.common(own);
+        let [subject_name, text_name, html_name] = names;
+        let subject = fill(&template.subject, subject_name, Mode::Line, &vars)?;
+        Ok(RenderedEmail {
+            subject: subject.trim().to_owned(),
+            text: fill(&template.text, text_name, Mode::Text, &vars)?,
+            html: fill(&template.html, html_name, Mode::Html, &vars)?,
+        })
+    }
+
+    fn fill_text(
+        &self,
+        template: &str,
+        name: &'static str,
+        own: &[(&'static str, Value)],
+    ) -> Result<String, TemplateError> {
+        fill(template, name, Mode::Text, &self.common(own))
+    }
+}
+
+/// A placeholder's value.
+#[derive(Debug, Clone)]
+enum Value {
+    /// One piece of text.
+    Plain(String),
+    /// Text with line breaks kept (`<br>` in HTML).
+    Multiline(String),
+    /// A list: `* ` lines in text, `<ul>` in HTML.
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Text,
+    Html,
+    Line,
+}
+
+fn roles_value(roles: &[Role]) -> Value {
+    Value::List(roles.iter().map(Role::describe).collect())
+}
+
+fn render_value(value: &Value, mode: Mode) -> String {
+    match (value, mode) {
+        (Value::Plain(s) | Value::Multiline(s), Mode::Text) => s.clone(),
+        (Value::Plain(s) | Value::Multiline(s), Mode::Line) => one_line(s),
+        (Value::Plain(s), Mode::Html) => escape_html(s),
+        (Value::Multiline(s), Mode::Html) => s
+            .lines()
+            .map(escape_html)
+            .collect::<Vec<_>>()
+            .join("<br>\n"),
+        (Value::List(items), Mode::Text) => items
+            .iter()
+            .map(|i| format!("* {i}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        (Value::List(items), Mode::Line) => one_line(&items.join(", ")),
+        (Value::List(items), Mode::Html) => {
+            let mut out = String::from("<ul>\n");
+            for item in items {
+                out.push_str("<li>");
+                out.push_str(&escape_html(item));
+                out.push_str("</li>\n");
+            }
+            out.push_str("</ul>");
+            out
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split(['\r', '\n'])
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Escapes the five characters that matter in HTML text and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Replaces each `{{ name }}` of `template` by its value in `vars`.
+fn fill(
+    template: &str,
+    template_name: &'static str,
+    mode: Mode,
+    vars: &[(&'static str, Value)],
+) -> Result<String, TemplateError> {
+    let mut out = String::with_capacity(template.len() + 128);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find("}}").ok_or(TemplateError::Unclosed {
+            template: template_name,
+        })?;
+        let name = after[..end].trim();
+        let value = vars
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+            .ok_or_else(|| TemplateError::UnknownPlaceholder {
+                template: template_name,
+                name: name.to_owned(),
+            })?;
+        out.push_str(&render_value(value, mode));
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    if mode == Mode::Line {
+        out = one_line(&out);
+    }
+    Ok(out)
+}
+
+/// Sample content of every kind, for [`MessageTemplates::validate`].
+fn sample_contents() -> Vec<MessageContent> {
+    struct Zeros;
+    impl SecretSource for Zeros {
+        fn fill(&self, dest: &mut [u8]) -> Result<(), RandomnessUnavailable> {
+            dest.fill(0);
+            Ok(())
+        }
+    }
+    let mut contents = vec![MessageContent::AccessGranted {
+        roles: vec![Role::LaOfficer],
+    }];
+    if let Ok(token) = InvitationToken::generate(&Zeros) {
+        contents.push(MessageContent::Invitation {
+            token,
+            roles: vec![Role::LaOfficer],
+        });
+    }
+    if let Ok(code) = SmsCode::generate(&Zeros) {
+        contents.push(MessageContent::SignInCode { code });
+    }
+    contents
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::role::Urn;
+
+    fn token() -> InvitationToken {
+        InvitationToken::parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap()
+    }
+
+    fn templates() -> MessageTemplates {
+        MessageTemplates {
+            la_name: "Cyngor Sir Ynys Môn".into(),
+            base_url: "https://ehc.example.gov.uk/".into(),
+            contact: "SEND team <send@example.gov.uk>\n01234 567890".into(),
+            ..Default::default()
+        }
+    }
+
+    fn email(r: Rendered) -> RenderedEmail {
+        match r {
+            Rendered::Email(e) => e,
+            Rendered::Text(_) => panic!("expected an e-mail"),
+        }
+    }
+
+    fn text(r: Rendered) -> RenderedText {
+        match r {
+            Rendered::Text(t) => t,
+            Rendered::Email(_) => panic!("expected a text"),
+        }
+    }
+
+    #[test]
+    fn the_default_templates_are_valid() {
+        MessageTemplates::default().validate().unwrap();
+        templates().validate().unwrap();
+    }
+
+    #[test]
+    fn an_invitation_carries_the_registration_link_and_the_contact_details_at_the_bottom() {
+        let t = templates();
+        let sendco = Role::Sendco {
+            setting: Urn::parse("100001").unwrap(),
+        };
+        let e = email(
+            t.render(&MessageContent::Invitation {
+                token: token(),
+                roles: vec![sendco],
+            })
+            .unwrap(),
+        );
+        let link =
+            "https://ehc.example.gov.uk/register/AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+        assert_eq!(
+            e.subject,
+            "Complete your registration for the Cyngor Sir Ynys Môn EHC Hub"
+        );
+        assert!(
+            e.text
+                .contains(&format!("Complete your registration:\n{link}\n"))
+        );
+        assert!(e.text.contains("* SENDCo for education setting 100001"));
+        assert!(
+            e.text
+                .trim_end()
+                .ends_with("SEND team <send@example.gov.uk>\n01234 567890")
+        );
+        assert!(e.html.contains(&format!("<a href=\"{link}\"")));
+        assert!(
+            e.html
+                .contains("<li>SENDCo for education setting 100001</li>")
+        );
+        assert!(
+            e.html
+                .contains("SEND team &lt;send@example.gov.uk&gt;<br>\n01234 567890")
+        );
+    }
+
+    #[test]
+    fn values_are_escaped_in_html_but_not_in_text() {
+        let t = MessageTemplates {
+            la_name: "Tom & Jerry <Council>".into(),
+            ..templates()
+        };
+        let e = email(
+            t.render(&MessageContent::AccessGranted {
+                roles: vec![Role::LaOfficer],
+            })
+            .unwrap(),
+        );
+        assert!(e.html.contains("Tom &amp; Jerry &lt;Council&gt;"));
+        assert!(!e.html.contains("<Council>"));
+        assert!(e.text.contains("Tom & Jerry <Council>"));
+        assert!(
+            e.html
+                .contains("href=\"https://ehc.example.gov.uk/sign-in\"")
+        );
+    }
+
+    #[test]
+    fn a_sign_in_code_text_names_the_la_and_can_end_with_the_autofill_line() {
+        let code = SmsCode::generate(&crate::test_support::SeededSecretSource::new(1)).unwrap();
+        let digits = code.expose().to_owned();
+        let plain = text(
+            templates()
+                .render(&MessageContent::SignInCode { code: code.clone() })
+                .unwrap(),
+        );
+        assert_eq!(
+            plain.body,
+            format!("{digits} is your Cyngor Sir Ynys Môn EHC Hub security code")
+        );
+        let autofill = MessageTemplates {
+            sms_autofill: true,
+            base_url: "https://ehc.example.gov.uk:8443/hub".into(),
+            ..templates()
+        };
+        let with_line = text(
+            autofill
+                .render(&MessageContent::SignInCode { code })
+                .unwrap(),
+        );
+        assert_eq!(
+            with_line.body,
+            format!(
+                "{digits} is your Cyngor Sir Ynys Môn EHC Hub security code\n\n@ehc.example.gov.uk #{digits}"
+            )
+        );
+    }
+
+    #[test]
+    fn an_unknown_placeholder_or_an_unclosed_brace_is_found_by_validate() {
+        let mut t = templates();
+        t.sign_in_code.body = "{{ code }} for {{ child_name }}".into();
+        assert_eq!(
+            t.validate(),
+            Err(TemplateError::UnknownPlaceholder {
+                template: "sign_in_code.body",
+                name: "child_name".into()
+            })
+        );
+        let mut t = templates();
+        t.invitation.html = "<p>{{ link </p>".into();
+        assert_eq!(
+            t.validate(),
+            Err(TemplateError::Unclosed {
+                template: "invitation.html"
+            })
+        );
+        let t = MessageTemplates {
+            base_url: "ehc.example.gov.uk".into(),
+            ..templates()
+        };
+        assert!(matches!(t.validate(), Err(TemplateError::BadBaseUrl(_))));
+    }
+
+    #[test]
+    fn a_subject_stays_on_one_line() {
+        let mut t = templates();
+        t.access_granted.subject = "New access\r\nBcc: someone@example.com {{ contact }}".into();
+        let e = email(
+            t.render(&MessageContent::AccessGranted { roles: vec![] })
+                .unwrap(),
+        );
+        assert!(!e.subject.contains('\n') && !e.subject.contains('\r'));
+    }
+
+    #[test]
+    fn an_la_override_keeps_the_other_defaults() {
+        let t = MessageTemplates {
+            sign_in_code: TextTemplate {
+                body: "Your code: {{ code }}".into(),
+            },
+            ..templates()
+        };
+        assert_eq!(t.invitation, MessageTemplates::default().invitation);
+        t.validate().unwrap();
+    }
+
+    #[test]
+    fn debug_output_hides_rendered_messages() {
+        let r = templates()
+            .render(&MessageContent::Invitation {
+                token: token(),
+                roles: vec![],
+            })
+            .unwrap();
+        assert!(!format!("{r:?}").contains("register"));
+    }
+}
