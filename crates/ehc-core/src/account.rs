@@ -67,7 +67,7 @@ impl EmailAddress {
         }
         Ok(Self {
             entered: trimmed.to_owned(),
-            canonical: trimmed.to_lowercase(),
+            canonical: canonical_form(trimmed, domain)?,
         })
     }
 
@@ -80,6 +80,18 @@ impl EmailAddress {
     pub fn canonical(&self) -> &str {
         &self.canonical
     }
+}
+
+/// The identity of an address: the local part normalised to NFC and case-folded (Unicode
+/// default case folding: `ΑΣ` and `ας` are one, `José` typed either way is one), `@`, and the
+/// domain in its IDNA ASCII form, lower case (`exämple.gov.uk` is `xn--exmple-cua.gov.uk`).
+fn canonical_form(address: &str, domain: &str) -> Result<String, EmailError> {
+    use unicode_normalization::UnicodeNormalization;
+    let local = &address[..address.len() - domain.len() - 1];
+    let nfc: String = local.nfc().collect();
+    let folded: String = caseless::default_case_fold_str(&nfc).nfc().collect();
+    let domain = idna::domain_to_ascii(domain).map_err(|_| EmailError::Invalid)?;
+    Ok(format!("{folded}@{}", domain.to_lowercase()))
 }
 
 impl PartialEq for EmailAddress {
@@ -217,6 +229,28 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.as_entered(), "Jo.Bloggs@Example.GOV.UK");
         assert_eq!(a.canonical(), "jo.bloggs@example.gov.uk");
+    }
+
+    #[test]
+    fn one_address_is_one_identity_across_case_folding_normal_forms_and_idna() {
+        let same = |a: &str, b: &str| {
+            assert_eq!(
+                EmailAddress::parse(a).unwrap(),
+                EmailAddress::parse(b).unwrap(),
+                "{a} / {b}"
+            );
+        };
+        same(
+            "\u{3b1}\u{3c3}@example.gov.uk",
+            "\u{391}\u{3a3}@example.gov.uk",
+        );
+        same("jos\u{e9}@example.gov.uk", "jose\u{301}@example.gov.uk");
+        same("Jo@ex\u{e4}mple.gov.uk", "jo@xn--exmple-cua.gov.uk");
+        same("STRASSE@example.org", "stra\u{df}e@example.org");
+        assert_ne!(
+            EmailAddress::parse("jo@example.org").unwrap(),
+            EmailAddress::parse("j.o@example.org").unwrap()
+        );
     }
 
     #[test]

@@ -195,6 +195,15 @@ pub trait InvitationRepository: Send {
     /// [`StoreError`] on a fault; none is `Ok(None)`.
     async fn find_by_token(&mut self, hash: &TokenHash) -> Result<Option<Invitation>, StoreError>;
 
+    /// The newest invitation to `email`'s canonical address, whatever its status.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault; none is `Ok(None)`.
+    async fn latest_for_email(
+        &mut self,
+        email: &EmailAddress,
+    ) -> Result<Option<Invitation>, StoreError>;
+
     /// Atomically marks the invitation used at `now` if it is pending and unexpired, and returns
     /// it. Two concurrent calls with one token: exactly one succeeds.
     ///
@@ -386,6 +395,69 @@ impl<S: Store, R: SecretSource> InvitationService<S, R> {
         };
         tx.commit().await?;
         Ok(outcome)
+    }
+}
+
+impl<S: Store, R: SecretSource> InvitationService<S, R> {
+    /// *Send me a new link*: a person whose link cannot be used asks for a new one. A new link
+    /// (same roles, same inviter; older links void) goes only to an address the LA invited that
+    /// has no account yet, and at most once per `settings.new_link_interval` per address. The
+    /// caller shows the same answer whatever happened, so the page reveals nothing.
+    ///
+    /// # Errors
+    /// [`InviteError::Email`] for text that is not an address (said at the field);
+    /// [`InviteError::Randomness`] or [`InviteError::Store`] on a fault.
+    pub async fn send_new_link(
+        &self,
+        email: &str,
+        now: OffsetDateTime,
+        origin: Option<IpAddr>,
+    ) -> Result<(), InviteError> {
+        let email = EmailAddress::parse(email)?;
+        let mut tx = self.store.begin().await?;
+        if tx.accounts().find_by_email(&email).await?.is_some() {
+            return Ok(());
+        }
+        let Some(latest) = tx.invitations().latest_for_email(&email).await? else {
+            return Ok(());
+        };
+        if latest.created_at + self.settings.new_link_interval > now {
+            return Ok(());
+        }
+        let token = InvitationToken::generate(&self.secrets)?;
+        let invitation = Invitation {
+            id: InvitationId(random_uuid(&self.secrets)?),
+            email: latest.email.clone(),
+            roles: latest.roles.clone(),
+            invited_by: latest.invited_by,
+            token_hash: token.hash(),
+            created_at: now,
+            expires_at: now + self.settings.invitation_valid_for,
+            status: InvitationStatus::Pending,
+        };
+        tx.invitations().insert_superseding(&invitation).await?;
+        let message = OutboxMessage {
+            id: MessageId::generate(&self.secrets)?,
+            recipient: Recipient::Email(latest.email.clone()),
+            content: MessageContent::Invitation {
+                token,
+                roles: latest.roles.clone(),
+            },
+            created_at: now,
+        };
+        tx.outbox().enqueue(&message).await?;
+        tx.audit()
+            .append(&AuditEvent {
+                at: now,
+                actor: None,
+                subject: None,
+                kind: AuditKind::Invited,
+                origin,
+                detail: format!("{}: a new link, asked for by the person", email.canonical()),
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -19,6 +19,10 @@ pub struct SecuritySettings {
     /// How long a registration link works (default 7 days).
     #[serde(with = "duration_seconds")]
     pub invitation_valid_for: Duration,
+    /// *Send me a new link*: at most one new registration link per address within this time
+    /// (default 10 minutes).
+    #[serde(with = "duration_seconds")]
+    pub new_link_interval: Duration,
     /// How long the half-signed-in state (password right, second factor not yet) lasts
     /// (default 10 minutes).
     #[serde(with = "duration_seconds")]
@@ -42,6 +46,7 @@ impl Default for SecuritySettings {
             la_name: "Local Authority".to_owned(),
             password: PasswordPolicy::default(),
             invitation_valid_for: Duration::days(7),
+            new_link_interval: Duration::minutes(10),
             half_signed_in_for: Duration::minutes(10),
             password_lockout: LockoutPolicy {
                 max_failures: 6,

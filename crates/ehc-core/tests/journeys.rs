@@ -835,3 +835,37 @@ fn only_an_la_officer_grants_and_revokes_roles_and_each_change_is_audited() {
         );
     });
 }
+
+// Review finding: a code proves only the number it was texted to.
+#[test]
+fn a_code_texted_to_one_number_never_confirms_another() {
+    run(async {
+        let hub = hub();
+        hub.registered("jo.bloggs@example.gov.uk").await;
+        let s = hub
+            .text_set_up("jo.bloggs@example.gov.uk", "07911 123456", T0)
+            .await;
+        let first = hub.texts().await.pop().unwrap();
+        let s = hub.step(&s, SignInInput::StartAgain, T0).await.unwrap();
+        let s = hub
+            .step(&s, SignInInput::ChooseMethod(Method::Text), T0)
+            .await
+            .unwrap();
+        let s = hub
+            .step(&s, SignInInput::MobileNumber("07700 900999".into()), T0)
+            .await
+            .unwrap();
+        assert_eq!(
+            hub.step(&s, SignInInput::Code(first), T0).await,
+            Err(SignInError::WrongCode)
+        );
+        let second = hub.texts().await.pop().unwrap();
+        assert!(
+            hub.step(&s, SignInInput::Code(second), T0)
+                .await
+                .unwrap()
+                .signed_in_account()
+                .is_some()
+        );
+    });
+}

@@ -168,14 +168,10 @@ impl PasswordPolicy {
                 min: self.min_chars,
             });
         }
-        if self.require_symbol
-            && !nfc
-                .chars()
-                .any(|c| !c.is_alphabetic() && !c.is_numeric() && !c.is_whitespace())
-        {
+        if self.require_symbol && !nfc.chars().any(is_symbol) {
             broken.push(PasswordRule::NoSymbol);
         }
-        if self.require_capital && !nfc.chars().any(char::is_uppercase) {
+        if self.require_capital && !nfc.chars().any(is_capital) {
             broken.push(PasswordRule::NoCapital);
         }
         if length > self.max_chars {
@@ -199,6 +195,25 @@ impl PasswordPolicy {
             Err(PasswordViolations(broken))
         }
     }
+}
+
+/// A capital: a Unicode upper-case or title-case letter (general category Lu or Lt; `É` counts,
+/// the circled letter `Ⓐ` and the Roman numeral `Ⅻ` do not).
+fn is_capital(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    matches!(
+        c.general_category(),
+        GeneralCategory::UppercaseLetter | GeneralCategory::TitlecaseLetter
+    )
+}
+
+/// A symbol: neither a letter (general category L*), a decimal digit (Nd) nor white space. So
+/// `£ ? ! % € #` count, and so do `²` and `½` (numbers, but not digits).
+fn is_symbol(c: char) -> bool {
+    use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+    !(c.general_category_group() == GeneralCategoryGroup::Letter
+        || c.general_category() == unicode_properties::GeneralCategory::DecimalNumber
+        || c.is_whitespace())
 }
 
 impl PasswordPolicy {
@@ -260,6 +275,20 @@ mod tests {
             codes(policy.check("hb1", "hb2", &email())),
             ["too_short", "no_symbol", "no_capital", "mismatch"]
         );
+    }
+
+    #[test]
+    fn capitals_are_upper_case_letters_and_symbols_are_neither_letters_digits_nor_spaces() {
+        let policy = PasswordPolicy::default();
+        for (pw, expected) in [
+            ("harbour!lights\u{24b6}", vec!["no_capital"]), // Ⓐ is a symbol, not a letter
+            ("harbour!lights\u{216b}", vec!["no_capital"]), // Ⅻ is a number
+            ("Harbourlights\u{b2}", vec![]),                // ² is not a decimal digit
+            ("Harbourlights\u{bd}", vec![]),                // ½ neither
+            ("Harbourlights\u{665}", vec!["no_symbol"]),    // ٥ is a decimal digit
+        ] {
+            assert_eq!(codes(policy.check(pw, pw, &email())), expected, "{pw}");
+        }
     }
 
     #[test]

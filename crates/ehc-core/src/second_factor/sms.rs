@@ -7,6 +7,7 @@ use std::fmt;
 use time::{Duration, OffsetDateTime};
 
 use super::code::OtpCode;
+use super::phone::PhoneNumber;
 use crate::account::AccountId;
 use crate::ports::{RandomnessUnavailable, SecretSource};
 
@@ -38,9 +39,9 @@ impl SmsCode {
         &self.0
     }
 
-    /// The hash to store for `account`.
-    pub fn hash_for(&self, account: AccountId) -> SmsCodeHash {
-        SmsCodeHash::of(account, &self.0)
+    /// The hash to store for `account`'s code texted to `phone`.
+    pub fn hash_for(&self, account: AccountId, phone: &PhoneNumber) -> SmsCodeHash {
+        SmsCodeHash::of(account, phone, &self.0)
     }
 }
 
@@ -50,23 +51,27 @@ impl fmt::Debug for SmsCode {
     }
 }
 
-/// SHA-256 of a domain label, the account id and the code: what storage keeps instead of the
-/// code. Salting with the account id means equal codes of two people hash differently.
+/// SHA-256 of a domain label, the account id, the number the code was texted to, and the code:
+/// what storage keeps instead of the code. Salting with the account id means equal codes of two
+/// people hash differently; binding the number means a code proves only the number it went to
+/// (a code texted to one number never confirms another at set-up).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SmsCodeHash(pub [u8; 32]);
 
 impl SmsCodeHash {
-    fn of(account: AccountId, digits: &str) -> Self {
+    fn of(account: AccountId, phone: &PhoneNumber, digits: &str) -> Self {
         let mut h = Sha256::new();
-        h.update(b"ehc-hub sms code v1\0");
+        h.update(b"ehc-hub sms code v2\0");
         h.update(account.0.as_bytes());
+        h.update(phone.e164().as_bytes());
+        h.update(b"\0");
         h.update(digits.as_bytes());
         Self(h.finalize().into())
     }
 
-    /// The hash of a typed code for `account`, to look up and consume.
-    pub fn of_typed(account: AccountId, code: &OtpCode) -> Self {
-        Self::of(account, code.as_str())
+    /// The hash of a code typed by `account` for a text to `phone`, to look up and consume.
+    pub fn of_typed(account: AccountId, phone: &PhoneNumber, code: &OtpCode) -> Self {
+        Self::of(account, phone, code.as_str())
     }
 }
 
@@ -150,9 +155,15 @@ mod tests {
         assert!(code.expose().bytes().all(|b| b.is_ascii_digit()));
         let a = AccountId(Uuid::from_u128(1));
         let b = AccountId(Uuid::from_u128(2));
-        assert_ne!(code.hash_for(a), code.hash_for(b));
+        let phone = PhoneNumber::parse("07911 123456", false).unwrap();
+        let other = PhoneNumber::parse("07911 123457", false).unwrap();
+        assert_ne!(code.hash_for(a, &phone), code.hash_for(b, &phone));
+        assert_ne!(code.hash_for(a, &phone), code.hash_for(a, &other));
         let typed = OtpCode::parse(code.expose()).unwrap();
-        assert_eq!(SmsCodeHash::of_typed(a, &typed), code.hash_for(a));
+        assert_eq!(
+            SmsCodeHash::of_typed(a, &phone, &typed),
+            code.hash_for(a, &phone)
+        );
     }
 
     #[test]

@@ -256,6 +256,8 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                 .await;
         };
         if let Some(until) = lockout.locked_at(now) {
+            // As long as a wrong password takes (no timing difference while locked).
+            self.hasher.verify_nothing(&password).await?;
             let mut tx = self.store.begin().await?;
             audit(
                 &mut *tx,
@@ -409,7 +411,7 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
     ) -> Result<Notice, SignInError> {
         let code = SmsCode::generate(&self.secrets)?;
         let stored = StoredSmsCode {
-            hash: code.hash_for(account),
+            hash: code.hash_for(account, phone),
             sent_at: now,
             expires_at: now + self.settings.sms_code_valid_for,
         };
@@ -489,7 +491,7 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                 _ => (false, None),
             },
             Expected::TextSetUp(phone) => {
-                let hash = SmsCodeHash::of_typed(account, &code);
+                let hash = SmsCodeHash::of_typed(account, &phone, &code);
                 if tx
                     .second_factors()
                     .consume_sms_code(account, &hash, now)
@@ -501,15 +503,18 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                     (false, None)
                 }
             }
-            Expected::Text => {
-                let hash = SmsCodeHash::of_typed(account, &code);
-                (
-                    tx.second_factors()
-                        .consume_sms_code(account, &hash, now)
-                        .await?,
-                    None,
-                )
-            }
+            Expected::Text => match tx.second_factors().enrolment(account).await? {
+                Some(Enrolment::Text { phone }) => {
+                    let hash = SmsCodeHash::of_typed(account, &phone, &code);
+                    (
+                        tx.second_factors()
+                            .consume_sms_code(account, &hash, now)
+                            .await?,
+                        None,
+                    )
+                }
+                _ => (false, None),
+            },
         };
         if accepted {
             tx.lockouts().clear(account, LockoutKind::Code).await?;

@@ -180,6 +180,18 @@ impl InvitationRepository for MemoryUnitOfWork {
             .find(|i| &i.token_hash == hash)
             .cloned())
     }
+    async fn latest_for_email(
+        &mut self,
+        email: &EmailAddress,
+    ) -> Result<Option<Invitation>, StoreError> {
+        Ok(self
+            .working
+            .invitations
+            .iter()
+            .filter(|i| &i.email == email)
+            .max_by_key(|i| i.created_at)
+            .cloned())
+    }
     async fn consume(
         &mut self,
         hash: &TokenHash,
