@@ -5,8 +5,9 @@
 use axum::body::Bytes;
 use std::collections::HashMap;
 
-/// The fields of an `application/x-www-form-urlencoded` body.
-#[derive(Debug, Default)]
+/// The fields of an `application/x-www-form-urlencoded` body. No `Debug`: they hold passwords
+/// and codes.
+#[derive(Default)]
 pub struct Fields(HashMap<String, String>);
 
 impl Fields {

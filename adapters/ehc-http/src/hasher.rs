@@ -1,31 +1,62 @@
-//! argon2id off the async workers: [`BlockingHasher`] runs each hash on tokio's blocking pool
-//! with at most one hash per core in flight, so a sign-in storm queues instead of taking
-//! 19 MiB per request at once (memory stays bounded) and never stalls other requests.
+//! argon2id off the async workers: [`BlockingHasher`] runs every hash on a small pool of
+//! dedicated threads, one per core by default, so a sign-in storm queues instead of stalling
+//! other requests, and memory stays bounded: at most one 19 MiB argon2 block per pool thread
+//! is ever in use, and since hashes always run on the same few threads the allocator keeps at
+//! most that many blocks around (on tokio's growing blocking pool each new thread would keep
+//! its own).
 
 use async_trait::async_trait;
-use std::sync::Arc;
-use tokio::sync::Semaphore;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
 
 use ehc_core::password::{Argon2idHasher, HashError, Password, PasswordHash, PasswordHasher};
 
-/// [`Argon2idHasher`] behind a semaphore of `permits` (default: the number of cores).
+type Job = Box<dyn FnOnce(&Argon2idHasher) + Send>;
+
+/// [`Argon2idHasher`] on `threads` dedicated threads.
 #[derive(Debug, Clone)]
 pub struct BlockingHasher {
     inner: Arc<Argon2idHasher>,
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
 }
 
 impl BlockingHasher {
-    /// Wraps `inner`, allowing `permits` hashes at once (at least one).
-    pub fn new(inner: Argon2idHasher, permits: usize) -> Self {
-        Self {
-            inner: Arc::new(inner),
-            permits: Arc::new(Semaphore::new(permits.max(1))),
+    /// Starts `threads` hashing threads (at least one) for `inner`. They end when the last
+    /// clone of this hasher is dropped.
+    ///
+    /// # Errors
+    /// [`HashError::Unavailable`] when a thread cannot be started.
+    pub fn new(inner: Argon2idHasher, threads: usize) -> Result<Self, HashError> {
+        let inner = Arc::new(inner);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for n in 0..threads.max(1) {
+            let (queue, hasher) = (queue.clone(), inner.clone());
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(q) => q.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(&hasher),
+                            Err(_) => return, // every sender dropped
+                        }
+                    }
+                })
+                .map_err(|e| HashError::Unavailable(e.to_string()))?;
         }
+        Ok(Self { inner, jobs })
     }
 
-    /// One permit per core, as `std::thread::available_parallelism` reports.
-    pub fn per_core(inner: Argon2idHasher) -> Self {
+    /// One thread per core, as `std::thread::available_parallelism` reports.
+    ///
+    /// # Errors
+    /// As [`BlockingHasher::new`].
+    pub fn per_core(inner: Argon2idHasher) -> Result<Self, HashError> {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Self::new(inner, cores)
     }
@@ -34,15 +65,15 @@ impl BlockingHasher {
         &self,
         job: impl FnOnce(&Argon2idHasher) -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
+        let (done, result) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move |hasher| {
+                let _ = done.send(job(hasher));
+            }))
+            .map_err(|_| HashError::Unavailable("the hashing threads have stopped".to_owned()))?;
+        result
             .await
-            .map_err(|e| HashError::Unavailable(e.to_string()))?;
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || job(&inner))
-            .await
-            .map_err(|e| HashError::Unavailable(e.to_string()))?
+            .map_err(|_| HashError::Unavailable("a hashing thread stopped".to_owned()))?
     }
 }
 
@@ -63,5 +94,37 @@ impl PasswordHasher for BlockingHasher {
     }
     fn needs_rehash(&self, hash: &PasswordHash) -> bool {
         self.inner.needs_rehash(hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ehc_core::password::Argon2idParams;
+    use ehc_core::system::OsSecretSource;
+
+    #[tokio::test]
+    async fn hashes_made_on_the_pool_verify_and_many_at_once_all_complete() {
+        let params = Argon2idParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let pool = BlockingHasher::new(
+            Argon2idHasher::new(params, Arc::new(OsSecretSource)).unwrap(),
+            2,
+        )
+        .unwrap();
+        let password = Password::new("Harbour!Lights9", 256).unwrap();
+        let jobs: Vec<_> = (0..8)
+            .map(|_| {
+                let (pool, password) = (pool.clone(), password.clone());
+                tokio::spawn(async move { pool.hash(&password).await })
+            })
+            .collect();
+        for job in jobs {
+            let hash = job.await.unwrap().unwrap();
+            assert!(pool.verify(&password, &hash).await.unwrap());
+        }
     }
 }

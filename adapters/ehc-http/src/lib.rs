@@ -27,6 +27,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
+use ehc_core::invitation::InvitationService;
 use ehc_core::password::PasswordHasher;
 use ehc_core::ports::{Clock, SecretSource, Store};
 use ehc_core::registration::RegistrationService;
@@ -90,6 +91,7 @@ struct Inner {
     secrets: DynSecrets,
     store: DynStore,
     registration: RegistrationService<DynStore, DynHasher, DynSecrets>,
+    invitations: InvitationService<DynStore, DynSecrets>,
     sign_in: SignInService<DynStore, DynHasher, DynSecrets>,
 }
 
@@ -110,6 +112,7 @@ impl AppState {
             settings.clone(),
         );
         let sign_in = SignInService::new(store.clone(), hasher, secrets.clone(), settings.clone());
+        let invitations = InvitationService::new(store.clone(), secrets.clone(), settings.clone());
         Self {
             inner: Arc::new(Inner {
                 client_address: client::ClientAddress::new(web.trusted_proxies.clone()),
@@ -119,6 +122,7 @@ impl AppState {
                 secrets,
                 store,
                 registration,
+                invitations,
                 sign_in,
             }),
         }

@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use ehc_core::account::AccountId;
+use ehc_core::invitation::InviteError;
 use ehc_core::ports::{RandomnessUnavailable, StoreError};
 use ehc_core::registration::RegistrationError;
 use ehc_core::second_factor::Method;
@@ -151,7 +152,9 @@ field_errors!(RegisterPage);
 struct LinkUnusablePage {
     layout: Layout,
     errors: Vec<FieldError>,
+    email: String,
 }
+field_errors!(LinkUnusablePage);
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
@@ -233,6 +236,7 @@ pub fn limited_routes() -> Router<AppState> {
             "/register/{token}",
             get(register_page).post(register_submit),
         )
+        .route("/register/new-link", post(new_link_submit))
         .route("/sign-in", get(sign_in_page).post(sign_in_submit))
         .route("/sign-in/text", get(text_page).post(text_submit))
         .route("/sign-in/code", get(code_page).post(code_submit))
@@ -250,6 +254,7 @@ pub fn open_routes() -> Router<AppState> {
         .route("/session/keep-alive", post(keep_alive_submit))
         .route("/cases", get(cases_page))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/static/hub.css", get(hub_css))
         .route("/static/hub.js", get(hub_js))
         .route("/static/js-enabled.js", get(js_enabled))
@@ -273,8 +278,22 @@ pub fn too_many_requests(_: tower_governor::GovernorError) -> Response {
     (StatusCode::TOO_MANY_REQUESTS, Html(body)).into_response()
 }
 
+/// Liveness: the process answers.
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// Readiness: the database answers (a load balancer stops sending requests while it does not).
+async fn readyz(State(app): State<AppState>) -> Response {
+    let ready = match app.inner.store.begin().await {
+        Ok(tx) => tx.commit().await.is_ok(),
+        Err(_) => false,
+    };
+    if ready {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+    }
 }
 
 async fn hub_css() -> impl IntoResponse {
@@ -314,6 +333,18 @@ impl AppState {
         })
     }
 
+    /// The layout of a page with no form (no CSRF token is made, the session is not touched).
+    fn layout_without_forms(&self, title: &str) -> Layout {
+        Layout {
+            title: title.to_owned(),
+            idle_minutes: self.inner.web.idle_timeout.whole_minutes(),
+            la_name: self.inner.settings.la_name.clone(),
+            la_contact: self.inner.web.la_contact.clone(),
+            csrf: String::new(),
+            signed_in: false,
+        }
+    }
+
     fn now(&self) -> time::OffsetDateTime {
         self.inner.clock.now()
     }
@@ -326,14 +357,13 @@ impl AppState {
 
     async fn message(
         &self,
-        session: &HubSession,
         status: StatusCode,
         title: &str,
         paragraphs: &[&str],
         link: Option<(&str, &str)>,
     ) -> PageResult {
         let page = MessagePage {
-            layout: self.layout(session, title, false).await?,
+            layout: self.layout_without_forms(title),
             errors: Vec::new(),
             paragraphs: paragraphs.iter().map(|p| (*p).to_owned()).collect(),
             link: link.map(|(h, t)| (h.to_owned(), t.to_owned())),
@@ -342,9 +372,8 @@ impl AppState {
     }
 
     /// The page for a request whose form lacked this session's CSRF token: nothing is done.
-    async fn csrf_refused(&self, session: &HubSession) -> PageResult {
+    async fn csrf_refused(&self) -> PageResult {
         self.message(
-            session,
             StatusCode::FORBIDDEN,
             "Sorry, we could not accept that form",
             &["The page had expired or was sent from somewhere else. Nothing was saved. Go back, reload the page and try again."],
@@ -372,10 +401,8 @@ fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-async fn not_found(State(app): State<AppState>, session: tower_sessions::Session) -> PageResult {
-    let session = HubSession(session);
+async fn not_found(State(app): State<AppState>) -> PageResult {
     app.message(
-        &session,
         StatusCode::NOT_FOUND,
         "Page not found",
         &[
@@ -421,6 +448,7 @@ async fn link_unusable(app: &AppState, session: &HubSession) -> PageResult {
             .layout(session, "This link cannot be used", false)
             .await?,
         errors: Vec::new(),
+        email: String::new(),
     };
     Ok((StatusCode::NOT_FOUND, Html(page.render()?)).into_response())
 }
@@ -435,7 +463,7 @@ async fn register_submit(
     let session = HubSession(session);
     let form = Fields::parse(&body);
     if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused(&session).await;
+        return app.csrf_refused().await;
     }
     let now = app.now();
     let result = app
@@ -452,8 +480,7 @@ async fn register_submit(
     match result {
         Ok(_) => {
             app.message(
-                &session,
-                StatusCode::OK,
+            StatusCode::OK,
                 "Your registration is complete",
                 &["Next, sign in with your email address and the password you chose. You will then set up how you get security codes."],
                 Some(("/sign-in", "Sign in")),
@@ -461,10 +488,12 @@ async fn register_submit(
             .await
         }
         Err(RegistrationError::Password(violations)) => {
-            let email = app.inner.registration.open(&token, now).await.map_err(|e| match e {
-                RegistrationError::Store(s) => PageError::from(s),
-                other => PageError::Internal(other.to_string()),
-            })?;
+            // The link may have been used meanwhile (another tab): then say so.
+            let email = match app.inner.registration.open(&token, now).await {
+                Ok(email) => email,
+                Err(RegistrationError::Store(s)) => return Err(s.into()),
+                Err(_) => return link_unusable(&app, &session).await,
+            };
             let errors = violations
                 .rules()
                 .iter()
@@ -482,8 +511,7 @@ async fn register_submit(
         }
         Err(RegistrationError::AlreadyRegistered) => {
             app.message(
-                &session,
-                StatusCode::OK,
+            StatusCode::OK,
                 "You already have an account",
                 &["An account with this email address already exists."],
                 Some(("/sign-in", "Sign in")),
@@ -495,6 +523,52 @@ async fn register_submit(
         Err(other @ (RegistrationError::Hash(_) | RegistrationError::Randomness(_))) => {
             Err(PageError::Internal(other.to_string()))
         }
+    }
+}
+
+/// *Send me a new link*: the same answer whether or not the address was invited.
+async fn new_link_submit(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+    Origin(origin): Origin,
+    body: Bytes,
+) -> PageResult {
+    let session = HubSession(session);
+    let form = Fields::parse(&body);
+    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
+        return app.csrf_refused().await;
+    }
+    match app
+        .inner
+        .invitations
+        .send_new_link(form.get("email"), app.now(), origin)
+        .await
+    {
+        Ok(()) => {
+            app.message(
+            StatusCode::OK,
+                "Check your email",
+                &[
+                    "If the local authority invited this email address and it has not registered yet, we have sent a new registration link to it. The link works for 7 days.",
+                    "If nothing arrives within a few minutes, check your spam folder, then contact the local authority.",
+                ],
+                None,
+            )
+            .await
+        }
+        Err(InviteError::Email(e)) => {
+            let page = LinkUnusablePage {
+                layout: app.layout(&session, "This link cannot be used", false).await?,
+                errors: vec![FieldError {
+                    field: "email",
+                    message: e.to_string(),
+                }],
+                email: form.get("email").to_owned(),
+            };
+            html(&page)
+        }
+        Err(InviteError::Store(e)) => Err(e.into()),
+        Err(other) => Err(PageError::Internal(other.to_string())),
     }
 }
 
@@ -592,7 +666,7 @@ async fn sign_in_submit(
     let session = HubSession(session);
     let form = Fields::parse(&body);
     if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused(&session).await;
+        return app.csrf_refused().await;
     }
     let state = app.current(&session).await?;
     let input = SignInInput::Password {
@@ -643,7 +717,7 @@ async fn method_submit(
     let session = HubSession(session);
     let form = Fields::parse(&body);
     if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused(&session).await;
+        return app.csrf_refused().await;
     }
     let state = app.current(&session).await?;
     let method = match form.get("method") {
@@ -750,7 +824,7 @@ async fn text_submit(
     let session = HubSession(session);
     let form = Fields::parse(&body);
     if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused(&session).await;
+        return app.csrf_refused().await;
     }
     let state = app.current(&session).await?;
     let mobile = form.get("mobile").to_owned();
@@ -844,7 +918,7 @@ async fn code_submit(
     let session = HubSession(session);
     let form = Fields::parse(&body);
     if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused(&session).await;
+        return app.csrf_refused().await;
     }
     let state = app.current(&session).await?;
     let input = SignInInput::Code(form.get("code").to_owned());
@@ -872,7 +946,7 @@ async fn resend_submit(
     let session = HubSession(session);
     let form = Fields::parse(&body);
     if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused(&session).await;
+        return app.csrf_refused().await;
     }
     let state = app.current(&session).await?;
     match apply(&app, &session, origin, &state, SignInInput::Resend).await? {
@@ -901,7 +975,7 @@ async fn start_again_submit(
     let session = HubSession(session);
     let form = Fields::parse(&body);
     if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused(&session).await;
+        return app.csrf_refused().await;
     }
     let state = app.current(&session).await?;
     let _ = apply(&app, &session, origin, &state, SignInInput::StartAgain).await?;
@@ -917,12 +991,11 @@ async fn sign_out_submit(
     let session = HubSession(session);
     let form = Fields::parse(&body);
     if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused(&session).await;
+        return app.csrf_refused().await;
     }
     let state = app.current(&session).await?;
     let _ = apply(&app, &session, origin, &state, SignInInput::SignOut).await?;
     app.message(
-        &session,
         StatusCode::OK,
         "You have signed out",
         &[],
@@ -941,7 +1014,7 @@ async fn keep_alive_submit(
     let session = HubSession(session);
     let form = Fields::parse(&body);
     if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused(&session).await;
+        return app.csrf_refused().await;
     }
     let state = app.current(&session).await?;
     Ok(see_other(page_for(&state)))

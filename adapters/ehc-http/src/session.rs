@@ -36,9 +36,9 @@ impl HubSession {
         Ok(self.0.get(STATE).await?.unwrap_or_default())
     }
 
-    /// Stores `new`, issuing a new session id when the person passes the password step
-    /// (leaves `Anonymous`) or the second factor (reaches `SignedIn`), so an id seen before
-    /// either step is worth nothing after it. Signing out deletes the session on the server.
+    /// Stores `new`, issuing a new session id (and a new CSRF token) whenever a password step
+    /// succeeds — from any state, so an id planted or seen before it is worth nothing after it —
+    /// and when the second factor is passed. Signing out deletes the session on the server.
     pub async fn set_state(
         &self,
         old: &SignInState,
@@ -51,10 +51,11 @@ impl HubSession {
             }
             return Ok(());
         }
-        let passed_password = *old == SignInState::Anonymous;
+        let passed_password = new.password_at().is_some() && new.password_at() != old.password_at();
         let passed_factor = new.signed_in_account().is_some() && old.signed_in_account().is_none();
         if passed_password || passed_factor {
             self.0.cycle_id().await?;
+            self.0.remove_value(CSRF).await?;
         }
         if passed_password {
             self.0.insert(STARTED, now.unix_timestamp()).await?;

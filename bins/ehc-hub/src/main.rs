@@ -1,31 +1,77 @@
-//! `ehc-hub`: the EHC Hub's command line.
+//! `ehc-hub`: the EHC Hub's command line. It reads the configuration, wires the core to its
+//! adapters (SQLite or PostgreSQL, SMTP or the development mailbox, GOV.UK Notify or the
+//! development text log, the web pages) and runs them.
 //!
-//! Until the web adapter lands, the one command is `demo`: the LA's invitation, *Complete your
-//! registration*, and the sign-in journey with its mandatory second factor, walked in the
-//! terminal against the real core services, with in-memory storage, the real argon2id hasher,
-//! the system clock and the operating system's random source. E-mails and texts are printed
-//! where a real hub would send them.
+//! - `serve`: the web service and the outbox dispatcher, until SIGTERM or Ctrl-C.
+//! - `migrate`: bring the database's schema up to date, then exit.
+//! - `invite`: invite a person with roles (the first LA officer, typically).
+//! - `demo`: a development hub on 127.0.0.1:8080 with a demo LA, its mail and texts visible at
+//!   `/dev/outbox`.
+//! - `walk`: the whole sign-in journey in the terminal, in memory.
 
-mod demo;
+mod config;
+mod dev_outbox;
+mod hub;
+mod walk;
 
+use anyhow::Result;
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(name = "ehc-hub", version, about = "The EHC Hub")]
 struct Cli {
+    /// Configuration file (TOML). Default: ehc-hub.toml in the current folder, if present.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Walk the invitation, registration and sign-in journey in the terminal (in memory;
-    /// nothing is kept).
-    Demo(demo::DemoArgs),
+    /// Run the web service and the outbox dispatcher.
+    Serve,
+    /// Apply the database migrations, then exit.
+    Migrate,
+    /// Invite a person to register, with roles.
+    Invite(hub::InviteArgs),
+    /// Run a development hub with a demo LA on 127.0.0.1:8080 (SQLite, mail and texts shown at
+    /// /dev/outbox).
+    Demo(hub::DemoArgs),
+    /// Walk the invitation, registration and sign-in journey in the terminal (in memory).
+    Walk(walk::WalkArgs),
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Demo(args) => demo::run(&args),
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Walk(args) => walk::run(&args),
+        command => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info".into()),
+                )
+                .init();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                match command {
+                    Command::Serve => {
+                        hub::serve(config::Config::load(cli.config.as_deref())?).await
+                    }
+                    Command::Migrate => {
+                        hub::migrate(config::Config::load(cli.config.as_deref())?).await
+                    }
+                    Command::Invite(args) => {
+                        hub::invite(config::Config::load(cli.config.as_deref())?, &args).await
+                    }
+                    Command::Demo(args) => hub::demo(cli.config.as_deref(), &args).await,
+                    Command::Walk(_) => Ok(()),
+                }
+            })
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! The terminal demo: one person's journey from the LA's invitation to *My cases in progress*.
+//! `ehc-hub walk`, the terminal demo: one person's journey from the LA's invitation to *My cases in progress*.
 //!
 //! Each page of the future web journey is a prompt here, with the same words. Lines are read
 //! from standard input, so the demo can also be driven by a script (see tests/demo.rs).
@@ -19,9 +19,9 @@ use ehc_core::sign_in::{Notice, SignInError, SignInInput, SignInService, SignInS
 use ehc_core::system::{OsSecretSource, SystemClock};
 use ehc_core::test_support::InMemoryStore;
 
-/// Options of `ehc-hub demo`.
+/// Options of `ehc-hub walk`.
 #[derive(clap::Args)]
-pub struct DemoArgs {
+pub struct WalkArgs {
     /// The LA's name (shown in texts and authenticator apps).
     #[arg(long, default_value = "Anytown Council")]
     la_name: String,
@@ -40,7 +40,7 @@ type Services = (
 ///
 /// # Errors
 /// When standard input ends early or a service reports a fault.
-pub fn run(args: &DemoArgs) -> Result<()> {
+pub fn run(args: &WalkArgs) -> Result<()> {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut out = std::io::stdout();
@@ -72,7 +72,7 @@ fn ask(input: &mut dyn BufRead, out: &mut dyn Write, prompt: &str) -> Result<Str
     Ok(line)
 }
 
-async fn walk(args: &DemoArgs, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<()> {
+async fn walk(args: &WalkArgs, input: &mut dyn BufRead, out: &mut dyn Write) -> Result<()> {
     let store = InMemoryStore::new();
     let secrets = Arc::new(OsSecretSource);
     let settings = SecuritySettings {

@@ -19,7 +19,7 @@ struct Demo {
 impl Demo {
     fn start() -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ehc-hub"))
-            .arg("demo")
+            .arg("walk")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()

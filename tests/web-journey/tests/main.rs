@@ -11,6 +11,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod app;
+mod faults;
+mod fuzz;
 mod pages;
 mod registration;
 mod sign_in;
@@ -55,10 +57,12 @@ journey! {
     registration::different_password_and_confirmation_ask_for_the_same_password_in_both_fields,
     registration::a_300_character_password_is_refused_at_registration_and_at_sign_in,
     registration::a_registration_posted_without_its_csrf_token_is_refused_and_stores_nothing,
+    registration::an_expired_link_offers_a_new_one_sent_only_to_an_invited_address_with_the_same_answer,
     sign_in::an_unknown_address_and_a_wrong_password_get_the_same_message_and_status,
     sign_in::after_the_password_and_before_the_code_the_work_tray_sends_to_the_second_factor,
     sign_in::the_session_cookie_changes_after_the_password_and_after_the_code_and_the_first_reaches_nothing,
     sign_in::after_sign_out_the_old_session_cookie_reaches_nothing,
+    sign_in::a_password_step_from_a_half_signed_in_session_issues_a_new_id,
     app::the_key_is_shown_in_groups_of_four_and_the_qr_code_holds_the_same_key,
     app::the_code_oathtool_prints_signs_in_once_and_not_twice,
     app::at_the_rfc_time_081804_is_accepted_and_81804_is_refused,

@@ -149,11 +149,41 @@ impl<B: Backend> Hub<B> {
         self.store.texted_codes().await
     }
 
+    /// The registration links of the invitation e-mails queued since the last call, oldest
+    /// first (the messages are claimed, as a dispatcher would).
+    pub async fn invitation_links(&self) -> Vec<String> {
+        let claimed = self
+            .store
+            .claim_due(
+                1_000,
+                self.now() + time::Duration::days(30),
+                time::Duration::SECOND,
+            )
+            .await
+            .unwrap();
+        let mut links: Vec<(OffsetDateTime, String)> = claimed
+            .iter()
+            .filter_map(|c| match &c.message.content {
+                ehc_core::outbox::MessageContent::Invitation { token, .. } => Some((
+                    c.message.created_at,
+                    format!("{}/register/{}", self.base, token.to_link_param()),
+                )),
+                _ => None,
+            })
+            .collect();
+        links.sort();
+        links.into_iter().map(|(_, l)| l).collect()
+    }
+
     /// The numbers texts were sent to, in E.164.
     pub async fn text_recipients(&self) -> Vec<String> {
         let claimed = self
             .store
-            .claim_due(1_000, self.now() + time::Duration::days(1), time::Duration::minutes(1))
+            .claim_due(
+                1_000,
+                self.now() + time::Duration::days(1),
+                time::Duration::minutes(1),
+            )
             .await
             .unwrap();
         claimed
@@ -170,7 +200,11 @@ impl<B: Backend> Hub<B> {
         let browser = self.browser();
         let link = self.invite(email).await.unwrap();
         let done = browser.register(&link, PASSWORD, PASSWORD).await;
-        assert!(done.body.contains("Your registration is complete"), "{}", done.body);
+        assert!(
+            done.body.contains("Your registration is complete"),
+            "{}",
+            done.body
+        );
         browser
     }
 }
@@ -244,7 +278,15 @@ impl Browser {
     }
 
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
-        Self::read(self.client.post(self.url(path)).form(fields).send().await.unwrap()).await
+        Self::read(
+            self.client
+                .post(self.url(path))
+                .form(fields)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 
     /// Loads `path`, following redirects as a browser would.
@@ -276,8 +318,12 @@ impl Browser {
     }
 
     pub async fn password(&self, email: &str, password: &str) -> Page {
-        self.submit("/sign-in", "/sign-in", &[("email", email), ("password", password)])
-            .await
+        self.submit(
+            "/sign-in",
+            "/sign-in",
+            &[("email", email), ("password", password)],
+        )
+        .await
     }
 
     pub async fn choose(&self, method: &str) -> Page {
@@ -298,7 +344,8 @@ impl Browser {
     /// Signs out from the work tray.
     pub async fn sign_out(&self) -> Page {
         let cases = self.get("/cases").await;
-        self.post("/sign-out", &[("csrf_token", &cases.csrf())]).await
+        self.post("/sign-out", &[("csrf_token", &cases.csrf())])
+            .await
     }
 }
 
@@ -307,7 +354,9 @@ pub fn decode_qr(body: &str) -> String {
     let svg = &body[body.find("<svg").expect("an inline SVG")..];
     let number = |attr: &str| -> usize {
         let start = svg.find(&format!("{attr}=\"")).unwrap() + attr.len() + 2;
-        svg[start..start + svg[start..].find('"').unwrap()].parse().unwrap()
+        svg[start..start + svg[start..].find('"').unwrap()]
+            .parse()
+            .unwrap()
     };
     let (width, height) = (number("width"), number("height"));
     let path_start = svg.find(" d=\"").unwrap() + 4;
@@ -326,7 +375,8 @@ pub fn decode_qr(body: &str) -> String {
             }
         }
     }
-    let mut image = rqrr::PreparedImage::prepare_from_bitmap(width, height, |x, y| dark[y * width + x]);
+    let mut image =
+        rqrr::PreparedImage::prepare_from_bitmap(width, height, |x, y| dark[y * width + x]);
     let grids = image.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code");
     grids[0].decode().expect("a readable QR code").1
@@ -339,6 +389,10 @@ pub fn oathtool(key: &str, at: OffsetDateTime) -> String {
         .arg(format!("@{}", at.unix_timestamp()))
         .output()
         .expect("oathtool runs (scripts/test-deps installs it)");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }

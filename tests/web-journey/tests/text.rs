@@ -9,21 +9,35 @@ async fn at_code_page<B: Backend>(hub: &Hub<B>, mobile: &str) -> Browser {
     let browser = hub.registered(JO).await;
     browser.password(JO, PASSWORD).await;
     browser.choose("text").await;
-    assert_eq!(browser.mobile(mobile).await.location.as_deref(), Some("/sign-in/code"));
+    assert_eq!(
+        browser.mobile(mobile).await.location.as_deref(),
+        Some("/sign-in/code")
+    );
     browser
 }
 
 fn wrong_code(right: &str) -> &'static str {
-    if right == "000000" { "111111" } else { "000000" }
+    if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
 }
 
 /// 20.
-pub async fn a_mobile_typed_with_plus_44_and_a_zero_gets_the_text_in_e164_and_its_code_signs_in<B: Backend>(store: &B) {
+pub async fn a_mobile_typed_with_plus_44_and_a_zero_gets_the_text_in_e164_and_its_code_signs_in<
+    B: Backend,
+>(
+    store: &B,
+) {
     let hub = Hub::start(store.clone()).await;
     let browser = at_code_page(&hub, "+44 (0)7911 123456").await;
     assert!(browser.get("/sign-in/code").await.has("+44 (0)7911 123456"));
     let code = hub.texts().await.pop().unwrap();
-    assert_eq!(browser.code(&code).await.location.as_deref(), Some("/cases"));
+    assert_eq!(
+        browser.code(&code).await.location.as_deref(),
+        Some("/cases")
+    );
     assert_eq!(hub.text_recipients().await, ["+447911123456"]);
 }
 
@@ -31,11 +45,21 @@ pub async fn a_mobile_typed_with_plus_44_and_a_zero_gets_the_text_in_e164_and_it
 pub async fn resend_sends_a_second_text_and_the_first_code_still_works<B: Backend>(store: &B) {
     let hub = Hub::start(store.clone()).await;
     let browser = at_code_page(&hub, "07911 123456").await;
-    browser.submit("/sign-in/code", "/sign-in/resend", &[]).await;
+    browser
+        .submit("/sign-in/code", "/sign-in/resend", &[])
+        .await;
     let codes = hub.texts().await;
     assert_eq!(codes.len(), 2);
-    assert!(browser.get("/sign-in/code").await.has("We have sent you a new code"));
-    assert_eq!(browser.code(&codes[0]).await.location.as_deref(), Some("/cases"));
+    assert!(
+        browser
+            .get("/sign-in/code")
+            .await
+            .has("We have sent you a new code")
+    );
+    assert_eq!(
+        browser.code(&codes[0]).await.location.as_deref(),
+        Some("/cases")
+    );
 }
 
 /// 22.
@@ -43,31 +67,61 @@ pub async fn a_code_used_once_is_refused_the_second_time<B: Backend>(store: &B) 
     let hub = Hub::start(store.clone()).await;
     let browser = at_code_page(&hub, "07911 123456").await;
     let code = hub.texts().await.pop().unwrap();
-    assert_eq!(browser.code(&code).await.location.as_deref(), Some("/cases"));
+    assert_eq!(
+        browser.code(&code).await.location.as_deref(),
+        Some("/cases")
+    );
     browser.sign_out().await;
     let again = hub.browser();
     again.password(JO, PASSWORD).await;
-    assert!(again.code(&code).await.has("The security code is not correct or has expired"));
+    assert!(
+        again
+            .code(&code)
+            .await
+            .has("The security code is not correct or has expired")
+    );
 }
 
 /// 23.
-pub async fn a_code_nine_minutes_fifty_nine_old_works_and_ten_minutes_one_second_old_does_not<B: Backend>(store: &B) {
-    let options = Options { half_signed_in_for: Duration::minutes(30), ..Options::default() };
+pub async fn a_code_nine_minutes_fifty_nine_old_works_and_ten_minutes_one_second_old_does_not<
+    B: Backend,
+>(
+    store: &B,
+) {
+    let options = Options {
+        half_signed_in_for: Duration::minutes(30),
+        ..Options::default()
+    };
     let hub = Hub::with(store.clone(), options).await;
     let browser = at_code_page(&hub, "07911 123456").await;
-    browser.submit("/sign-in/code", "/sign-in/resend", &[]).await;
+    browser
+        .submit("/sign-in/code", "/sign-in/resend", &[])
+        .await;
     let codes = hub.texts().await;
-    hub.clock.advance(Duration::minutes(9) + Duration::seconds(59));
-    assert_eq!(browser.code(&codes[0]).await.location.as_deref(), Some("/cases"));
+    hub.clock
+        .advance(Duration::minutes(9) + Duration::seconds(59));
+    assert_eq!(
+        browser.code(&codes[0]).await.location.as_deref(),
+        Some("/cases")
+    );
     browser.sign_out().await;
     let later = hub.browser();
     later.password(JO, PASSWORD).await;
     hub.clock.advance(Duration::seconds(2)); // codes[1] is now 10 min 1 s old
-    assert!(later.code(&codes[1]).await.has("The security code is not correct or has expired"));
+    assert!(
+        later
+            .code(&codes[1])
+            .await
+            .has("The security code is not correct or has expired")
+    );
 }
 
 /// 24.
-pub async fn five_wrong_codes_lock_so_the_right_code_is_refused_and_the_page_says_when<B: Backend>(store: &B) {
+pub async fn five_wrong_codes_lock_so_the_right_code_is_refused_and_the_page_says_when<
+    B: Backend,
+>(
+    store: &B,
+) {
     let hub = Hub::start(store.clone()).await;
     let browser = at_code_page(&hub, "07911 123456").await;
     let code = hub.texts().await.pop().unwrap();
@@ -75,9 +129,20 @@ pub async fn five_wrong_codes_lock_so_the_right_code_is_refused_and_the_page_say
         browser.code(wrong_code(&code)).await;
     }
     let page = browser.code(&code).await;
-    assert!(page.has("You have entered the wrong security code too many times"), "{}", page.body);
-    assert!(page.has("You can try again after 9:15am on 30 November 2026"), "{}", page.body);
-    assert_eq!(browser.get("/cases").await.location.as_deref(), Some("/sign-in/code"));
+    assert!(
+        page.has("You have entered the wrong security code too many times"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.has("You can try again after 9:15am on 30 November 2026"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        browser.get("/cases").await.location.as_deref(),
+        Some("/sign-in/code")
+    );
 }
 
 /// 25.
@@ -85,13 +150,21 @@ pub async fn the_sixth_send_within_the_hour_sends_nothing_and_says_why<B: Backen
     let hub = Hub::start(store.clone()).await;
     let browser = at_code_page(&hub, "07911 123456").await;
     for _ in 0..4 {
-        browser.submit("/sign-in/code", "/sign-in/resend", &[]).await;
+        browser
+            .submit("/sign-in/code", "/sign-in/resend", &[])
+            .await;
     }
     assert_eq!(hub.texts().await.len(), 5);
-    browser.submit("/sign-in/code", "/sign-in/resend", &[]).await;
+    browser
+        .submit("/sign-in/code", "/sign-in/resend", &[])
+        .await;
     assert_eq!(hub.texts().await.len(), 5, "the sixth sent nothing");
     let page = browser.get("/sign-in/code").await;
-    assert!(page.has("You have asked for too many codes"), "{}", page.body);
+    assert!(
+        page.has("You have asked for too many codes"),
+        "{}",
+        page.body
+    );
     // Loading the page again (a GET) never sends a text either.
     browser.get("/sign-in/code").await;
     assert_eq!(hub.texts().await.len(), 5);

@@ -1,0 +1,295 @@
+//! `ehc-load`: measures a running hub (see bench/web.sh, which starts one and runs this).
+//!
+//! 1. Registers the person of `--link`, signs in and sets up an authenticator app (codes from
+//!    the key on the page), keeping that signed-in session.
+//! 2. The bare argon2id rate: default parameters (m = 19456 KiB, t = 2, p = 1), one thread per
+//!    core, for `--seconds`: the ceiling of password steps per second on these cores.
+//! 3. The password step: `--password-clients` clients, each looping GET /sign-in (a session and
+//!    its CSRF token) then POST of the right password, counting only posts the hub accepted
+//!    (a redirect to the code page).
+//! 4. The work tray: `--tray-clients` clients on the signed-in session, GET /cases, counting 200s.
+//!
+//! Prints one line per measurement, `name value unit`, for the script to collect.
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use ehc_core::password::{Argon2idHasher, Argon2idParams, Password};
+use ehc_core::second_factor::TotpSecret;
+use ehc_core::system::OsSecretSource;
+use reqwest::redirect::Policy;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+struct Args {
+    /// The hub, e.g. http://127.0.0.1:8090.
+    #[arg(long)]
+    base: String,
+    /// A registration link of a person not yet registered.
+    #[arg(long)]
+    link: String,
+    /// Seconds each measurement runs.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Concurrent clients on the password step.
+    #[arg(long, default_value_t = 4)]
+    password_clients: usize,
+    /// Concurrent clients on the work tray.
+    #[arg(long, default_value_t = 16)]
+    tray_clients: usize,
+    /// Only this phase: argon2, password, tray (default: all).
+    #[arg(long)]
+    only: Option<String>,
+}
+
+const PASSWORD: &str = "Harbour!Lights9";
+
+fn client() -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()?)
+}
+
+fn between<'a>(body: &'a str, start: &str, end: char) -> Option<&'a str> {
+    let from = body.find(start)? + start.len();
+    let rest = &body[from..];
+    Some(&rest[..rest.find(end)?])
+}
+
+async fn csrf(client: &reqwest::Client, url: &str) -> Result<String> {
+    let body = client.get(url).send().await?.text().await?;
+    between(&body, "name=\"csrf_token\" value=\"", '"')
+        .map(str::to_owned)
+        .context("no CSRF token on the page")
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    fields: &[(&str, &str)],
+) -> Result<reqwest::Response> {
+    Ok(client.post(url).form(fields).send().await?)
+}
+
+/// Registers, signs in with an app; returns the signed-in client and the person's address.
+async fn set_up(args: &Args) -> Result<(reqwest::Client, String)> {
+    let c = client()?;
+    let page = c.get(&args.link).send().await?.text().await?;
+    let email = between(&page, "You are registering as <strong>", '<')
+        .context("the link is not a registration page")?
+        .to_owned();
+    let token = between(&page, "name=\"csrf_token\" value=\"", '"')
+        .context("no token")?
+        .to_owned();
+    post(
+        &c,
+        &args.link,
+        &[
+            ("csrf_token", &token),
+            ("password", PASSWORD),
+            ("confirm", PASSWORD),
+        ],
+    )
+    .await?;
+    let base = &args.base;
+    let token = csrf(&c, &format!("{base}/sign-in")).await?;
+    post(
+        &c,
+        &format!("{base}/sign-in"),
+        &[
+            ("csrf_token", &token),
+            ("email", &email),
+            ("password", PASSWORD),
+        ],
+    )
+    .await?;
+    let token = csrf(&c, &format!("{base}/sign-in/method")).await?;
+    post(
+        &c,
+        &format!("{base}/sign-in/method"),
+        &[("csrf_token", &token), ("method", "app")],
+    )
+    .await?;
+    let page = c
+        .get(format!("{base}/sign-in/app"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let key = between(&page, "id=\"key\">", '<')
+        .context("no key")?
+        .trim()
+        .to_owned();
+    let secret = TotpSecret::from_base32(&key).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let token = between(&page, "name=\"csrf_token\" value=\"", '"')
+        .context("no token")?
+        .to_owned();
+    let now = u64::try_from(
+        ehc_core::ports::Clock::now(&ehc_core::system::SystemClock).unix_timestamp(),
+    )?;
+    let r = post(
+        &c,
+        &format!("{base}/sign-in/code"),
+        &[("csrf_token", &token), ("code", &secret.code_at(now))],
+    )
+    .await?;
+    if r.headers().get("location").and_then(|l| l.to_str().ok()) != Some("/cases") {
+        bail!("the app set-up did not sign in");
+    }
+    Ok((c, email))
+}
+
+fn argon2_rate(seconds: u64) -> Result<f64> {
+    let hasher = Arc::new(Argon2idHasher::new(
+        Argon2idParams::default(),
+        Arc::new(OsSecretSource),
+    )?);
+    let password = Password::new(PASSWORD, 256).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let stop = Arc::new(AtomicBool::new(false));
+    let count = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..cores)
+        .map(|_| {
+            let (hasher, password, stop, count) = (
+                hasher.clone(),
+                password.clone(),
+                stop.clone(),
+                count.clone(),
+            );
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if hasher.hash_blocking(&password).is_ok() {
+                        count.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(seconds));
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(count.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Runs `clients` loops of `one` for `seconds`; returns (accepted per second, p50 ms, p99 ms, refused).
+async fn load<F, Fut>(clients: usize, seconds: u64, one: F) -> (f64, f64, f64, u64)
+where
+    F: Fn(usize) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let handles: Vec<_> = (0..clients)
+        .map(|i| {
+            let one = one.clone();
+            tokio::spawn(async move {
+                let (mut ok, mut refused, mut latencies) = (0u64, 0u64, Vec::new());
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    if one(i).await {
+                        ok += 1;
+                        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                    } else {
+                        refused += 1;
+                    }
+                }
+                (ok, refused, latencies)
+            })
+        })
+        .collect();
+    let (mut ok, mut refused, mut latencies) = (0, 0, Vec::new());
+    for h in handles {
+        if let Ok((o, r, l)) = h.await {
+            ok += o;
+            refused += r;
+            latencies.extend(l);
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let pick = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    (ok as f64 / elapsed, pick(0.5), pick(0.99), refused)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let phase = |name: &str| args.only.as_deref().is_none_or(|o| o == name);
+    let (signed_in, email) = set_up(&args).await?;
+    println!(
+        "cores {} count",
+        std::thread::available_parallelism().map_or(1, usize::from)
+    );
+    if phase("argon2") {
+        let rate = tokio::task::spawn_blocking(move || argon2_rate(args.seconds)).await??;
+        println!("argon2id_rate {rate:.1} hashes/s");
+    }
+    if phase("password") {
+        let clients: Arc<Vec<reqwest::Client>> = Arc::new(
+            (0..args.password_clients)
+                .map(|_| client())
+                .collect::<Result<_>>()?,
+        );
+        let (base, email) = (Arc::new(args.base.clone()), Arc::new(email.clone()));
+        let (rate, p50, p99, refused) = load(args.password_clients, args.seconds, move |i| {
+            let (clients, base, email) = (clients.clone(), base.clone(), email.clone());
+            async move {
+                let c = &clients[i];
+                let Ok(token) = csrf(c, &format!("{base}/sign-in")).await else {
+                    return false;
+                };
+                match post(
+                    c,
+                    &format!("{base}/sign-in"),
+                    &[
+                        ("csrf_token", &token),
+                        ("email", &email),
+                        ("password", PASSWORD),
+                    ],
+                )
+                .await
+                {
+                    Ok(r) => {
+                        r.headers().get("location").and_then(|l| l.to_str().ok())
+                            == Some("/sign-in/code")
+                    }
+                    Err(_) => false,
+                }
+            }
+        })
+        .await;
+        println!(
+            "password_step {rate:.1} accepted/s p50 {p50:.1} ms p99 {p99:.1} ms refused {refused}"
+        );
+    }
+    if phase("tray") {
+        let base = Arc::new(args.base.clone());
+        let (rate, p50, p99, refused) = load(args.tray_clients, args.seconds, move |_| {
+            let (c, base) = (signed_in.clone(), base.clone());
+            async move {
+                match c.get(format!("{base}/cases")).send().await {
+                    Ok(r) => {
+                        r.status() == reqwest::StatusCode::OK
+                            && r.text()
+                                .await
+                                .is_ok_and(|b| b.contains("My cases in progress"))
+                    }
+                    Err(_) => false,
+                }
+            }
+        })
+        .await;
+        println!("work_tray {rate:.1} pages/s p50 {p50:.1} ms p99 {p99:.1} ms refused {refused}");
+    }
+    Ok(())
+}

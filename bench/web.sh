@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Load benchmark of the hub's web service (not a test): builds ehc-hub and ehc-load in release,
+# starts `ehc-hub demo` (SQLite) on a free port with the per-address rate limits raised (the
+# load comes from one address), then runs bench/load: the bare argon2id rate on all cores, the
+# password step (4 clients), the work tray (16 clients on a signed-in session). Reads the hub's
+# RSS (VmRSS) idle and its peak (VmHWM) after the password step.
+#
+#   bench/web.sh [SECONDS]        (default 20; results printed and kept in target/bench-web/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_EACH="${1:-20}"
+OUT=target/bench-web
+rm -rf "$OUT" && mkdir -p "$OUT"
+[ -f web/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css ] || npm ci --prefix web --no-audit --no-fund
+cargo build --release -q -p ehc-hub -p ehc-load
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$OUT/hub.toml" <<TOML
+[la]
+name = "Benchmark Council"
+contact = "bench"
+[web]
+rate_limit_burst = 1000000
+rate_limit_period_seconds = 1
+TOML
+${HUB_ENV:-} target/release/ehc-hub --config "$OUT/hub.toml" demo --listen "127.0.0.1:$PORT" --data-dir "$OUT/data" \
+  > "$OUT/hub.out" 2> "$OUT/hub.err" &
+HUB=$!
+trap 'kill $HUB 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q "Press Ctrl-C" "$OUT/hub.out" 2>/dev/null && break; sleep 0.2; done
+LINK=$(grep -o "http://127.0.0.1:$PORT/register/[A-Za-z0-9_-]*" "$OUT/hub.out" | tail -1)
+sleep 1
+rss() { awk -v k="$1" '$1==k":" {print $2}' "/proc/$HUB/status"; }
+echo "hub_rss_idle $(( $(rss VmRSS) / 1024 )) MiB" | tee -a "$OUT/results.txt"
+target/release/ehc-load --base "http://127.0.0.1:$PORT" --link "$LINK" --seconds "$SECONDS_EACH" ${LOAD_ARGS:-} | tee -a "$OUT/results.txt"
+echo "hub_rss_peak $(( $(rss VmHWM) / 1024 )) MiB" | tee -a "$OUT/results.txt"
+awk '/^argon2id_rate/ {a=$2} /^password_step/ {p=$2} END {if (a>0) printf "password_step_to_argon2 %.0f %%\n", 100*p/a}' "$OUT/results.txt" | tee -a "$OUT/results.txt"
