@@ -584,9 +584,12 @@ async fn apply(
     input: SignInInput,
 ) -> Result<Result<SignInState, SignInError>, PageError> {
     let now = app.now();
+    let password_step = matches!(input, SignInInput::Password { .. });
     match app.inner.sign_in.handle(state, input, now, origin).await {
         Ok(t) => {
-            session.set_state(state, &t.state, now).await?;
+            session
+                .set_state(state, &t.state, now, password_step)
+                .await?;
             match t.notice {
                 Some(Notice::CodeSent) => {}
                 Some(Notice::SendLimitReached { retry_at }) => {
@@ -607,7 +610,7 @@ async fn apply(
         }
         Err(SignInError::Expired) => {
             session
-                .set_state(state, &SignInState::Anonymous, now)
+                .set_state(state, &SignInState::Anonymous, now, false)
                 .await?;
             Ok(Err(SignInError::Expired))
         }

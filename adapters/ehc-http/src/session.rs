@@ -36,14 +36,15 @@ impl HubSession {
         Ok(self.0.get(STATE).await?.unwrap_or_default())
     }
 
-    /// Stores `new`, issuing a new session id (and a new CSRF token) whenever a password step
-    /// succeeds — from any state, so an id planted or seen before it is worth nothing after it —
+    /// Stores `new` (reached by a password step when `password_step`), issuing a new session id
+    /// (and a new CSRF token) whenever a password step succeeds — from any state, so an id planted or seen before it is worth nothing after it —
     /// and when the second factor is passed. Signing out deletes the session on the server.
     pub async fn set_state(
         &self,
         old: &SignInState,
         new: &SignInState,
         now: OffsetDateTime,
+        password_step: bool,
     ) -> Result<(), PageError> {
         if *new == SignInState::Anonymous {
             if *old != SignInState::Anonymous {
@@ -51,7 +52,7 @@ impl HubSession {
             }
             return Ok(());
         }
-        let passed_password = new.password_at().is_some() && new.password_at() != old.password_at();
+        let passed_password = password_step && new.password_at().is_some();
         let passed_factor = new.signed_in_account().is_some() && old.signed_in_account().is_none();
         if passed_password || passed_factor {
             self.0.cycle_id().await?;

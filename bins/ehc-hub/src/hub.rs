@@ -203,6 +203,54 @@ pub async fn invite(config: Config, args: &InviteArgs) -> Result<()> {
     Ok(())
 }
 
+/// Options of `ehc-hub dead-letters`.
+#[derive(clap::Args)]
+pub struct DeadLetterArgs {
+    /// Put the dead letter with this id back in the queue (its attempts start again).
+    #[arg(long)]
+    retry: Option<String>,
+}
+
+/// `ehc-hub dead-letters`: the messages the dispatcher gave up on (permanent failures, or too
+/// many attempts), with their last error; `--retry ID` queues one again. No secret is shown.
+pub async fn dead_letters(config: Config, args: &DeadLetterArgs) -> Result<()> {
+    let backend = Backend::connect(&config).await?;
+    let queue: &dyn OutboxQueue = match &backend {
+        Backend::Sqlite(s) => s,
+        Backend::Postgres(s) => s,
+    };
+    if let Some(id) = &args.retry {
+        let id = uuid::Uuid::parse_str(id.trim())
+            .map(ehc_core::outbox::MessageId)
+            .map_err(|_| anyhow::anyhow!("{id:?} is not a message id (a UUID)"))?;
+        if queue.retry_dead_letter(id, SystemClock.now()).await? {
+            println!("Message {} is queued again.", id.0);
+            return Ok(());
+        }
+        bail!("no dead letter has the id {}", id.0);
+    }
+    let letters = queue.dead_letters(1_000).await?;
+    if letters.is_empty() {
+        println!("No dead letters.");
+    }
+    for letter in letters {
+        let to = match &letter.recipient {
+            ehc_core::outbox::Recipient::Email(address) => address.to_string(),
+            ehc_core::outbox::Recipient::Sms(phone) => {
+                format!("text to the number ending {}", phone.last_digits())
+            }
+        };
+        println!(
+            "{}  queued {}  to {to}  attempts {}  last error: {}",
+            letter.id.0,
+            letter.created_at,
+            letter.attempts,
+            letter.last_error.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
 /// `ehc-hub serve`.
 pub async fn serve(config: Config) -> Result<()> {
     let listener = TcpListener::bind(config.listen)

@@ -5,6 +5,7 @@
 //! - `serve`: the web service and the outbox dispatcher, until SIGTERM or Ctrl-C.
 //! - `migrate`: bring the database's schema up to date, then exit.
 //! - `invite`: invite a person with roles (the first LA officer, typically).
+//! - `dead-letters`: the messages the dispatcher gave up on; `--retry ID` queues one again.
 //! - `demo`: a development hub on 127.0.0.1:8080 with a demo LA, its mail and texts visible at
 //!   `/dev/outbox`.
 //! - `walk`: the whole sign-in journey in the terminal, in memory.
@@ -36,6 +37,8 @@ enum Command {
     Migrate,
     /// Invite a person to register, with roles.
     Invite(hub::InviteArgs),
+    /// List the messages the dispatcher gave up on, or queue one again (`--retry ID`).
+    DeadLetters(hub::DeadLetterArgs),
     /// Run a development hub with a demo LA on 127.0.0.1:8080 (SQLite, mail and texts shown at
     /// /dev/outbox).
     Demo(hub::DemoArgs),
@@ -67,6 +70,9 @@ fn main() -> Result<()> {
                     }
                     Command::Invite(args) => {
                         hub::invite(config::Config::load(cli.config.as_deref())?, &args).await
+                    }
+                    Command::DeadLetters(args) => {
+                        hub::dead_letters(config::Config::load(cli.config.as_deref())?, &args).await
                     }
                     Command::Demo(args) => hub::demo(cli.config.as_deref(), &args).await,
                     Command::Walk(_) => Ok(()),

@@ -92,18 +92,31 @@ fn random_form_bodies_never_cause_a_5xx_and_invalid_input_changes_nothing() {
                 format!("{}{}", hub.base, forms[form])
             };
             let body = encode(&fields, with_token.then_some(token.as_str()));
-            let status = runtime.block_on(async {
-                browser
-                    .client
-                    .post(&url)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(body)
-                    .send()
-                    .await
-                    .map(|r| r.status())
-            });
-            let status = status.map_err(|e| TestCaseError::fail(format!("no answer: {e}")))?;
-            prop_assert!(!status.is_server_error(), "{status} from {}", forms[form]);
+            let oversized = body.len() > 64 * 1024;
+            let send = || {
+                runtime.block_on(async {
+                    browser
+                        .client
+                        .post(&url)
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(body.clone())
+                        .send()
+                        .await
+                        .map(|r| r.status())
+                })
+            };
+            // A pooled connection that the server closed after an over-size body fails at once;
+            // the same request on a new connection then gets its answer.
+            let status = send().or_else(|_| send());
+            match status {
+                Ok(status) => {
+                    prop_assert!(!status.is_server_error(), "{status} from {}", forms[form]);
+                }
+                // A body over the 64 KiB limit is answered 413 at once; the client may still be
+                // sending and see the connection closed instead.
+                Err(e) if oversized => prop_assert!(!e.is_timeout(), "{e}"),
+                Err(e) => return Err(TestCaseError::fail(format!("no answer: {e}"))),
+            }
             Ok(())
         },
     );
