@@ -149,6 +149,7 @@ pub(crate) fn content_kind(content: &MessageContent) -> &'static str {
         MessageContent::Invitation { .. } => "invitation",
         MessageContent::AccessGranted { .. } => "access-granted",
         MessageContent::SignInCode { .. } => "sign-in-code",
+        MessageContent::CaseUpdate { .. } => "case-update",
     }
 }
 

@@ -76,6 +76,38 @@ pub enum MessageContent {
         /// The code (secret).
         code: SmsCode,
     },
+    /// Something happened on a case that the person takes part in. It names the case only by
+    /// the LA's reference: there is no field for the child's name or any other personal detail,
+    /// so no alert can carry one.
+    CaseUpdate {
+        /// The LA's case reference, e.g. `EHC-2026-0042`.
+        case_reference: String,
+        /// What happened.
+        update: CaseUpdate,
+    },
+}
+
+/// What happened on a case, in the words of the case tracker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "update", rename_all = "kebab-case")]
+pub enum CaseUpdate {
+    /// The case reached a stage, e.g. `Draft EHC plan issued`.
+    StageReached {
+        /// The stage's name.
+        stage: String,
+    },
+    /// A document was added, e.g. `Educational psychology advice`.
+    DocumentAdded {
+        /// The kind of document.
+        kind: String,
+    },
+    /// Something is asked of the person, by a date.
+    ActionRequested {
+        /// What, e.g. `Give your views on the draft plan`.
+        action: String,
+        /// The last day (a local date in the LA's time zone).
+        by: time::Date,
+    },
 }
 
 impl MessageContent {

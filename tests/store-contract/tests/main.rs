@@ -89,6 +89,7 @@ contract! {
     lockouts::lockout_counters_follow_the_lockout_rule_per_account_and_kind,
     lockouts::concurrent_failures_are_all_counted,
     outbox::a_queued_message_is_claimed_once_until_its_lease_runs_out,
+    outbox::a_case_alert_round_trips_through_the_outbox,
     outbox::a_sent_message_loses_its_secret_but_keeps_its_recipient,
     outbox::a_failed_message_is_due_again_at_its_next_attempt_time,
     outbox::a_dead_letter_is_listed_never_claimed_and_can_be_retried,

@@ -207,3 +207,29 @@ pub async fn four_concurrent_claimers_claim_each_message_exactly_once<S: Backend
     assert!(all.iter().all(|(_, attempts)| *attempts == 1));
     assert!(store.claim_due(10, now, LEASE).await.unwrap().is_empty());
 }
+
+pub async fn a_case_alert_round_trips_through_the_outbox<S: Backend>(store: &S) {
+    use ehc_core::account::EmailAddress;
+    use ehc_core::outbox::{CaseUpdate, MessageContent, MessageId, OutboxMessage, Recipient};
+    let alert = OutboxMessage {
+        id: MessageId(uuid::Uuid::from_u128(42)),
+        recipient: Recipient::Email(EmailAddress::parse("parent@example.org").unwrap()),
+        content: MessageContent::CaseUpdate {
+            case_reference: "EHC-2026-0042".into(),
+            update: CaseUpdate::ActionRequested {
+                action: "Give your views on the draft plan".into(),
+                by: time::macros::date!(2026 - 12 - 14),
+            },
+        },
+        created_at: ehc_store_contract::T0,
+    };
+    let mut tx = store.begin().await.unwrap();
+    tx.outbox().enqueue(&alert).await.unwrap();
+    tx.commit().await.unwrap();
+    let claimed = store
+        .claim_due(10, ehc_store_contract::T0, time::Duration::MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].message, alert);
+}

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use crate::invitation::InvitationToken;
-use crate::outbox::MessageContent;
+use crate::outbox::{CaseUpdate, MessageContent};
 use crate::ports::{RandomnessUnavailable, SecretSource};
 use crate::role::Role;
 use crate::second_factor::SmsCode;
@@ -77,6 +77,10 @@ pub struct MessageTemplates {
     pub access_granted: EmailTemplate,
     /// The sign-in security code text.
     pub sign_in_code: TextTemplate,
+    /// The alert that something happened on a case (`{{ case_reference }}`,
+    /// `{{ what_happened }}`, `{{ asked }}`, `{{ link }}`). Never add a child's details: the
+    /// message has none to give.
+    pub case_update: EmailTemplate,
 }
 
 impl Default for MessageTemplates {
@@ -98,6 +102,11 @@ impl Default for MessageTemplates {
             },
             sign_in_code: TextTemplate {
                 body: "{{ code }} is your {{ la_name }} EHC Hub security code".to_owned(),
+            },
+            case_update: EmailTemplate {
+                subject: "Case {{ case_reference }}: {{ what_happened }}".to_owned(),
+                text: DEFAULT_CASE_UPDATE_TEXT.to_owned(),
+                html: DEFAULT_CASE_UPDATE_HTML.to_owned(),
             },
         }
     }
@@ -137,6 +146,34 @@ const DEFAULT_INVITATION_HTML: &str = r#"<!DOCTYPE html>
 </body>
 </html>
 "#;
+
+const DEFAULT_CASE_UPDATE_TEXT: &str = "\
+There is an update on case {{ case_reference }} in the {{ la_name }} EHC Hub:
+{{ what_happened }}.
+{{ asked }}
+
+Sign in to see it:
+{{ link }}
+
+For everyone's privacy this email does not include any personal details.
+
+{{ la_name }}
+{{ contact }}
+";
+
+const DEFAULT_CASE_UPDATE_HTML: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Case update</title></head>
+<body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
+<p>There is an update on case {{ case_reference }} in the {{ la_name }} EHC Hub: {{ what_happened }}.</p>
+<p>{{ asked }}</p>
+<p><a href="{{ link }}" style="color: #1d70b8;">Sign in to see it</a></p>
+<p>For everyone's privacy this email does not include any personal details.</p>
+<hr>
+<p>{{ la_name }}<br>
+{{ contact }}</p>
+</body>
+</html>"#;
 
 const DEFAULT_ACCESS_GRANTED_TEXT: &str = "\
 You have been given new access on the {{ la_name }} EHC Hub:
@@ -230,9 +267,41 @@ impl MessageTemplates {
     /// # Errors
     /// [`TemplateError`] when a template the LA wrote is broken (see [`Self::validate`]).
     pub fn render(&self, content: &MessageContent) -> Result<Rendered, TemplateError> {
-        // One arm per kind of message. Case-update alerts, when they come, are one more arm:
-        // they must never hold a child's name or other personal detail.
+        // One arm per kind of message. Case-update alerts must never hold a child's name or
+        // other personal detail (`MessageContent::CaseUpdate` has none to give).
         match content {
+            MessageContent::CaseUpdate {
+                case_reference,
+                update,
+            } => {
+                let (what_happened, asked) = match update {
+                    CaseUpdate::StageReached { stage } => {
+                        (format!("stage reached: {stage}"), String::new())
+                    }
+                    CaseUpdate::DocumentAdded { kind } => {
+                        (format!("document added: {kind}"), String::new())
+                    }
+                    CaseUpdate::ActionRequested { action, by } => (
+                        format!("you are asked to: {action}"),
+                        format!("Please do this by {}.", long_date(*by)),
+                    ),
+                };
+                self.email(
+                    &self.case_update,
+                    [
+                        "case_update.subject",
+                        "case_update.text",
+                        "case_update.html",
+                    ],
+                    &[
+                        ("case_reference", Value::Plain(case_reference.clone())),
+                        ("what_happened", Value::Plain(what_happened)),
+                        ("asked", Value::Plain(asked)),
+                        ("link", Value::Plain(format!("{}/cases", self.hub_url()))),
+                    ],
+                )
+                .map(Rendered::Email)
+            }
             MessageContent::Invitation { token, roles } => self
                 .email(
                     &self.invitation,
@@ -465,6 +534,11 @@ fn fill(
 }
 
 /// Sample content of every kind, for [`MessageTemplates::validate`].
+/// `30 November 2026`.
+fn long_date(date: time::Date) -> String {
+    format!("{} {} {}", date.day(), date.month(), date.year())
+}
+
 fn sample_contents() -> Vec<MessageContent> {
     struct Zeros;
     impl SecretSource for Zeros {
@@ -473,9 +547,18 @@ fn sample_contents() -> Vec<MessageContent> {
             Ok(())
         }
     }
-    let mut contents = vec![MessageContent::AccessGranted {
-        roles: vec![Role::LaOfficer],
-    }];
+    let mut contents = vec![
+        MessageContent::AccessGranted {
+            roles: vec![Role::LaOfficer],
+        },
+        MessageContent::CaseUpdate {
+            case_reference: "EHC-2026-0001".to_owned(),
+            update: CaseUpdate::ActionRequested {
+                action: "Give your views on the draft plan".to_owned(),
+                by: time::Date::MIN,
+            },
+        },
+    ];
     if let Ok(token) = InvitationToken::generate(&Zeros) {
         contents.push(MessageContent::Invitation {
             token,
@@ -492,6 +575,51 @@ fn sample_contents() -> Vec<MessageContent> {
 mod tests {
     use super::*;
     use crate::role::Urn;
+
+    #[test]
+    fn a_case_alert_says_what_happened_what_is_asked_and_by_when_with_the_reference_and_a_link() {
+        let templates = MessageTemplates {
+            la_name: "Anytown Council".into(),
+            base_url: "https://ehc.anytown.gov.uk/".into(),
+            contact: "SEND team: 01632 960000".into(),
+            ..MessageTemplates::default()
+        };
+        let content = MessageContent::CaseUpdate {
+            case_reference: "EHC-2026-0042".into(),
+            update: CaseUpdate::ActionRequested {
+                action: "Give your views on the draft plan".into(),
+                by: time::macros::date!(2026 - 12 - 14),
+            },
+        };
+        let Rendered::Email(email) = templates.render(&content).unwrap() else {
+            panic!("an e-mail")
+        };
+        assert_eq!(
+            email.subject,
+            "Case EHC-2026-0042: you are asked to: Give your views on the draft plan"
+        );
+        for part in [&email.text, &email.html] {
+            assert!(
+                part.contains("Please do this by 14 December 2026."),
+                "{part}"
+            );
+            assert!(part.contains("https://ehc.anytown.gov.uk/cases"), "{part}");
+            assert!(
+                part.contains("does not include any personal details"),
+                "{part}"
+            );
+        }
+        let stage = MessageContent::CaseUpdate {
+            case_reference: "EHC-2026-0042".into(),
+            update: CaseUpdate::StageReached {
+                stage: "Draft EHC plan issued".into(),
+            },
+        };
+        let Rendered::Email(email) = templates.render(&stage).unwrap() else {
+            panic!("an e-mail")
+        };
+        assert!(email.text.contains("stage reached: Draft EHC plan issued."));
+    }
 
     fn token() -> InvitationToken {
         InvitationToken::parse("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap()
