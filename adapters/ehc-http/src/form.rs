@@ -3,7 +3,12 @@
 //! that says what is wrong instead of an extractor's bare 4xx.
 
 use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
+
+use crate::AppState;
+use crate::session::HubSession;
 
 /// The fields of an `application/x-www-form-urlencoded` body. No `Debug`: they hold passwords
 /// and codes.
@@ -23,5 +28,37 @@ impl Fields {
     /// The field's value, or "" when absent.
     pub fn get(&self, name: &str) -> &str {
         self.0.get(name).map_or("", String::as_str)
+    }
+}
+
+/// A form post whose CSRF token matches its session's: handlers that change anything take this
+/// as their last argument, so no such handler can forget the check. A missing or wrong token
+/// answers the "could not accept that form" page (403) and the handler never runs.
+pub struct CheckedForm {
+    /// The request's session.
+    pub session: HubSession,
+    /// The form's fields.
+    pub form: Fields,
+}
+
+impl FromRequest<AppState> for CheckedForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let Some(session) = req.extensions().get::<tower_sessions::Session>().cloned() else {
+            return Err(
+                crate::pages::PageError::Internal("no session layer".to_owned()).into_response(),
+            );
+        };
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let session = HubSession(session);
+        let form = Fields::parse(&body);
+        match session.csrf_ok(form.get(crate::csrf::FIELD)).await {
+            Ok(true) => Ok(Self { session, form }),
+            Ok(false) => Err(state.csrf_refused().await.into_response()),
+            Err(e) => Err(e.into_response()),
+        }
     }
 }

@@ -4,7 +4,6 @@
 
 use askama::Template;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -20,7 +19,7 @@ use ehc_core::sign_in::{Notice, SignInError, SignInInput, SignInState};
 
 use crate::AppState;
 use crate::client::Origin;
-use crate::form::Fields;
+use crate::form::CheckedForm;
 use crate::session::HubSession;
 use crate::times::london;
 
@@ -372,7 +371,7 @@ impl AppState {
     }
 
     /// The page for a request whose form lacked this session's CSRF token: nothing is done.
-    async fn csrf_refused(&self) -> PageResult {
+    pub(crate) async fn csrf_refused(&self) -> PageResult {
         self.message(
             StatusCode::FORBIDDEN,
             "Sorry, we could not accept that form",
@@ -455,16 +454,10 @@ async fn link_unusable(app: &AppState, session: &HubSession) -> PageResult {
 
 async fn register_submit(
     State(app): State<AppState>,
-    session: tower_sessions::Session,
     Origin(origin): Origin,
     Path(token): Path<String>,
-    body: Bytes,
+    CheckedForm { session, form }: CheckedForm,
 ) -> PageResult {
-    let session = HubSession(session);
-    let form = Fields::parse(&body);
-    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused().await;
-    }
     let now = app.now();
     let result = app
         .inner
@@ -529,15 +522,9 @@ async fn register_submit(
 /// *Send me a new link*: the same answer whether or not the address was invited.
 async fn new_link_submit(
     State(app): State<AppState>,
-    session: tower_sessions::Session,
     Origin(origin): Origin,
-    body: Bytes,
+    CheckedForm { session, form }: CheckedForm,
 ) -> PageResult {
-    let session = HubSession(session);
-    let form = Fields::parse(&body);
-    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused().await;
-    }
     match app
         .inner
         .invitations
@@ -662,15 +649,9 @@ async fn sign_in_page(
 
 async fn sign_in_submit(
     State(app): State<AppState>,
-    session: tower_sessions::Session,
     Origin(origin): Origin,
-    body: Bytes,
+    CheckedForm { session, form }: CheckedForm,
 ) -> PageResult {
-    let session = HubSession(session);
-    let form = Fields::parse(&body);
-    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused().await;
-    }
     let state = app.current(&session).await?;
     let input = SignInInput::Password {
         email: form.get("email").to_owned(),
@@ -713,15 +694,9 @@ async fn method_page(State(app): State<AppState>, session: tower_sessions::Sessi
 
 async fn method_submit(
     State(app): State<AppState>,
-    session: tower_sessions::Session,
     Origin(origin): Origin,
-    body: Bytes,
+    CheckedForm { session, form }: CheckedForm,
 ) -> PageResult {
-    let session = HubSession(session);
-    let form = Fields::parse(&body);
-    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused().await;
-    }
     let state = app.current(&session).await?;
     let method = match form.get("method") {
         "app" => Method::App,
@@ -820,15 +795,9 @@ async fn text_page(State(app): State<AppState>, session: tower_sessions::Session
 
 async fn text_submit(
     State(app): State<AppState>,
-    session: tower_sessions::Session,
     Origin(origin): Origin,
-    body: Bytes,
+    CheckedForm { session, form }: CheckedForm,
 ) -> PageResult {
-    let session = HubSession(session);
-    let form = Fields::parse(&body);
-    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused().await;
-    }
     let state = app.current(&session).await?;
     let mobile = form.get("mobile").to_owned();
     match apply(
@@ -914,15 +883,9 @@ async fn render_code_page(
 
 async fn code_submit(
     State(app): State<AppState>,
-    session: tower_sessions::Session,
     Origin(origin): Origin,
-    body: Bytes,
+    CheckedForm { session, form }: CheckedForm,
 ) -> PageResult {
-    let session = HubSession(session);
-    let form = Fields::parse(&body);
-    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused().await;
-    }
     let state = app.current(&session).await?;
     let input = SignInInput::Code(form.get("code").to_owned());
     match apply(&app, &session, origin, &state, input).await? {
@@ -942,15 +905,9 @@ async fn code_submit(
 
 async fn resend_submit(
     State(app): State<AppState>,
-    session: tower_sessions::Session,
     Origin(origin): Origin,
-    body: Bytes,
+    CheckedForm { session, .. }: CheckedForm,
 ) -> PageResult {
-    let session = HubSession(session);
-    let form = Fields::parse(&body);
-    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused().await;
-    }
     let state = app.current(&session).await?;
     match apply(&app, &session, origin, &state, SignInInput::Resend).await? {
         Ok(next) => {
@@ -971,15 +928,9 @@ async fn resend_submit(
 
 async fn start_again_submit(
     State(app): State<AppState>,
-    session: tower_sessions::Session,
     Origin(origin): Origin,
-    body: Bytes,
+    CheckedForm { session, .. }: CheckedForm,
 ) -> PageResult {
-    let session = HubSession(session);
-    let form = Fields::parse(&body);
-    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused().await;
-    }
     let state = app.current(&session).await?;
     let _ = apply(&app, &session, origin, &state, SignInInput::StartAgain).await?;
     Ok(see_other(page_for(&app.current(&session).await?)))
@@ -987,15 +938,9 @@ async fn start_again_submit(
 
 async fn sign_out_submit(
     State(app): State<AppState>,
-    session: tower_sessions::Session,
     Origin(origin): Origin,
-    body: Bytes,
+    CheckedForm { session, .. }: CheckedForm,
 ) -> PageResult {
-    let session = HubSession(session);
-    let form = Fields::parse(&body);
-    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused().await;
-    }
     let state = app.current(&session).await?;
     let _ = apply(&app, &session, origin, &state, SignInInput::SignOut).await?;
     app.message(
@@ -1011,14 +956,8 @@ async fn sign_out_submit(
 /// Without JavaScript the form posts normally and returns to the work tray.
 async fn keep_alive_submit(
     State(app): State<AppState>,
-    session: tower_sessions::Session,
-    body: Bytes,
+    CheckedForm { session, .. }: CheckedForm,
 ) -> PageResult {
-    let session = HubSession(session);
-    let form = Fields::parse(&body);
-    if !session.csrf_ok(form.get(crate::csrf::FIELD)).await? {
-        return app.csrf_refused().await;
-    }
     let state = app.current(&session).await?;
     Ok(see_other(page_for(&state)))
 }
