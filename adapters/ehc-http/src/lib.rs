@@ -12,6 +12,7 @@
 //! token.
 
 pub mod client;
+mod cases;
 mod csrf;
 mod form;
 pub mod hasher;
@@ -27,7 +28,10 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
+use ehc_core::case::CaseService;
+use ehc_core::case::guidance::StageGuidance;
 use ehc_core::invitation::InvitationService;
+use ehc_core::role::RoleGrantService;
 use ehc_core::password::PasswordHasher;
 use ehc_core::ports::{Clock, SecretSource, Store};
 use ehc_core::registration::RegistrationService;
@@ -55,6 +59,8 @@ pub struct WebConfig {
     pub rate_limit_burst: u32,
     /// …then one more every this many seconds (defaults: 10, then one every 6 s).
     pub rate_limit_period_seconds: u64,
+    /// The guidance shown with each stage on the case tracker (the LA's `[guidance]`).
+    pub guidance: StageGuidance,
 }
 
 impl Default for WebConfig {
@@ -69,6 +75,7 @@ impl Default for WebConfig {
             trusted_proxies: Vec::new(),
             rate_limit_burst: 10,
             rate_limit_period_seconds: 6,
+            guidance: StageGuidance::default(),
         }
     }
 }
@@ -93,6 +100,8 @@ struct Inner {
     registration: RegistrationService<DynStore, DynHasher, DynSecrets>,
     invitations: InvitationService<DynStore, DynSecrets>,
     sign_in: SignInService<DynStore, DynHasher, DynSecrets>,
+    cases: CaseService<DynStore, DynSecrets>,
+    grants: RoleGrantService<DynStore, DynSecrets>,
 }
 
 impl AppState {
@@ -113,6 +122,8 @@ impl AppState {
         );
         let sign_in = SignInService::new(store.clone(), hasher, secrets.clone(), settings.clone());
         let invitations = InvitationService::new(store.clone(), secrets.clone(), settings.clone());
+        let cases = CaseService::new(store.clone(), secrets.clone(), settings.clone());
+        let grants = RoleGrantService::new(store.clone(), secrets.clone());
         Self {
             inner: Arc::new(Inner {
                 client_address: client::ClientAddress::new(web.trusted_proxies.clone()),
@@ -124,6 +135,8 @@ impl AppState {
                 registration,
                 invitations,
                 sign_in,
+                cases,
+                grants,
             }),
         }
     }
@@ -181,6 +194,7 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
         );
     }
     let mut app = pages::open_routes()
+        .merge(cases::routes())
         .merge(limited)
         .nest_service("/assets", assets)
         .layer(session_layer)

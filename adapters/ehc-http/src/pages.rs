@@ -10,7 +10,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use ehc_core::account::AccountId;
 use ehc_core::invitation::InviteError;
 use ehc_core::ports::{RandomnessUnavailable, StoreError};
 use ehc_core::registration::RegistrationError;
@@ -86,16 +85,16 @@ impl IntoResponse for PageError {
     }
 }
 
-type PageResult = Result<Response, PageError>;
+pub(crate) type PageResult = Result<Response, PageError>;
 
 /// What the base layout shows.
 pub struct Layout {
-    title: String,
-    idle_minutes: i64,
-    la_name: String,
-    la_contact: String,
-    csrf: String,
-    signed_in: bool,
+    pub(crate) title: String,
+    pub(crate) idle_minutes: i64,
+    pub(crate) la_name: String,
+    pub(crate) la_contact: String,
+    pub(crate) csrf: String,
+    pub(crate) signed_in: bool,
 }
 
 impl Layout {
@@ -113,11 +112,11 @@ impl Layout {
 
 /// One entry of the error summary: the field it links to and the message.
 pub struct FieldError {
-    field: &'static str,
-    message: String,
+    pub(crate) field: &'static str,
+    pub(crate) message: String,
 }
 
-fn messages_for(errors: &[FieldError], field: &str) -> Option<Vec<String>> {
+pub(crate) fn messages_for(errors: &[FieldError], field: &str) -> Option<Vec<String>> {
     let found: Vec<String> = errors
         .iter()
         .filter(|e| e.field == field)
@@ -206,14 +205,6 @@ struct CodePage {
 }
 field_errors!(CodePage);
 
-#[derive(Template)]
-#[template(path = "cases.html")]
-struct CasesPage {
-    layout: Layout,
-    errors: Vec<FieldError>,
-    email: String,
-    roles: Vec<String>,
-}
 
 #[derive(Template)]
 #[template(path = "message.html")]
@@ -224,7 +215,7 @@ struct MessagePage {
     link: Option<(String, String)>,
 }
 
-fn html(page: &impl Template) -> PageResult {
+pub(crate) fn html(page: &impl Template) -> PageResult {
     Ok(Html(page.render()?).into_response())
 }
 
@@ -251,7 +242,6 @@ pub fn open_routes() -> Router<AppState> {
         .route("/sign-in/start-again", post(start_again_submit))
         .route("/sign-out", post(sign_out_submit))
         .route("/session/keep-alive", post(keep_alive_submit))
-        .route("/cases", get(cases_page))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/static/hub.css", get(hub_css))
@@ -315,7 +305,7 @@ async fn js_enabled() -> impl IntoResponse {
 }
 
 impl AppState {
-    async fn layout(
+    pub(crate) async fn layout(
         &self,
         session: &HubSession,
         title: &str,
@@ -344,17 +334,17 @@ impl AppState {
         }
     }
 
-    fn now(&self) -> time::OffsetDateTime {
+    pub(crate) fn now(&self) -> time::OffsetDateTime {
         self.inner.clock.now()
     }
 
-    async fn current(&self, session: &HubSession) -> Result<SignInState, PageError> {
+    pub(crate) async fn current(&self, session: &HubSession) -> Result<SignInState, PageError> {
         let now = self.now();
         let state = session.state(now, self.inner.web.absolute_timeout).await?;
         Ok(state)
     }
 
-    async fn message(
+    pub(crate) async fn message(
         &self,
         status: StatusCode,
         title: &str,
@@ -383,7 +373,7 @@ impl AppState {
 }
 
 /// Where a person in `state` belongs.
-fn page_for(state: &SignInState) -> &'static str {
+pub(crate) fn page_for(state: &SignInState) -> &'static str {
     match state {
         SignInState::Anonymous => "/sign-in",
         SignInState::ChoosingMethod { .. } => "/sign-in/method",
@@ -396,11 +386,11 @@ fn page_for(state: &SignInState) -> &'static str {
     }
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-async fn not_found(State(app): State<AppState>) -> PageResult {
+pub(crate) async fn not_found(State(app): State<AppState>) -> PageResult {
     app.message(
         StatusCode::NOT_FOUND,
         "Page not found",
@@ -962,42 +952,3 @@ async fn keep_alive_submit(
     Ok(see_other(page_for(&state)))
 }
 
-// ---- My cases in progress -------------------------------------------------------------------
-
-async fn cases_page(State(app): State<AppState>, session: tower_sessions::Session) -> PageResult {
-    let session = HubSession(session);
-    let state = app.current(&session).await?;
-    let Some(account) = state.signed_in_account() else {
-        return Ok(see_other(page_for(&state)));
-    };
-    let (email, roles) = account_summary(&app, account).await?;
-    html(&CasesPage {
-        layout: app.layout(&session, "My cases in progress", true).await?,
-        errors: Vec::new(),
-        email,
-        roles,
-    })
-}
-
-async fn account_summary(
-    app: &AppState,
-    account: AccountId,
-) -> Result<(String, Vec<String>), PageError> {
-    let now = app.now();
-    let mut tx = app.inner.store.begin().await?;
-    let email = tx
-        .accounts()
-        .get(account)
-        .await?
-        .map(|a| a.email.to_string())
-        .unwrap_or_default();
-    let roles = tx
-        .grants()
-        .for_account(account)
-        .await?
-        .into_iter()
-        .filter(|g| g.is_active(now))
-        .map(|g| g.role.describe())
-        .collect();
-    Ok((email, roles))
-}

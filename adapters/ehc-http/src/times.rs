@@ -26,8 +26,55 @@ pub fn london(at: OffsetDateTime) -> String {
     )
 }
 
+/// The calendar date in Europe/London at `at`: the LA's "today", which statutory dates count in
+/// (docs/DOMAIN.md: deadlines are dates in the LA's time zone, never instants).
+pub fn london_today(at: OffsetDateTime) -> time::Date {
+    let utc = at.date();
+    let Ok(ts) = jiff::Timestamp::from_second(at.unix_timestamp()) else {
+        return utc;
+    };
+    let Ok(tz) = jiff::tz::TimeZone::get("Europe/London") else {
+        return utc;
+    };
+    let local = ts.to_zoned(tz).date();
+    time::Month::try_from(u8::try_from(local.month()).unwrap_or(1))
+        .ok()
+        .and_then(|m| {
+            time::Date::from_calendar_date(i32::from(local.year()), m, u8::try_from(local.day()).unwrap_or(1)).ok()
+        })
+        .unwrap_or(utc)
+}
+
+/// The instant a London calendar day ends: midnight at the start of the next day, Europe/London
+/// (an advocate's access "until 5 March" lasts all of 5 March).
+pub fn london_midnight_after(day: time::Date) -> OffsetDateTime {
+    let next = day.next_day().unwrap_or(day);
+    let fallback = next.midnight().assume_utc();
+    let Ok(civil) = jiff::civil::Date::new(
+        i16::try_from(next.year()).unwrap_or(9999),
+        i8::try_from(u8::from(next.month())).unwrap_or(1),
+        i8::try_from(next.day()).unwrap_or(1),
+    ) else {
+        return fallback;
+    };
+    let Ok(zoned) = civil.in_tz("Europe/London") else {
+        return fallback;
+    };
+    OffsetDateTime::from_unix_timestamp(zoned.timestamp().as_second()).unwrap_or(fallback)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn today_is_the_london_date_across_midnight_in_summer_time() {
+        use time::macros::{date, datetime};
+        // 23:30 UTC on 30 June is 00:30 on 1 July in London (BST); in winter they agree.
+        assert_eq!(super::london_today(datetime!(2026-06-30 23:30 UTC)), date!(2026-07-01));
+        assert_eq!(super::london_today(datetime!(2026-12-31 23:30 UTC)), date!(2026-12-31));
+        // The end of 1 July in London is 23:00 UTC (BST); of 1 December, midnight UTC.
+        assert_eq!(super::london_midnight_after(date!(2026-07-01)), datetime!(2026-07-01 23:00 UTC));
+        assert_eq!(super::london_midnight_after(date!(2026-12-01)), datetime!(2026-12-02 0:00 UTC));
+    }
     use super::*;
     use time::macros::datetime;
 

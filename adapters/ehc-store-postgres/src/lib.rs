@@ -31,6 +31,7 @@
 //! Secrets: tokens and texted codes are stored as the core's SHA-256 hashes; the TOTP secret is
 //! stored as the core gives it (base32) — encrypt it at rest in production (docs/storage.md).
 
+mod cases;
 mod error;
 mod outbox_queue;
 mod sessions;
@@ -62,6 +63,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "sessions",
         include_str!("../migrations/0002_sessions.sql"),
+    ),
+    (
+        4,
+        "cases",
+        include_str!("../migrations/0004_cases.sql"),
     ),
 ];
 

@@ -10,7 +10,8 @@ use ehc_core::lockout::{Lockout, LockoutKind, LockoutPolicy, LockoutRepository};
 use ehc_core::outbox::{MessageContent, Outbox, OutboxMessage};
 use ehc_core::password::PasswordHash;
 use ehc_core::ports::{StoreError, UnitOfWork};
-use ehc_core::role::{GrantId, Grantor, Role, RoleGrant, RoleGrantRepository};
+use ehc_core::case::{CaseId, CaseRepository};
+use ehc_core::role::{GrantId, Grantor, Role, RoleGrant, RoleGrantRepository, Urn};
 use ehc_core::second_factor::{
     EnrolError, Enrolment, PhoneNumber, SecondFactorRepository, SmsCodeHash, SmsSendDecision,
     SmsSendLimit, StoredSmsCode, TotpSecret,
@@ -28,8 +29,8 @@ use crate::error::{
 /// The repositories of one transaction. Dropping it uncommitted rolls the transaction back
 /// (sqlx queues the `ROLLBACK` on the connection before it goes back to the pool).
 pub(crate) struct PgUnitOfWork {
-    tx: Transaction<'static, Postgres>,
-    limit: Duration,
+    pub(crate) tx: Transaction<'static, Postgres>,
+    pub(crate) limit: Duration,
 }
 
 impl PgUnitOfWork {
@@ -59,6 +60,9 @@ impl UnitOfWork for PgUnitOfWork {
         self
     }
     fn audit(&mut self) -> &mut dyn AuditLog {
+        self
+    }
+    fn cases(&mut self) -> &mut dyn CaseRepository {
         self
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
@@ -225,7 +229,7 @@ impl AccountRepository for PgUnitOfWork {
     }
 }
 
-fn timed_out(limit: Duration) -> StoreError {
+pub(crate) fn timed_out(limit: Duration) -> StoreError {
     StoreError::Unavailable {
         reason: format!("no answer from PostgreSQL within {} ms", limit.as_millis()),
     }
@@ -372,6 +376,45 @@ impl RoleGrantRepository for PgUnitOfWork {
                 "SELECT {GRANT_COLUMNS} FROM role_grants WHERE account_id = $1 ORDER BY seq"
             )))
             .bind(account.0)
+            .fetch_all(&mut *self.tx),
+        )
+        .await?;
+        rows.iter().map(grant_from).collect()
+    }
+
+    async fn for_case(
+        &mut self,
+        case: CaseId,
+        settings: &[Urn],
+    ) -> Result<Vec<RoleGrant>, StoreError> {
+        let urns: Vec<String> = settings.iter().map(Urn::to_string).collect();
+        let rows = timed(
+            self.limit,
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {GRANT_COLUMNS} FROM role_grants
+                 WHERE (role ? 'case' AND role->>'case' = $1)
+                    OR (role ? 'for_person' AND role->>'for_person' IN (
+                        SELECT account_id::text FROM role_grants
+                        WHERE role ? 'case' AND role->>'case' = $1
+                          AND role->>'role' IN ('parent-carer', 'young-person')))
+                    OR (role->>'role' = 'sendco' AND role->>'setting' = ANY($2))
+                 ORDER BY seq"
+            )))
+            .bind(case.0.hyphenated().to_string())
+            .bind(&urns)
+            .fetch_all(&mut *self.tx),
+        )
+        .await?;
+        rows.iter().map(grant_from).collect()
+    }
+
+    async fn la_officers(&mut self) -> Result<Vec<RoleGrant>, StoreError> {
+        let rows = timed(
+            self.limit,
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {GRANT_COLUMNS} FROM role_grants
+                 WHERE role->>'role' = 'la-officer' ORDER BY seq"
+            )))
             .fetch_all(&mut *self.tx),
         )
         .await?;

@@ -34,6 +34,7 @@
 //! stored as the core gives it (base32) — put the file on an encrypted file system in
 //! production (docs/storage.md).
 
+mod cases;
 mod error;
 mod outbox_queue;
 mod sessions;
@@ -69,6 +70,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "sessions",
         include_str!("../migrations/0002_sessions.sql"),
+    ),
+    (
+        4,
+        "cases",
+        include_str!("../migrations/0004_cases.sql"),
     ),
 ];
 

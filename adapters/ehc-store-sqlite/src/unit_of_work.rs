@@ -12,7 +12,8 @@ use ehc_core::lockout::{Lockout, LockoutKind, LockoutPolicy, LockoutRepository};
 use ehc_core::outbox::{MessageContent, Outbox, OutboxMessage};
 use ehc_core::password::PasswordHash;
 use ehc_core::ports::{StoreError, UnitOfWork};
-use ehc_core::role::{GrantId, Grantor, Role, RoleGrant, RoleGrantRepository};
+use ehc_core::case::{CaseId, CaseRepository};
+use ehc_core::role::{GrantId, Grantor, Role, RoleGrant, RoleGrantRepository, Urn};
 use ehc_core::second_factor::{
     EnrolError, Enrolment, PhoneNumber, SecondFactorRepository, SmsCodeHash, SmsSendDecision,
     SmsSendLimit, StoredSmsCode, TotpSecret,
@@ -32,8 +33,8 @@ use crate::time::Ts;
 /// start, so units of work never fail half-way with SQLITE_BUSY on a lock upgrade). Dropping it
 /// uncommitted rolls the transaction back.
 pub(crate) struct SqliteUnitOfWork {
-    tx: Transaction<'static, Sqlite>,
-    limit: Duration,
+    pub(crate) tx: Transaction<'static, Sqlite>,
+    pub(crate) limit: Duration,
 }
 
 impl SqliteUnitOfWork {
@@ -63,6 +64,9 @@ impl UnitOfWork for SqliteUnitOfWork {
         self
     }
     fn audit(&mut self) -> &mut dyn AuditLog {
+        self
+    }
+    fn cases(&mut self) -> &mut dyn CaseRepository {
         self
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
@@ -229,7 +233,7 @@ impl AccountRepository for SqliteUnitOfWork {
     }
 }
 
-fn timed_out(limit: Duration) -> StoreError {
+pub(crate) fn timed_out(limit: Duration) -> StoreError {
     StoreError::Unavailable {
         reason: format!("no answer from SQLite within {} ms", limit.as_millis()),
     }
@@ -375,6 +379,60 @@ impl RoleGrantRepository for SqliteUnitOfWork {
                 "SELECT {GRANT_COLUMNS} FROM role_grants WHERE account_id = ?1 ORDER BY seq"
             )))
             .bind(account.0)
+            .fetch_all(&mut *self.tx),
+        )
+        .await?;
+        rows.iter().map(grant_from).collect()
+    }
+
+    async fn for_case(
+        &mut self,
+        case: CaseId,
+        settings: &[Urn],
+    ) -> Result<Vec<RoleGrant>, StoreError> {
+        let case_text = case.0.hyphenated().to_string();
+        let family: Vec<uuid::Uuid> = timed(
+            self.limit,
+            sqlx::query_scalar(
+                "SELECT account_id FROM role_grants WHERE json_extract(role, '$.case') = ?1
+                 AND json_extract(role, '$.role') IN ('parent-carer', 'young-person')",
+            )
+            .bind(&case_text)
+            .fetch_all(&mut *self.tx),
+        )
+        .await?;
+        let mut qb = sqlx::QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {GRANT_COLUMNS} FROM role_grants WHERE json_extract(role, '$.case') = "
+        ));
+        qb.push_bind(case_text);
+        if !family.is_empty() {
+            qb.push(" OR json_extract(role, '$.for_person') IN (");
+            let mut list = qb.separated(", ");
+            for account in family {
+                list.push_bind(account.hyphenated().to_string());
+            }
+            qb.push(")");
+        }
+        if !settings.is_empty() {
+            qb.push(" OR (json_extract(role, '$.role') = 'sendco' AND json_extract(role, '$.setting') IN (");
+            let mut list = qb.separated(", ");
+            for urn in settings {
+                list.push_bind(urn.to_string());
+            }
+            qb.push("))");
+        }
+        qb.push(" ORDER BY seq");
+        let rows = timed(self.limit, qb.build().fetch_all(&mut *self.tx)).await?;
+        rows.iter().map(grant_from).collect()
+    }
+
+    async fn la_officers(&mut self) -> Result<Vec<RoleGrant>, StoreError> {
+        let rows = timed(
+            self.limit,
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {GRANT_COLUMNS} FROM role_grants
+                 WHERE json_extract(role, '$.role') = 'la-officer' ORDER BY seq"
+            )))
             .fetch_all(&mut *self.tx),
         )
         .await?;

@@ -10,6 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use ehc_core::notification::dispatcher::RetryPolicy;
+use ehc_core::case::guidance::StageGuidance;
 use ehc_core::notification::templates::MessageTemplates;
 use ehc_core::settings::SecuritySettings;
 
@@ -43,6 +44,9 @@ pub struct Config {
     pub messages: MessageTemplates,
     /// Outbox retries.
     pub dispatch: RetryPolicy,
+    /// The case tracker's guidance for each stage, in the LA's words (`[guidance]`, keys
+    /// `request_received`, `assessment`, `draft_plan`, `plan_maintained`, `review`, `closed`).
+    pub guidance: StageGuidance,
 }
 
 /// The local authority running the hub.
@@ -132,6 +136,7 @@ impl Default for Config {
             },
             sms: SmsConfig::Log,
             messages: MessageTemplates::default(),
+            guidance: StageGuidance::default(),
             dispatch: RetryPolicy::default(),
         }
     }
@@ -190,6 +195,7 @@ impl Config {
             trusted_proxies: self.web.trusted_proxies.clone(),
             rate_limit_burst: self.web.rate_limit_burst,
             rate_limit_period_seconds: self.web.rate_limit_period_seconds,
+            guidance: self.guidance.clone(),
             ..ehc_http::WebConfig::default()
         }
     }

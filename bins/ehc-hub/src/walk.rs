@@ -12,7 +12,7 @@ use ehc_core::outbox::{MessageContent, Recipient};
 use ehc_core::password::{Argon2idHasher, Argon2idParams};
 use ehc_core::ports::Clock;
 use ehc_core::registration::{RegistrationError, RegistrationService};
-use ehc_core::role::{Grantor, Role, Urn, authorize};
+use ehc_core::role::{Grantor, Role, Urn};
 use ehc_core::second_factor::Method;
 use ehc_core::settings::SecuritySettings;
 use ehc_core::sign_in::{Notice, SignInError, SignInInput, SignInService, SignInState};
@@ -326,15 +326,10 @@ async fn my_cases(
         .collect();
     writeln!(out, "\n== My cases in progress ==")?;
     writeln!(out, "Signed in as {email} ({}).", roles.join("; "))?;
-    let sees_a_tray = grants.iter().any(|g| {
-        matches!(g.role, Role::Sendco { setting } if authorize(&grants, &ehc_core::role::Action::ViewSettingCases(setting), clock.now()))
-    });
-    if sees_a_tray {
-        writeln!(
-            out,
-            "There are no cases yet. Cases arrive with a later version of the hub."
-        )?;
-    }
+    writeln!(
+        out,
+        "There are no cases for you yet: the local authority creates cases and links people to them on the hub's web pages."
+    )?;
     Ok(())
 }
 

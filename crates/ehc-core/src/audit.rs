@@ -43,6 +43,13 @@ pub enum AuditKind {
     CodeLocked,
     /// The person signed out.
     SignedOut,
+    /// An LA officer created a case (detail: the case id and LA reference).
+    CaseCreated,
+    /// Someone opened a case page (detail: the case id).
+    CaseViewed,
+    /// A case was changed: an event, an exception, a linked setting, the officer, a person
+    /// invited (detail: the case id and what changed).
+    CaseChanged,
 }
 
 impl AuditKind {
@@ -64,6 +71,9 @@ impl AuditKind {
             Self::CodeRejected => "code-rejected",
             Self::CodeLocked => "code-locked",
             Self::SignedOut => "signed-out",
+            Self::CaseCreated => "case-created",
+            Self::CaseViewed => "case-viewed",
+            Self::CaseChanged => "case-changed",
         }
     }
 }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::account::{AccountId, EmailAddress, EmailError, random_uuid};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::outbox::{MessageContent, MessageId, OutboxMessage, Recipient};
-use crate::ports::{RandomnessUnavailable, SecretSource, Store, StoreError};
+use crate::ports::{RandomnessUnavailable, SecretSource, Store, StoreError, UnitOfWork};
 use crate::role::{Action, GrantId, Grantor, Role, RoleGrant, authorize};
 use crate::settings::SecuritySettings;
 
@@ -266,15 +266,6 @@ pub struct InvitationService<S, R> {
 }
 
 impl<S: Store, R: SecretSource> InvitationService<S, R> {
-    /// A service over these ports.
-    pub fn new(store: S, secrets: R, settings: SecuritySettings) -> Self {
-        Self {
-            store,
-            secrets,
-            settings,
-        }
-    }
-
     /// Invites `email` with `roles`, on behalf of `by` (an LA officer's account, or the system
     /// for the operator's CLI). In one unit of work: the authorisation check, the invitation
     /// (voiding older links to the same address) or — when the address already has an account —
@@ -291,10 +282,42 @@ impl<S: Store, R: SecretSource> InvitationService<S, R> {
         origin: Option<IpAddr>,
     ) -> Result<InviteOutcome, InviteError> {
         let email = EmailAddress::parse(email)?;
+        let mut tx = self.store.begin().await?;
+        let outcome = self.invite_in(&mut *tx, by, &email, roles, now, origin).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}
+
+impl<S, R: SecretSource> InvitationService<S, R> {
+    /// A service over these ports.
+    pub fn new(store: S, secrets: R, settings: SecuritySettings) -> Self {
+        Self {
+            store,
+            secrets,
+            settings,
+        }
+    }
+
+    /// [`InvitationService::invite`] inside the caller's unit of work `tx`, so a caller can
+    /// write more in the same transaction (the case service adds a timeline entry). Nothing is
+    /// committed here.
+    ///
+    /// # Errors
+    /// [`InviteError`]; the caller must then drop `tx`.
+    pub async fn invite_in(
+        &self,
+        tx: &mut dyn UnitOfWork,
+        by: Grantor,
+        email: &EmailAddress,
+        roles: Vec<Role>,
+        now: OffsetDateTime,
+        origin: Option<IpAddr>,
+    ) -> Result<InviteOutcome, InviteError> {
         if roles.is_empty() {
             return Err(InviteError::NoRoles);
         }
-        let mut tx = self.store.begin().await?;
+        let email = email.clone();
         let actor = match by {
             Grantor::System => None,
             Grantor::Account(id) => {
@@ -393,7 +416,6 @@ impl<S: Store, R: SecretSource> InvitationService<S, R> {
                 token,
             }
         };
-        tx.commit().await?;
         Ok(outcome)
     }
 }

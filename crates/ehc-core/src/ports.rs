@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use crate::account::AccountRepository;
 use crate::audit::AuditLog;
+use crate::case::CaseRepository;
 use crate::invitation::InvitationRepository;
 use crate::lockout::LockoutRepository;
 use crate::outbox::Outbox;
@@ -115,6 +116,8 @@ pub trait UnitOfWork: Send {
     fn outbox(&mut self) -> &mut dyn Outbox;
     /// The append-only audit log.
     fn audit(&mut self) -> &mut dyn AuditLog;
+    /// EHC cases, their timelines and work trays.
+    fn cases(&mut self) -> &mut dyn CaseRepository;
     /// Makes every change of this unit of work visible at once.
     ///
     /// # Errors

@@ -61,9 +61,7 @@ impl From<Urn> for String {
     }
 }
 
-/// An EHC case's identifier (cases arrive with the cases issue; roles already point at them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct CaseId(pub Uuid);
+pub use crate::case::CaseId;
 
 /// A role the LA grants, with its scope.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -174,22 +172,89 @@ pub enum Action {
     GrantRole(Role),
     /// Revoke a grant.
     RevokeGrant,
-    /// See a case: its id and the education settings linked to it.
+    /// See a case at all: its summary and the parts of it meant for the viewer (a contributor:
+    /// their own advice request).
     ViewCase {
         /// The case.
         case: CaseId,
         /// Settings linked to the case.
         settings: Vec<Urn>,
     },
+    /// See the whole of a case: the tracker, the timeline for participants, the people involved.
+    ViewCaseDetails {
+        /// The case.
+        case: CaseId,
+        /// Settings linked to the case.
+        settings: Vec<Urn>,
+    },
+    /// Create a case (the LA's back office).
+    CreateCase,
+    /// Change a case: record events and exceptions, link settings, assign the officer, invite
+    /// people to it.
+    ManageCase(CaseId),
     /// See the *Setting cases* tray of one setting.
     ViewSettingCases(Urn),
 }
 
+/// How far a person may see one case, by the part they take in it. Empty: not at all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaseAccess {
+    /// As the LA's staff.
+    pub la: bool,
+    /// As SENDCo of a linked setting.
+    pub setting: bool,
+    /// As the family: parent or carer, young person, or their advocate.
+    pub family: bool,
+    /// As a contributor of advice (their account): their own advice requests only.
+    pub contributor: Option<AccountId>,
+}
+
+impl CaseAccess {
+    /// Whether the person may see the case at all.
+    pub fn any(&self) -> bool {
+        self.is_participant() || self.contributor.is_some()
+    }
+
+    /// Whether the person sees the whole case (tracker, people): the LA, the settings, the family.
+    pub fn is_participant(&self) -> bool {
+        self.la || self.setting || self.family
+    }
+}
+
+/// How far `grants` (after [`with_advocacy`]) let their holder see `case`, linked to
+/// `settings`, at `now`. Pure. Inactive grants count for nothing.
+pub fn case_access(
+    grants: &[RoleGrant],
+    case: CaseId,
+    settings: &[Urn],
+    now: OffsetDateTime,
+) -> CaseAccess {
+    let mut access = CaseAccess::default();
+    for g in grants.iter().filter(|g| g.is_active(now)) {
+        match &g.role {
+            Role::LaOfficer => access.la = true,
+            Role::Sendco { setting } if settings.contains(setting) => access.setting = true,
+            Role::ParentCarer { case: c } | Role::YoungPerson { case: c } if *c == case => {
+                access.family = true;
+            }
+            Role::Contributor { case: c } if *c == case => access.contributor = Some(g.account),
+            Role::Sendco { .. }
+            | Role::ParentCarer { .. }
+            | Role::YoungPerson { .. }
+            | Role::Contributor { .. }
+            | Role::Advocate { .. } => {}
+        }
+    }
+    access
+}
+
 /// Whether `grants` allow `action` at `now`. Pure: no grant lookup, no clock.
 ///
-/// Rules (docs/DOMAIN.md): an LA officer may do everything; a SENDCo may see their setting's
-/// tray and the cases linked to their setting; a contributor, parent/carer or young person may
-/// see their own case. Only an LA officer invites or grants (a SENDCo role is granted only by
+/// Rules (docs/DOMAIN.md): an LA officer may do everything (every case of the LA: one hub
+/// serves one LA); a SENDCo may see their setting's tray and the whole of the cases linked to
+/// their setting; a parent/carer or young person the whole of their own case; a contributor
+/// only their case's summary and their advice request ([`Action::ViewCase`], not
+/// [`Action::ViewCaseDetails`]). Only an LA officer creates or changes cases, invites or grants (a SENDCo role is granted only by
 /// the LA). Inactive grants (revoked or expired) count for nothing. Advocates act through
 /// [`with_advocacy`].
 pub fn authorize(grants: &[RoleGrant], action: &Action, now: OffsetDateTime) -> bool {
@@ -203,10 +268,17 @@ fn role_allows(role: &Role, action: &Action) -> bool {
     match (role, action) {
         (Role::LaOfficer, _) => true,
         (Role::Sendco { setting }, Action::ViewSettingCases(urn)) => setting == urn,
-        (Role::Sendco { setting }, Action::ViewCase { settings, .. }) => settings.contains(setting),
+        (
+            Role::Sendco { setting },
+            Action::ViewCase { settings, .. } | Action::ViewCaseDetails { settings, .. },
+        ) => settings.contains(setting),
         (
             Role::Contributor { case } | Role::ParentCarer { case } | Role::YoungPerson { case },
             Action::ViewCase { case: wanted, .. },
+        )
+        | (
+            Role::ParentCarer { case } | Role::YoungPerson { case },
+            Action::ViewCaseDetails { case: wanted, .. },
         ) => case == wanted,
         (
             Role::Sendco { .. }
@@ -269,6 +341,25 @@ pub trait RoleGrantRepository: Send {
     /// # Errors
     /// [`StoreError`] on a fault.
     async fn for_account(&mut self, account: AccountId) -> Result<Vec<RoleGrant>, StoreError>;
+
+    /// Every grant, active or not, that gives access to `case` (linked to `settings`): the
+    /// case's contributors, parents/carers and young person, the SENDCos of those settings, and
+    /// the advocates of anyone holding a parent/carer or young-person grant on the case. LA
+    /// officers (who see every case) are not listed. Oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn for_case(
+        &mut self,
+        case: CaseId,
+        settings: &[Urn],
+    ) -> Result<Vec<RoleGrant>, StoreError>;
+
+    /// Every LA-officer grant, active or not, oldest first (to choose a case officer).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn la_officers(&mut self) -> Result<Vec<RoleGrant>, StoreError>;
 
     /// Marks a grant revoked; `Ok(false)` when no active grant has this id.
     ///
@@ -457,6 +548,10 @@ mod tests {
             case: c,
             settings: s,
         };
+        let details = |c, s: Vec<Urn>| Action::ViewCaseDetails {
+            case: c,
+            settings: s,
+        };
         let actions: Vec<(&str, Action)> = vec![
             ("invite", Action::InvitePerson),
             (
@@ -468,6 +563,12 @@ mod tests {
             ("view-own-case", view(mine, vec![b])),
             ("view-case-at-A", view(other, vec![a])),
             ("view-other-case", view(other, vec![b])),
+            ("details-own-case", details(mine, vec![b])),
+            ("details-case-at-A", details(other, vec![a])),
+            ("details-other-case", details(other, vec![b])),
+            ("create-case", Action::CreateCase),
+            ("manage-own-case", Action::ManageCase(mine)),
+            ("manage-other-case", Action::ManageCase(other)),
             ("tray-A", Action::ViewSettingCases(a)),
             ("tray-B", Action::ViewSettingCases(b)),
         ];
@@ -483,6 +584,12 @@ mod tests {
                     "view-own-case",
                     "view-case-at-A",
                     "view-other-case",
+                    "details-own-case",
+                    "details-case-at-A",
+                    "details-other-case",
+                    "create-case",
+                    "manage-own-case",
+                    "manage-other-case",
                     "tray-A",
                     "tray-B",
                 ],
@@ -490,7 +597,7 @@ mod tests {
             (
                 "sendco-A",
                 Role::Sendco { setting: a },
-                &["view-case-at-A", "tray-A"],
+                &["view-case-at-A", "details-case-at-A", "tray-A"],
             ),
             (
                 "contributor",
@@ -500,12 +607,12 @@ mod tests {
             (
                 "parent",
                 Role::ParentCarer { case: mine },
-                &["view-own-case"],
+                &["view-own-case", "details-own-case"],
             ),
             (
                 "young-person",
                 Role::YoungPerson { case: mine },
-                &["view-own-case"],
+                &["view-own-case", "details-own-case"],
             ),
             (
                 "advocate-alone",
@@ -524,6 +631,48 @@ mod tests {
                     "{role_name} × {action_name}"
                 );
             }
+        }
+    }
+
+    /// `case_access` agrees with `authorize` for every role, inside and outside its scope.
+    #[test]
+    fn case_access_matches_the_authorisation_rules() {
+        let a = urn("100001");
+        let roles = [
+            Role::LaOfficer,
+            Role::Sendco { setting: a },
+            Role::Sendco {
+                setting: urn("100002"),
+            },
+            Role::Contributor { case: case(1) },
+            Role::Contributor { case: case(2) },
+            Role::ParentCarer { case: case(1) },
+            Role::YoungPerson { case: case(1) },
+            Role::ParentCarer { case: case(2) },
+            Role::Advocate {
+                for_person: AccountId(Uuid::from_u128(9)),
+            },
+        ];
+        for role in roles {
+            let grants = [grant(role.clone())];
+            let access = case_access(&grants, case(1), &[a], NOW);
+            let view = Action::ViewCase {
+                case: case(1),
+                settings: vec![a],
+            };
+            let details = Action::ViewCaseDetails {
+                case: case(1),
+                settings: vec![a],
+            };
+            assert_eq!(access.any(), authorize(&grants, &view, NOW), "{role:?}");
+            assert_eq!(
+                access.is_participant(),
+                authorize(&grants, &details, NOW),
+                "{role:?}"
+            );
+            let mut revoked = grant(role.clone());
+            revoked.revoked = Some((Grantor::System, NOW));
+            assert!(!case_access(&[revoked], case(1), &[a], NOW).any(), "{role:?}");
         }
     }
 

@@ -1,0 +1,274 @@
+//! The case page: the summary, the tracker (every statutory date with its source, status and
+//! the LA's guidance for the stage), the dated events, the timeline as far as the viewer may
+//! see it, and the people involved. The LA's officers also get the back office's forms.
+//! Every view is written to the audit log (by the case service).
+
+use askama::Template;
+use axum::extract::{Path, State};
+
+use ehc_core::case::deadline::{Deadline, long_date};
+use ehc_core::case::{CaseRole, CaseView, EventKind};
+
+use crate::AppState;
+use crate::client::Origin;
+use crate::pages::{FieldError, Layout, PageResult, html, messages_for};
+use crate::session::HubSession;
+use crate::times::{london, london_today};
+
+/// One statutory date of the tracker.
+pub(crate) struct TrackerRow {
+    what: &'static str,
+    source: &'static str,
+    counts_from: String,
+    statutory: String,
+    moved_to: Option<String>,
+    status: String,
+    status_class: &'static str,
+}
+
+/// One line of a simple list: a date and what happened.
+pub(crate) struct Dated {
+    when: String,
+    what: String,
+}
+
+/// One person involved.
+pub(crate) struct Person {
+    account: String,
+    email: String,
+    role: String,
+    until: Option<String>,
+    revoke: String,
+}
+
+/// A record form the LA can open.
+pub(crate) struct RecordLink {
+    href: String,
+    text: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+pub(crate) struct CasePage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+    id: String,
+    version: i64,
+    child_name: String,
+    date_of_birth: String,
+    la_reference: String,
+    received: String,
+    stage: &'static str,
+    guidance: String,
+    officer: String,
+    settings: Vec<String>,
+    family: Vec<(String, String)>,
+    participant: bool,
+    la: bool,
+    tracker: Vec<TrackerRow>,
+    events: Vec<Dated>,
+    exceptions: Vec<Dated>,
+    timeline: Vec<Dated>,
+    people: Vec<Person>,
+    record_links: Vec<RecordLink>,
+    officers: Vec<(String, String, bool)>,
+    roles: Vec<(&'static str, &'static str)>,
+    invite_email: String,
+    link_setting: String,
+}
+
+impl CasePage {
+    fn error_for(&self, field: &str) -> Option<Vec<String>> {
+        messages_for(&self.errors, field)
+    }
+}
+
+fn tracker_row(d: &Deadline, today: time::Date) -> TrackerRow {
+    let status = d.status(today);
+    TrackerRow {
+        what: d.kind.describe(),
+        source: d.kind.source(),
+        counts_from: long_date(d.counts_from),
+        statutory: long_date(d.statutory),
+        moved_to: (d.due != d.statutory).then(|| long_date(d.due)),
+        status: status.describe(),
+        status_class: match status.key() {
+            "overdue" => "govuk-tag--red",
+            "due-soon" => "govuk-tag--yellow",
+            "met" => "govuk-tag--green",
+            _ => "govuk-tag--grey",
+        },
+    }
+}
+
+/// The record forms, with the words of their links.
+pub(crate) const RECORD_KINDS: [(&str, &str); 15] = [
+    ("decision-to-assess", "Decision whether to assess"),
+    ("advice-requested", "Advice requested"),
+    ("advice-received", "Advice received"),
+    ("draft-plan-served", "Draft plan sent to the family"),
+    ("final-plan-issued", "Final plan issued"),
+    ("decision-not-to-issue", "Decision not to issue a plan"),
+    ("review-meeting-scheduled", "Review meeting arranged"),
+    ("review-meeting-held", "Review meeting held"),
+    ("review-decision", "Review decision"),
+    ("amendment-proposed", "Amendments proposed"),
+    ("amended-plan-issued", "Amended plan issued"),
+    ("phase-transfer", "Phase transfer"),
+    ("transfer-in", "Transfer in from another local authority"),
+    ("mediation-certificate", "Mediation certificate"),
+    ("exception", "Exception to the time limits"),
+];
+
+/// Everything of the case page, for the page itself and for a back-office form shown again
+/// with its errors.
+pub(crate) async fn render(
+    app: &AppState,
+    session: &HubSession,
+    view: CaseView,
+    errors: Vec<FieldError>,
+    invite_email: String,
+    link_setting: String,
+) -> PageResult {
+    let now = app.now();
+    let today = london_today(now);
+    let case = &view.case;
+    let officers = if view.access.la {
+        let account = session_account(app, session).await?;
+        match account {
+            Some(a) => app.cases().la_officers(a, now).await.unwrap_or_default(),
+            None => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
+    let id = case.id.to_string();
+    let page = CasePage {
+        layout: app.layout(session, &case.child.full_name(), true).await?,
+        errors,
+        version: view.version,
+        child_name: case.child.full_name(),
+        date_of_birth: long_date(case.child.date_of_birth),
+        la_reference: case.la_reference.to_string(),
+        received: format!(
+            "{} ({})",
+            long_date(case.received_on),
+            case.received_by.describe().to_lowercase()
+        ),
+        stage: case.stage().describe(),
+        guidance: app.guidance().for_stage(case.stage()).to_owned(),
+        officer: view.officer_email.clone().unwrap_or_else(|| "Not assigned yet".to_owned()),
+        settings: case.settings.iter().map(ToString::to_string).collect(),
+        family: case
+            .family
+            .iter()
+            .map(|m| (m.name.clone(), m.relationship.clone()))
+            .collect(),
+        participant: view.access.is_participant(),
+        la: view.access.la,
+        tracker: view.deadlines.iter().map(|d| tracker_row(d, today)).collect(),
+        events: if view.access.is_participant() {
+            case.events
+                .iter()
+                .map(|e| Dated {
+                    when: long_date(e.on),
+                    what: e.kind.describe(),
+                })
+                .collect()
+        } else {
+            case.events
+                .iter()
+                .filter(|e| matches!(&e.kind, EventKind::AdviceRequested { contributor, .. } if contributor.is_some() && *contributor == view.access.contributor))
+                .map(|e| Dated {
+                    when: long_date(e.on),
+                    what: e.kind.describe(),
+                })
+                .collect()
+        },
+        exceptions: if view.access.is_participant() {
+            case.exceptions
+                .iter()
+                .map(|x| Dated {
+                    when: format!("{} to {}", long_date(x.from), long_date(x.to)),
+                    what: format!("{}: {}", x.kind.describe(), x.reason),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        timeline: view
+            .timeline
+            .iter()
+            .map(|t| Dated {
+                when: london(t.at),
+                what: t.what.clone(),
+            })
+            .collect(),
+        people: view
+            .people
+            .iter()
+            .map(|p| Person {
+                account: p.account.to_string(),
+                email: p.email.clone(),
+                role: p.role.clone(),
+                until: p.expires_at.map(london),
+                revoke: format!("/grants/{}/revoke", p.grant.0),
+            })
+            .collect(),
+        record_links: RECORD_KINDS
+            .iter()
+            .map(|(kind, text)| RecordLink {
+                href: format!("/cases/{id}/record/{kind}"),
+                text,
+            })
+            .collect(),
+        officers: officers
+            .into_iter()
+            .map(|(a, email)| (a.to_string(), email, Some(a) == case.officer))
+            .collect(),
+        roles: CaseRole::ALL
+            .iter()
+            .map(|r| {
+                (
+                    r.as_str(),
+                    match r {
+                        CaseRole::ParentCarer => "Parent or carer",
+                        CaseRole::YoungPerson => "Young person",
+                        CaseRole::Contributor => "Contributor of advice",
+                    },
+                )
+            })
+            .collect(),
+        invite_email,
+        link_setting,
+        id,
+    };
+    html(&page)
+}
+
+async fn session_account(
+    app: &AppState,
+    session: &HubSession,
+) -> Result<Option<ehc_core::account::AccountId>, crate::pages::PageError> {
+    Ok(app.current(session).await?.signed_in_account())
+}
+
+pub(crate) async fn case_page(
+    State(app): State<AppState>,
+    Origin(origin): Origin,
+    session: tower_sessions::Session,
+    Path(raw): Path<String>,
+) -> PageResult {
+    let session = HubSession(session);
+    let account = match super::signed_in(&app, &session).await? {
+        Ok(a) => a,
+        Err(redirect) => return Ok(redirect),
+    };
+    let Some(id) = super::case_id(&raw) else {
+        return crate::pages::not_found(State(app)).await;
+    };
+    match app.cases().view(account, id, app.now(), origin).await {
+        Ok(view) => render(&app, &session, view, Vec::new(), String::new(), String::new()).await,
+        Err(e) => super::refused(&app, e).await,
+    }
+}

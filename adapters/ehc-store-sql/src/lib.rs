@@ -1,0 +1,102 @@
+//! # ehc-store-sql: the SQL both storage adapters share
+//!
+//! The work-tray query ([`ehc_core::case::tray::TrayQuery`]) is the same in PostgreSQL and
+//! SQLite: both take `IN (…)` lists, `NULLS LAST` and `LIMIT … OFFSET …`, and sqlx's
+//! [`QueryBuilder`] writes each dialect's placeholders. [`push_tray`] writes it once for any
+//! database whose driver binds `uuid::Uuid`, `time::Date`, `i32` and `i64`; the adapters run it
+//! and map the rows (`cases` columns of their migration `0004_cases.sql`).
+
+use ehc_core::case::tray::{DueFilter, TrayQuery, TraySort};
+use sqlx::{Database, Encode, QueryBuilder, Type};
+use time::Date;
+use uuid::Uuid;
+
+/// The columns of a tray row, in `cases`.
+pub const TRAY_COLUMNS: &str =
+    "id, la_reference, child_name, child_sort, stage, next_due, next_step, officer_id, received_on";
+
+/// What to select.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Select {
+    /// The page's rows ([`TRAY_COLUMNS`]), ordered, limited and offset.
+    Rows,
+    /// `count(*)` of every matching case.
+    Count,
+}
+
+/// Writes the tray query for `query` into `qb` (which must be empty).
+pub fn push_tray<DB>(qb: &mut QueryBuilder<DB>, query: &TrayQuery, select: Select)
+where
+    DB: Database,
+    for<'a> Uuid: Encode<'a, DB> + Type<DB>,
+    for<'a> Date: Encode<'a, DB> + Type<DB>,
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+    for<'a> i32: Encode<'a, DB> + Type<DB>,
+    for<'a> i64: Encode<'a, DB> + Type<DB>,
+{
+    match select {
+        Select::Rows => qb.push("SELECT ").push(TRAY_COLUMNS),
+        Select::Count => qb.push("SELECT count(*)"),
+    };
+    qb.push(" FROM cases WHERE 1 = 1");
+    let scope = &query.scope;
+    if !scope.all {
+        qb.push(" AND (1 = 0");
+        if !scope.cases.is_empty() {
+            qb.push(" OR id IN (");
+            let mut list = qb.separated(", ");
+            for case in &scope.cases {
+                list.push_bind(case.0);
+            }
+            qb.push(")");
+        }
+        if !scope.settings.is_empty() {
+            qb.push(" OR id IN (SELECT case_id FROM case_settings WHERE urn IN (");
+            let mut list = qb.separated(", ");
+            for urn in &scope.settings {
+                list.push_bind(urn_value(urn.get()));
+            }
+            qb.push("))");
+        }
+        qb.push(")");
+    }
+    if let Some(stage) = query.stage {
+        qb.push(" AND stage = ").push_bind(stage.as_str().to_owned());
+    }
+    if let Some(urn) = query.setting {
+        qb.push(" AND id IN (SELECT case_id FROM case_settings WHERE urn = ")
+            .push_bind(urn_value(urn.get()))
+            .push(")");
+    }
+    if let Some(officer) = query.officer {
+        qb.push(" AND officer_id = ").push_bind(officer.0);
+    }
+    match query.due {
+        None => {}
+        Some(DueFilter::Overdue) => {
+            qb.push(" AND next_due < ").push_bind(query.today);
+        }
+        Some(DueFilter::DueSoon) => {
+            qb.push(" AND next_due >= ")
+                .push_bind(query.today)
+                .push(" AND next_due <= ")
+                .push_bind(query.due_soon_until());
+        }
+    }
+    if select == Select::Rows {
+        qb.push(match query.sort {
+            TraySort::NextDate => " ORDER BY next_due ASC NULLS LAST, child_sort, id",
+            TraySort::ChildName => " ORDER BY child_sort, id",
+            TraySort::Received => " ORDER BY received_on DESC, child_sort, id",
+        });
+        qb.push(" LIMIT ")
+            .push_bind(i64::from(query.per_page))
+            .push(" OFFSET ")
+            .push_bind(i64::try_from(query.offset()).unwrap_or(i64::MAX));
+    }
+}
+
+/// A URN as both schemas store it (`integer`): URNs are 6 digits, so they always fit.
+pub fn urn_value(urn: u32) -> i32 {
+    i32::try_from(urn).unwrap_or(i32::MAX)
+}

@@ -1,0 +1,72 @@
+//! The storage port for cases, their timelines and trays.
+
+use async_trait::async_trait;
+
+use super::timeline::TimelineEntry;
+use super::tray::{TrayPage, TrayQuery};
+use super::{Case, CaseId};
+use crate::ports::StoreError;
+
+/// A case as stored, with the version its next update must name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCase {
+    /// The case.
+    pub case: Case,
+    /// Incremented by every update; starts at 1.
+    pub version: i64,
+}
+
+/// Why a case could not be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaseWriteError {
+    /// Another case has this LA reference (the adapter's unique constraint
+    /// `cases_la_reference_key`).
+    #[error("A case with this LA reference already exists")]
+    ReferenceTaken,
+    /// A storage fault, or (`StoreError::Conflict`) the case changed since it was read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Stores cases. Implementations keep the [`super::tray::CaseSummary`] of each case and its
+/// linked settings beside it, so trays are answered by indexed queries.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CaseRepository: Send {
+    /// Stores a new case (version 1).
+    ///
+    /// # Errors
+    /// [`CaseWriteError::ReferenceTaken`]; [`CaseWriteError::Store`] on a fault.
+    async fn insert(&mut self, case: &Case) -> Result<(), CaseWriteError>;
+
+    /// The case, if it exists.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn get(&mut self, id: CaseId) -> Result<Option<StoredCase>, StoreError>;
+
+    /// Replaces the case if its stored version is still `version`, then increments it.
+    ///
+    /// # Errors
+    /// [`CaseWriteError::Store`] with [`StoreError::Conflict`] if the version moved on (someone
+    /// else changed the case) or the case does not exist; [`CaseWriteError::ReferenceTaken`].
+    async fn update(&mut self, case: &Case, version: i64) -> Result<(), CaseWriteError>;
+
+    /// One page of a tray.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn tray(&mut self, query: &TrayQuery) -> Result<TrayPage, StoreError>;
+
+    /// Appends to the case's timeline.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn append_timeline(&mut self, entry: &TimelineEntry) -> Result<(), StoreError>;
+
+    /// The case's timeline, newest first, at most `limit` entries.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn timeline(&mut self, case: CaseId, limit: u32) -> Result<Vec<TimelineEntry>, StoreError>;
+}
