@@ -34,6 +34,7 @@
 mod error;
 mod outbox_queue;
 mod sessions;
+mod settings;
 
 pub use sessions::PgSessionStore;
 mod unit_of_work;
@@ -62,6 +63,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "sessions",
         include_str!("../migrations/0002_sessions.sql"),
+    ),
+    (
+        3,
+        "education settings",
+        include_str!("../migrations/0003_education_settings.sql"),
     ),
 ];
 

@@ -15,6 +15,7 @@ use ehc_core::second_factor::{
     EnrolError, Enrolment, PhoneNumber, SecondFactorRepository, SmsCodeHash, SmsSendDecision,
     SmsSendLimit, StoredSmsCode, TotpSecret,
 };
+use ehc_core::setting::SettingRepository;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{Postgres, Row, Transaction};
@@ -28,8 +29,8 @@ use crate::error::{
 /// The repositories of one transaction. Dropping it uncommitted rolls the transaction back
 /// (sqlx queues the `ROLLBACK` on the connection before it goes back to the pool).
 pub(crate) struct PgUnitOfWork {
-    tx: Transaction<'static, Postgres>,
-    limit: Duration,
+    pub(crate) tx: Transaction<'static, Postgres>,
+    pub(crate) limit: Duration,
 }
 
 impl PgUnitOfWork {
@@ -47,6 +48,9 @@ impl UnitOfWork for PgUnitOfWork {
         self
     }
     fn grants(&mut self) -> &mut dyn RoleGrantRepository {
+        self
+    }
+    fn settings(&mut self) -> &mut dyn SettingRepository {
         self
     }
     fn second_factors(&mut self) -> &mut dyn SecondFactorRepository {

@@ -37,6 +37,7 @@
 mod error;
 mod outbox_queue;
 mod sessions;
+mod settings;
 
 pub use sessions::SqliteSessionStore;
 mod time;
@@ -69,6 +70,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "sessions",
         include_str!("../migrations/0002_sessions.sql"),
+    ),
+    (
+        3,
+        "education settings",
+        include_str!("../migrations/0003_education_settings.sql"),
     ),
 ];
 

@@ -17,6 +17,7 @@ use ehc_core::second_factor::{
     EnrolError, Enrolment, PhoneNumber, SecondFactorRepository, SmsCodeHash, SmsSendDecision,
     SmsSendLimit, StoredSmsCode, TotpSecret,
 };
+use ehc_core::setting::SettingRepository;
 use sqlx::sqlite::SqliteRow;
 use sqlx::types::Json;
 use sqlx::{Row, Sqlite, Transaction};
@@ -32,8 +33,8 @@ use crate::time::Ts;
 /// start, so units of work never fail half-way with SQLITE_BUSY on a lock upgrade). Dropping it
 /// uncommitted rolls the transaction back.
 pub(crate) struct SqliteUnitOfWork {
-    tx: Transaction<'static, Sqlite>,
-    limit: Duration,
+    pub(crate) tx: Transaction<'static, Sqlite>,
+    pub(crate) limit: Duration,
 }
 
 impl SqliteUnitOfWork {
@@ -51,6 +52,9 @@ impl UnitOfWork for SqliteUnitOfWork {
         self
     }
     fn grants(&mut self) -> &mut dyn RoleGrantRepository {
+        self
+    }
+    fn settings(&mut self) -> &mut dyn SettingRepository {
         self
     }
     fn second_factors(&mut self) -> &mut dyn SecondFactorRepository {

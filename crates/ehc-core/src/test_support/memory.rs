@@ -2,9 +2,11 @@
 //! adapters must keep. A unit of work holds the store's lock from `begin` to commit or drop and
 //! works on a copy, so units of work are serialisable and an uncommitted one leaves no trace.
 
+mod settings;
+
 use async_lock::{Mutex, MutexGuardArc};
 use async_trait::async_trait;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
@@ -22,6 +24,7 @@ use crate::second_factor::{
     EnrolError, Enrolment, SecondFactorRepository, SmsCodeHash, SmsSendDecision, SmsSendLimit,
     StoredSmsCode,
 };
+use crate::setting::{EducationSetting, SettingRepository, Urn};
 
 #[derive(Debug, Clone)]
 struct StoredCode {
@@ -41,6 +44,7 @@ struct State {
     lockouts: HashMap<(AccountId, LockoutKind), Lockout>,
     outbox: Vec<OutboxMessage>,
     audit: Vec<AuditEvent>,
+    settings: BTreeMap<Urn, EducationSetting>,
 }
 
 /// The in-memory store. Clone it freely: clones share one state.
@@ -103,6 +107,9 @@ impl UnitOfWork for MemoryUnitOfWork {
         self
     }
     fn grants(&mut self) -> &mut dyn RoleGrantRepository {
+        self
+    }
+    fn settings(&mut self) -> &mut dyn SettingRepository {
         self
     }
     fn second_factors(&mut self) -> &mut dyn SecondFactorRepository {
