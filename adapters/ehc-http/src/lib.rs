@@ -11,8 +11,8 @@
 //! the second factor, and last 30 minutes idle and 12 hours at most. Every POST carries a CSRF
 //! token.
 
-pub mod client;
 mod cases;
+pub mod client;
 mod csrf;
 mod form;
 pub mod hasher;
@@ -31,10 +31,10 @@ use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 use ehc_core::case::CaseService;
 use ehc_core::case::guidance::StageGuidance;
 use ehc_core::invitation::InvitationService;
-use ehc_core::role::RoleGrantService;
 use ehc_core::password::PasswordHasher;
 use ehc_core::ports::{Clock, SecretSource, Store};
 use ehc_core::registration::RegistrationService;
+use ehc_core::role::RoleGrantService;
 use ehc_core::settings::SecuritySettings;
 use ehc_core::sign_in::SignInService;
 

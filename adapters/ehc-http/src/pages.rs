@@ -205,7 +205,6 @@ struct CodePage {
 }
 field_errors!(CodePage);
 
-
 #[derive(Template)]
 #[template(path = "message.html")]
 struct MessagePage {
@@ -951,4 +950,3 @@ async fn keep_alive_submit(
     let state = app.current(&session).await?;
     Ok(see_other(page_for(&state)))
 }
-

@@ -40,7 +40,12 @@ pub fn london_today(at: OffsetDateTime) -> time::Date {
     time::Month::try_from(u8::try_from(local.month()).unwrap_or(1))
         .ok()
         .and_then(|m| {
-            time::Date::from_calendar_date(i32::from(local.year()), m, u8::try_from(local.day()).unwrap_or(1)).ok()
+            time::Date::from_calendar_date(
+                i32::from(local.year()),
+                m,
+                u8::try_from(local.day()).unwrap_or(1),
+            )
+            .ok()
         })
         .unwrap_or(utc)
 }
@@ -69,11 +74,23 @@ mod tests {
     fn today_is_the_london_date_across_midnight_in_summer_time() {
         use time::macros::{date, datetime};
         // 23:30 UTC on 30 June is 00:30 on 1 July in London (BST); in winter they agree.
-        assert_eq!(super::london_today(datetime!(2026-06-30 23:30 UTC)), date!(2026-07-01));
-        assert_eq!(super::london_today(datetime!(2026-12-31 23:30 UTC)), date!(2026-12-31));
+        assert_eq!(
+            super::london_today(datetime!(2026-06-30 23:30 UTC)),
+            date!(2026 - 07 - 01)
+        );
+        assert_eq!(
+            super::london_today(datetime!(2026-12-31 23:30 UTC)),
+            date!(2026 - 12 - 31)
+        );
         // The end of 1 July in London is 23:00 UTC (BST); of 1 December, midnight UTC.
-        assert_eq!(super::london_midnight_after(date!(2026-07-01)), datetime!(2026-07-01 23:00 UTC));
-        assert_eq!(super::london_midnight_after(date!(2026-12-01)), datetime!(2026-12-02 0:00 UTC));
+        assert_eq!(
+            super::london_midnight_after(date!(2026 - 07 - 01)),
+            datetime!(2026-07-01 23:00 UTC)
+        );
+        assert_eq!(
+            super::london_midnight_after(date!(2026 - 12 - 01)),
+            datetime!(2026-12-02 0:00 UTC)
+        );
     }
     use super::*;
     use time::macros::datetime;

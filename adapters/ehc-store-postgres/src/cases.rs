@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use ehc_core::account::AccountId;
 use ehc_core::case::timeline::{TimelineEntry, Visibility};
 use ehc_core::case::tray::{CaseSummary, TrayPage, TrayQuery};
-use ehc_core::case::{Case, CaseId, CaseRepository, CaseWriteError, LaReference, Stage, StoredCase};
+use ehc_core::case::{
+    Case, CaseId, CaseRepository, CaseWriteError, LaReference, Stage, StoredCase,
+};
 use ehc_core::ports::StoreError;
 use ehc_store_sql::{Select, push_tray, urn_value};
 use sqlx::postgres::PgRow;
@@ -98,7 +100,11 @@ impl CaseRepository for PgUnitOfWork {
                 let raw = constraint(&e).map(str::to_owned);
                 return Err(write_error(from_sqlx(e), raw.as_deref()));
             }
-            Err(_) => return Err(CaseWriteError::Store(crate::unit_of_work::timed_out(self.limit))),
+            Err(_) => {
+                return Err(CaseWriteError::Store(crate::unit_of_work::timed_out(
+                    self.limit,
+                )));
+            }
         }
         self.write_settings(case).await?;
         Ok(())
@@ -114,7 +120,10 @@ impl CaseRepository for PgUnitOfWork {
         .await?;
         row.map(|r| {
             Ok(StoredCase {
-                case: r.try_get::<Json<Case>, _>("body").map_err(|e| unreadable("case", e))?.0,
+                case: r
+                    .try_get::<Json<Case>, _>("body")
+                    .map_err(|e| unreadable("case", e))?
+                    .0,
                 version: r.try_get("version").map_err(from_sqlx)?,
             })
         })
@@ -151,7 +160,11 @@ impl CaseRepository for PgUnitOfWork {
                 let raw = constraint(&e).map(str::to_owned);
                 return Err(write_error(from_sqlx(e), raw.as_deref()));
             }
-            Err(_) => return Err(CaseWriteError::Store(crate::unit_of_work::timed_out(self.limit))),
+            Err(_) => {
+                return Err(CaseWriteError::Store(crate::unit_of_work::timed_out(
+                    self.limit,
+                )));
+            }
         };
         if done.rows_affected() != 1 {
             return Err(CaseWriteError::Store(StoreError::Conflict {
@@ -196,7 +209,11 @@ impl CaseRepository for PgUnitOfWork {
         Ok(())
     }
 
-    async fn timeline(&mut self, case: CaseId, limit: u32) -> Result<Vec<TimelineEntry>, StoreError> {
+    async fn timeline(
+        &mut self,
+        case: CaseId,
+        limit: u32,
+    ) -> Result<Vec<TimelineEntry>, StoreError> {
         let rows = timed(
             self.limit,
             sqlx::query(

@@ -35,6 +35,7 @@ mod cases;
 mod error;
 mod outbox_queue;
 mod sessions;
+mod settings;
 
 pub use sessions::PgSessionStore;
 mod unit_of_work;
@@ -65,10 +66,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0002_sessions.sql"),
     ),
     (
-        4,
-        "cases",
-        include_str!("../migrations/0004_cases.sql"),
+        3,
+        "education settings",
+        include_str!("../migrations/0003_education_settings.sql"),
     ),
+    (4, "cases", include_str!("../migrations/0004_cases.sql")),
 ];
 
 /// Pool size and timeouts.

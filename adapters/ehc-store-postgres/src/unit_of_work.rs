@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use ehc_core::account::{Account, AccountError, AccountId, AccountRepository, EmailAddress};
 use ehc_core::audit::{AuditEvent, AuditLog};
+use ehc_core::case::{CaseId, CaseRepository};
 use ehc_core::invitation::{
     Invitation, InvitationError, InvitationId, InvitationRepository, InvitationStatus, TokenHash,
 };
@@ -10,12 +11,12 @@ use ehc_core::lockout::{Lockout, LockoutKind, LockoutPolicy, LockoutRepository};
 use ehc_core::outbox::{MessageContent, Outbox, OutboxMessage};
 use ehc_core::password::PasswordHash;
 use ehc_core::ports::{StoreError, UnitOfWork};
-use ehc_core::case::{CaseId, CaseRepository};
 use ehc_core::role::{GrantId, Grantor, Role, RoleGrant, RoleGrantRepository, Urn};
 use ehc_core::second_factor::{
     EnrolError, Enrolment, PhoneNumber, SecondFactorRepository, SmsCodeHash, SmsSendDecision,
     SmsSendLimit, StoredSmsCode, TotpSecret,
 };
+use ehc_core::setting::SettingRepository;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{Postgres, Row, Transaction};
@@ -48,6 +49,9 @@ impl UnitOfWork for PgUnitOfWork {
         self
     }
     fn grants(&mut self) -> &mut dyn RoleGrantRepository {
+        self
+    }
+    fn settings(&mut self) -> &mut dyn SettingRepository {
         self
     }
     fn second_factors(&mut self) -> &mut dyn SecondFactorRepository {

@@ -61,7 +61,8 @@ where
         qb.push(")");
     }
     if let Some(stage) = query.stage {
-        qb.push(" AND stage = ").push_bind(stage.as_str().to_owned());
+        qb.push(" AND stage = ")
+            .push_bind(stage.as_str().to_owned());
     }
     if let Some(urn) = query.setting {
         qb.push(" AND id IN (SELECT case_id FROM case_settings WHERE urn = ")

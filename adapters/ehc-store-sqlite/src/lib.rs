@@ -38,6 +38,7 @@ mod cases;
 mod error;
 mod outbox_queue;
 mod sessions;
+mod settings;
 
 pub use sessions::SqliteSessionStore;
 mod time;
@@ -72,10 +73,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0002_sessions.sql"),
     ),
     (
-        4,
-        "cases",
-        include_str!("../migrations/0004_cases.sql"),
+        3,
+        "education settings",
+        include_str!("../migrations/0003_education_settings.sql"),
     ),
+    (4, "cases", include_str!("../migrations/0004_cases.sql")),
 ];
 
 /// Pool size and timeouts.

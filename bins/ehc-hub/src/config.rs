@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use ehc_core::notification::dispatcher::RetryPolicy;
 use ehc_core::case::guidance::StageGuidance;
+use ehc_core::notification::dispatcher::RetryPolicy;
 use ehc_core::notification::templates::MessageTemplates;
 use ehc_core::settings::SecuritySettings;
 

@@ -283,7 +283,9 @@ impl<S: Store, R: SecretSource> InvitationService<S, R> {
     ) -> Result<InviteOutcome, InviteError> {
         let email = EmailAddress::parse(email)?;
         let mut tx = self.store.begin().await?;
-        let outcome = self.invite_in(&mut *tx, by, &email, roles, now, origin).await?;
+        let outcome = self
+            .invite_in(&mut *tx, by, &email, roles, now, origin)
+            .await?;
         tx.commit().await?;
         Ok(outcome)
     }

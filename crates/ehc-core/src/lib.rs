@@ -17,6 +17,7 @@
 //! | [`lockout`] | [`lockout::Lockout`] | [`lockout::LockoutRepository`] | — |
 //! | [`sign_in`] | [`sign_in::SignInState`] | — | [`sign_in::SignInService`] |
 //! | [`role`] | [`role::Role`], [`role::RoleGrant`], [`role::authorize`] | [`role::RoleGrantRepository`] | — |
+//! | [`setting`] | [`setting::EducationSetting`], [`setting::LaCode`], [`setting::SettingStatus`], the GIAS file ([`setting::gias::GiasReader`]) | [`setting::SettingRepository`] | [`setting::import::SettingImport`] |
 //! | [`outbox`], [`audit`] | messages, audit entries | [`outbox::Outbox`], [`outbox::OutboxQueue`], [`audit::AuditLog`] | — |
 //! | [`notification`] | [`notification::templates::MessageTemplates`], [`notification::Email`], [`notification::TextMessage`] | [`notification::Mailer`], [`notification::SmsSender`] | [`notification::dispatcher::Dispatcher`] |
 //!
@@ -96,6 +97,7 @@ pub mod ports;
 pub mod registration;
 pub mod role;
 pub mod second_factor;
+pub mod setting;
 pub mod settings;
 pub mod sign_in;
 pub mod system;

@@ -17,6 +17,7 @@ use crate::lockout::LockoutRepository;
 use crate::outbox::Outbox;
 use crate::role::RoleGrantRepository;
 use crate::second_factor::SecondFactorRepository;
+use crate::setting::SettingRepository;
 
 /// The current instant. Read once at the edge (the web handler, the CLI) and passed to the
 /// core's functions as `now`; the core never reads the clock itself.
@@ -108,6 +109,8 @@ pub trait UnitOfWork: Send {
     fn invitations(&mut self) -> &mut dyn InvitationRepository;
     /// Role grants.
     fn grants(&mut self) -> &mut dyn RoleGrantRepository;
+    /// Education settings (schools, colleges, early-years providers), by URN.
+    fn settings(&mut self) -> &mut dyn SettingRepository;
     /// Second-factor enrolments, TOTP steps and SMS codes.
     fn second_factors(&mut self) -> &mut dyn SecondFactorRepository;
     /// Password and code failure counters.

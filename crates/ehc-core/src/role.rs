@@ -672,7 +672,10 @@ mod tests {
             );
             let mut revoked = grant(role.clone());
             revoked.revoked = Some((Grantor::System, NOW));
-            assert!(!case_access(&[revoked], case(1), &[a], NOW).any(), "{role:?}");
+            assert!(
+                !case_access(&[revoked], case(1), &[a], NOW).any(),
+                "{role:?}"
+            );
         }
     }
 

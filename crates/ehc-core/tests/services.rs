@@ -43,6 +43,8 @@ use ehc_core::second_factor::{
     Enrolment, Method, MockSecondFactorRepository, PhoneNumber, SecondFactorRepository,
     SmsCodeHash, SmsSendDecision, TotpSecret,
 };
+use ehc_core::setting::import::{ImportError, SettingImport};
+use ehc_core::setting::{MockSettingRepository, SettingRepository, UpsertOutcome};
 use ehc_core::settings::SecuritySettings;
 use ehc_core::sign_in::{Notice, SignInError, SignInInput, SignInService, SignInState};
 use ehc_core::test_support::SeededSecretSource;
@@ -85,6 +87,7 @@ struct Unit {
     grants: MockRoleGrantRepository,
     second_factors: MockSecondFactorRepository,
     lockouts: MockLockoutRepository,
+    settings: MockSettingRepository,
     outbox: MockOutbox,
     audit: MockAuditLog,
     pending_outbox: Arc<Mutex<Vec<OutboxMessage>>>,
@@ -114,6 +117,7 @@ impl Unit {
             grants: MockRoleGrantRepository::new(),
             second_factors: MockSecondFactorRepository::new(),
             lockouts: MockLockoutRepository::new(),
+            settings: MockSettingRepository::new(),
             outbox,
             audit,
             pending_outbox,
@@ -133,6 +137,9 @@ impl UnitOfWork for Unit {
     }
     fn grants(&mut self) -> &mut dyn RoleGrantRepository {
         &mut self.grants
+    }
+    fn settings(&mut self) -> &mut dyn SettingRepository {
+        &mut self.settings
     }
     fn second_factors(&mut self) -> &mut dyn SecondFactorRepository {
         &mut self.second_factors
@@ -930,4 +937,100 @@ fn inviting_an_existing_account_grants_the_roles_and_queues_an_access_granted_al
     assert_eq!(journal.audit_kinds(), [AuditKind::RoleGranted]);
     assert_eq!(journal.audit()[0].subject, Some(ID));
     assert_eq!(journal.commits(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The GIAS import: one unit of work, committed only when every row was written.
+
+const GIAS_HEADER: &str = "URN,LA (code),EstablishmentName,TypeOfEstablishment (name),\
+                           EstablishmentStatus (name),PhaseOfEducation (name)\n";
+
+fn gias_file(rows: &[&str]) -> String {
+    let mut file = GIAS_HEADER.to_owned();
+    for row in rows {
+        file.push_str(row);
+        file.push('\n');
+    }
+    file
+}
+
+#[test]
+fn a_store_fault_half_way_through_an_import_commits_nothing() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let store = Arc::new(TestStore::new(move |unit| {
+        let counter = counter.clone();
+        unit.settings.expect_upsert().returning(move |_| {
+            if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                Ok(UpsertOutcome::Inserted)
+            } else {
+                Err(StoreError::Unavailable {
+                    reason: "the connection was cut".into(),
+                })
+            }
+        });
+    }));
+    let file = gias_file(&[
+        "100001,999,Elm School,Community school,Open,Primary",
+        "100002,999,Oak School,Community school,Open,Primary",
+        "100003,999,Ash School,Community school,Open,Primary",
+    ]);
+
+    let result =
+        pollster::block_on(SettingImport::new(store.clone()).import(file.as_bytes(), &mut |_| {}));
+
+    assert_eq!(
+        result,
+        Err(ImportError::Store(StoreError::Unavailable {
+            reason: "the connection was cut".into()
+        }))
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "the import stopped at the fault"
+    );
+    assert_eq!(store.journal.commits(), 0);
+}
+
+#[test]
+fn after_a_bad_row_an_import_writes_nothing_more_and_commits_nothing() {
+    let written = Arc::new(Mutex::new(Vec::new()));
+    let log = written.clone();
+    let store = Arc::new(TestStore::new(move |unit| {
+        let log = log.clone();
+        unit.settings.expect_upsert().returning(move |s| {
+            log.lock().unwrap().push(s.urn.get());
+            Ok(UpsertOutcome::Inserted)
+        });
+    }));
+    let file = gias_file(&[
+        "100001,999,Elm School,Community school,Open,Primary",
+        "1,999,Oak School,Community school,Open,Primary",
+        "100003,999,Ash School,Community school,Open,Primary",
+        "100004,999,,Community school,Open,Primary",
+    ]);
+
+    let result =
+        pollster::block_on(SettingImport::new(store.clone()).import(file.as_bytes(), &mut |_| {}));
+
+    let Err(ImportError::Rows(rows)) = result else {
+        panic!("{result:?}")
+    };
+    let lines: Vec<u64> = rows.listed.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [3, 5]);
+    assert_eq!(*written.lock().unwrap(), [100_001], "nothing after line 3");
+    assert_eq!(store.journal.commits(), 0);
+}
+
+#[test]
+fn an_import_with_a_bad_header_opens_no_unit_of_work() {
+    let store = Arc::new(TestStore::new(|_| {}));
+
+    let result = pollster::block_on(
+        SettingImport::new(store.clone()).import(&b"URN,Name\n100001,Elm\n"[..], &mut |_| {}),
+    );
+
+    assert!(matches!(result, Err(ImportError::Header(_))), "{result:?}");
+    assert_eq!(store.units.lock().unwrap().len(), UNITS);
 }

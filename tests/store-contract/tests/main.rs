@@ -20,6 +20,7 @@ mod lockouts;
 mod outbox;
 mod second_factor;
 mod sessions;
+mod settings;
 mod support;
 
 /// The core's model-based sign-in journeys, on fresh stores (fewer cases than the core's own
@@ -100,4 +101,10 @@ contract! {
     journey::the_sign_in_journey_runs_end_to_end,
     sessions::a_session_round_trips_until_it_expires_and_expired_ones_are_deleted,
     sessions::a_deleted_session_is_not_brought_back_by_a_later_save,
+    settings::an_upsert_inserts_a_new_urn_and_overwrites_a_known_one,
+    settings::get_many_gives_the_known_settings_in_urn_order_each_once,
+    settings::search_finds_a_urn_first_then_names_containing_the_query_in_any_case,
+    settings::count_counts_every_setting_whatever_its_status,
+    settings::an_uncommitted_unit_of_work_leaves_the_settings_as_they_were,
+    settings::a_gias_import_is_all_or_nothing,
 }

@@ -38,16 +38,40 @@ fn error(field: &'static str, message: impl Into<String>) -> Vec<FieldError> {
 fn case_error_field(e: &CaseError, date_field: &'static str) -> &'static str {
     match e {
         CaseError::Missing("the LA reference") | CaseError::BadReference => "la_reference",
-        CaseError::TooLong { what: "The LA reference", .. } => "la_reference",
-        CaseError::Missing("the child's first name") | CaseError::TooLong { what: "The first name", .. } => "given_name",
-        CaseError::Missing("the child's last name") | CaseError::TooLong { what: "The last name", .. } => "family_name",
+        CaseError::TooLong {
+            what: "The LA reference",
+            ..
+        } => "la_reference",
+        CaseError::Missing("the child's first name")
+        | CaseError::TooLong {
+            what: "The first name",
+            ..
+        } => "given_name",
+        CaseError::Missing("the child's last name")
+        | CaseError::TooLong {
+            what: "The last name",
+            ..
+        } => "family_name",
         CaseError::InFuture("The date of birth") | CaseError::TooOld => "dob-day",
-        CaseError::Missing("the reason") | CaseError::TooLong { what: "The reason", .. } => "reason",
-        CaseError::Missing("who the advice is from") | CaseError::TooLong { what: "Who the advice is from", .. } => "from",
+        CaseError::Missing("the reason")
+        | CaseError::TooLong {
+            what: "The reason", ..
+        } => "reason",
+        CaseError::Missing("who the advice is from")
+        | CaseError::TooLong {
+            what: "Who the advice is from",
+            ..
+        } => "from",
         CaseError::Missing("the previous local authority") => "from_la",
         CaseError::NoSuchAdviceRequest => "request",
-        CaseError::TooEarly { what: "The meeting date", .. } => "meeting-day",
-        CaseError::TooEarly { what: "The end date", .. } => "to-day",
+        CaseError::TooEarly {
+            what: "The meeting date",
+            ..
+        } => "meeting-day",
+        CaseError::TooEarly {
+            what: "The end date",
+            ..
+        } => "to-day",
         _ => date_field,
     }
 }
@@ -75,7 +99,12 @@ impl NewCasePage {
     }
 }
 
-async fn new_case_form(app: &AppState, session: &HubSession, form: Option<&Fields>, errors: Vec<FieldError>) -> PageResult {
+async fn new_case_form(
+    app: &AppState,
+    session: &HubSession,
+    form: Option<&Fields>,
+    errors: Vec<FieldError>,
+) -> PageResult {
     let get = |name: &str| form.map(|f| f.get(name).to_owned()).unwrap_or_default();
     let page = NewCasePage {
         layout: app.layout(session, "Create a case", true).await?,
@@ -84,18 +113,30 @@ async fn new_case_form(app: &AppState, session: &HubSession, form: Option<&Field
         given_name: get("given_name"),
         family_name: get("family_name"),
         dob: form.map(|f| DateFields::read(f, "dob")).unwrap_or_default(),
-        received: form.map(|f| DateFields::read(f, "received")).unwrap_or_default(),
+        received: form
+            .map(|f| DateFields::read(f, "received"))
+            .unwrap_or_default(),
         received_by: get("received_by"),
         settings: get("settings"),
-        ways: ReceivedBy::ALL.iter().map(|w| (w.as_str(), w.describe())).collect(),
+        ways: ReceivedBy::ALL
+            .iter()
+            .map(|w| (w.as_str(), w.describe()))
+            .collect(),
     };
-    let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let mut response = html(&page)?;
     *response.status_mut() = status;
     Ok(response)
 }
 
-pub(crate) async fn new_case_page(State(app): State<AppState>, session: tower_sessions::Session) -> PageResult {
+pub(crate) async fn new_case_page(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+) -> PageResult {
     let session = HubSession(session);
     let account = match super::signed_in(&app, &session).await? {
         Ok(a) => a,
@@ -130,18 +171,32 @@ pub(crate) async fn new_case_submit(
     let received_by = ReceivedBy::parse(form.get("received_by"));
     let settings = urns(form.get("settings"));
     if let Err(m) = &dob {
-        errors.push(FieldError { field: "dob-day", message: m.clone() });
+        errors.push(FieldError {
+            field: "dob-day",
+            message: m.clone(),
+        });
     }
     if let Err(m) = &received {
-        errors.push(FieldError { field: "received-day", message: m.clone() });
+        errors.push(FieldError {
+            field: "received-day",
+            message: m.clone(),
+        });
     }
     if received_by.is_none() {
-        errors.push(FieldError { field: "received_by", message: "Select how the request was received".into() });
+        errors.push(FieldError {
+            field: "received_by",
+            message: "Select how the request was received".into(),
+        });
     }
     if let Err(m) = &settings {
-        errors.push(FieldError { field: "settings", message: m.clone() });
+        errors.push(FieldError {
+            field: "settings",
+            message: m.clone(),
+        });
     }
-    let (Ok(dob), Ok(received), Some(received_by), Ok(settings)) = (dob, received, received_by, settings) else {
+    let (Ok(dob), Ok(received), Some(received_by), Ok(settings)) =
+        (dob, received, received_by, settings)
+    else {
         return new_case_form(&app, &session, Some(&form), errors).await;
     };
     let unknown = app.unknown_settings(&settings).await?;
@@ -158,14 +213,27 @@ pub(crate) async fn new_case_submit(
         received_by,
         settings,
     };
-    match app.cases().create(account, new, now, london_today(now), origin).await {
+    match app
+        .cases()
+        .create(account, new, now, london_today(now), origin)
+        .await
+    {
         Ok(id) => Ok(see_other(&format!("/cases/{id}"))),
         Err(CaseServiceError::Invalid(e)) => {
             let field = case_error_field(&e, "received-day");
             new_case_form(&app, &session, Some(&form), error(field, e.to_string())).await
         }
         Err(CaseServiceError::ReferenceTaken) => {
-            new_case_form(&app, &session, Some(&form), error("la_reference", "A case with this LA reference already exists")).await
+            new_case_form(
+                &app,
+                &session,
+                Some(&form),
+                error(
+                    "la_reference",
+                    "A case with this LA reference already exists",
+                ),
+            )
+            .await
         }
         Err(e) => super::refused(&app, e).await,
     }
@@ -267,8 +335,19 @@ async fn record_form(
         .case
         .events
         .iter()
-        .filter(|e| matches!(e.kind, EventKind::AdviceRequested { .. }) && !answered.contains(&e.number))
-        .map(|e| (e.number.0.to_string(), format!("{} ({})", e.kind.describe(), ehc_core::case::deadline::long_date(e.on))))
+        .filter(|e| {
+            matches!(e.kind, EventKind::AdviceRequested { .. }) && !answered.contains(&e.number)
+        })
+        .map(|e| {
+            (
+                e.number.0.to_string(),
+                format!(
+                    "{} ({})",
+                    e.kind.describe(),
+                    ehc_core::case::deadline::long_date(e.on)
+                ),
+            )
+        })
         .collect();
     let page = RecordPage {
         layout: app.layout(session, heading, true).await?,
@@ -282,10 +361,20 @@ async fn record_form(
         on: form.map(|f| DateFields::read(f, "on")).unwrap_or_default(),
         fields: form.map(RecordFields::read).unwrap_or_default(),
         advice_requests,
-        outcomes: ReviewOutcome::ALL.iter().map(|o| (o.as_str(), o.describe())).collect(),
-        exception_kinds: ExceptionKind::ALL.iter().map(|k| (k.as_str(), k.describe())).collect(),
+        outcomes: ReviewOutcome::ALL
+            .iter()
+            .map(|o| (o.as_str(), o.describe()))
+            .collect(),
+        exception_kinds: ExceptionKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.describe()))
+            .collect(),
     };
-    let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let mut response = html(&page)?;
     *response.status_mut() = status;
     Ok(response)
@@ -310,14 +399,20 @@ async fn event_of(app: &AppState, kind: &str, form: &Fields) -> Result<EventKind
         "decision-to-assess" => match form.get("assess") {
             "yes" => EventKind::DecisionToAssess { assess: true },
             "no" => EventKind::DecisionToAssess { assess: false },
-            _ => return Err(error("assess", "Select whether the local authority will carry out an assessment")),
+            _ => {
+                return Err(error(
+                    "assess",
+                    "Select whether the local authority will carry out an assessment",
+                ));
+            }
         },
         "advice-requested" => {
             let email = form.get("contributor").trim();
             let contributor = if email.is_empty() {
                 None
             } else {
-                let address = EmailAddress::parse(email).map_err(|e| error("contributor", e.to_string()))?;
+                let address =
+                    EmailAddress::parse(email).map_err(|e| error("contributor", e.to_string()))?;
                 match app.account_by_email(&address).await {
                     Ok(Some(a)) => Some(a),
                     Ok(None) => {
@@ -326,20 +421,37 @@ async fn event_of(app: &AppState, kind: &str, form: &Fields) -> Result<EventKind
                             "Nobody has registered with this email address. Invite them to the case as a contributor first, or leave this empty",
                         ));
                     }
-                    Err(_) => return Err(error("contributor", "The service is unavailable: try again later")),
+                    Err(_) => {
+                        return Err(error(
+                            "contributor",
+                            "The service is unavailable: try again later",
+                        ));
+                    }
                 }
             };
-            EventKind::AdviceRequested { from: form.get("from").to_owned(), contributor }
+            EventKind::AdviceRequested {
+                from: form.get("from").to_owned(),
+                contributor,
+            }
         }
         "advice-received" => match form.get("request").parse::<u32>() {
-            Ok(n) => EventKind::AdviceReceived { request: EventNumber(n) },
-            Err(_) => return Err(error("request", "Select the advice request that was answered")),
+            Ok(n) => EventKind::AdviceReceived {
+                request: EventNumber(n),
+            },
+            Err(_) => {
+                return Err(error(
+                    "request",
+                    "Select the advice request that was answered",
+                ));
+            }
         },
         "draft-plan-served" => EventKind::DraftPlanServed,
         "final-plan-issued" => EventKind::FinalPlanIssued,
         "decision-not-to-issue" => EventKind::DecisionNotToIssue,
         "review-meeting-scheduled" => {
-            let meeting_on = DateFields::read(form, "meeting").date("the date of the meeting").map_err(|m| error("meeting-day", m))?;
+            let meeting_on = DateFields::read(form, "meeting")
+                .date("the date of the meeting")
+                .map_err(|m| error("meeting-day", m))?;
             EventKind::ReviewMeetingScheduled { meeting_on }
         }
         "review-meeting-held" => EventKind::ReviewMeetingHeld,
@@ -362,13 +474,17 @@ async fn event_of(app: &AppState, kind: &str, form: &Fields) -> Result<EventKind
                 "school" => PhaseTransfer::School { year: year()? },
                 "secondary-to-post-16" => PhaseTransfer::SecondaryToPost16 { year: year()? },
                 "post-16" => PhaseTransfer::Post16ToPost16 {
-                    moves_on: DateFields::read(form, "moves").date("the date of the move").map_err(|m| error("moves-day", m))?,
+                    moves_on: DateFields::read(form, "moves")
+                        .date("the date of the move")
+                        .map_err(|m| error("moves-day", m))?,
                 },
                 _ => return Err(error("transfer", "Select the kind of transfer")),
             };
             EventKind::PhaseTransferDue { transfer }
         }
-        "transfer-in" => EventKind::TransferIn { from_la: form.get("from_la").to_owned() },
+        "transfer-in" => EventKind::TransferIn {
+            from_la: form.get("from_la").to_owned(),
+        },
         "mediation-certificate" => EventKind::MediationCertificate,
         _ => return Err(error("kind", "Choose what to record")),
     })
@@ -388,42 +504,126 @@ pub(crate) async fn record_submit(
         return crate::pages::not_found(State(app)).await;
     };
     let Ok(version) = form.get("version").parse::<i64>() else {
-        return record_form(&app, &session, account, &raw_id, &kind, None, error("on-day", "The form was incomplete: try again")).await;
+        return record_form(
+            &app,
+            &session,
+            account,
+            &raw_id,
+            &kind,
+            None,
+            error("on-day", "The form was incomplete: try again"),
+        )
+        .await;
     };
     let now = app.now();
     let today = london_today(now);
-    let date_label = if kind == "exception" { "the start date" } else { "the date" };
-    let date_field = if kind == "exception" { "from-day" } else { "on-day" };
-    let on = DateFields::read(&form, if kind == "exception" { "from" } else { "on" }).date(date_label);
+    let date_label = if kind == "exception" {
+        "the start date"
+    } else {
+        "the date"
+    };
+    let date_field = if kind == "exception" {
+        "from-day"
+    } else {
+        "on-day"
+    };
+    let on =
+        DateFields::read(&form, if kind == "exception" { "from" } else { "on" }).date(date_label);
     let result = if kind == "exception" {
         let Some(exception) = ExceptionKind::parse(form.get("exception")) else {
-            return record_form(&app, &session, account, &raw_id, &kind, Some(&form), error("exception", "Select the exception")).await;
+            return record_form(
+                &app,
+                &session,
+                account,
+                &raw_id,
+                &kind,
+                Some(&form),
+                error("exception", "Select the exception"),
+            )
+            .await;
         };
         let to = DateFields::read(&form, "to").date("the end date");
         let (from, to) = match (on, to) {
             (Ok(f), Ok(t)) => (f, t),
-            (Err(m), _) => return record_form(&app, &session, account, &raw_id, &kind, Some(&form), error("from-day", m)).await,
-            (_, Err(m)) => return record_form(&app, &session, account, &raw_id, &kind, Some(&form), error("to-day", m)).await,
+            (Err(m), _) => {
+                return record_form(
+                    &app,
+                    &session,
+                    account,
+                    &raw_id,
+                    &kind,
+                    Some(&form),
+                    error("from-day", m),
+                )
+                .await;
+            }
+            (_, Err(m)) => {
+                return record_form(
+                    &app,
+                    &session,
+                    account,
+                    &raw_id,
+                    &kind,
+                    Some(&form),
+                    error("to-day", m),
+                )
+                .await;
+            }
         };
         app.cases()
-            .record_exception(account, id, version, exception, (from, to), form.get("reason"), now, today, origin)
+            .record_exception(
+                account,
+                id,
+                version,
+                exception,
+                (from, to),
+                form.get("reason"),
+                now,
+                today,
+                origin,
+            )
             .await
     } else {
         let event = match event_of(&app, &kind, &form).await {
             Ok(e) => e,
-            Err(errors) => return record_form(&app, &session, account, &raw_id, &kind, Some(&form), errors).await,
+            Err(errors) => {
+                return record_form(&app, &session, account, &raw_id, &kind, Some(&form), errors)
+                    .await;
+            }
         };
         let on = match on {
             Ok(d) => d,
-            Err(m) => return record_form(&app, &session, account, &raw_id, &kind, Some(&form), error("on-day", m)).await,
+            Err(m) => {
+                return record_form(
+                    &app,
+                    &session,
+                    account,
+                    &raw_id,
+                    &kind,
+                    Some(&form),
+                    error("on-day", m),
+                )
+                .await;
+            }
         };
-        app.cases().record_event(account, id, version, event, on, now, today, origin).await
+        app.cases()
+            .record_event(account, id, version, event, on, now, today, origin)
+            .await
     };
     match result {
         Ok(()) => Ok(see_other(&format!("/cases/{id}"))),
         Err(CaseServiceError::Invalid(e)) => {
             let field = case_error_field(&e, date_field);
-            record_form(&app, &session, account, &raw_id, &kind, Some(&form), error(field, e.to_string())).await
+            record_form(
+                &app,
+                &session,
+                account,
+                &raw_id,
+                &kind,
+                Some(&form),
+                error(field, e.to_string()),
+            )
+            .await
         }
         Err(e) => super::refused(&app, e).await,
     }
@@ -442,7 +642,15 @@ async fn case_page_with(
 ) -> PageResult {
     match app.cases().view(account, id, app.now(), None).await {
         Ok(view) => {
-            let mut response = render(app, session, view, errors, form.get("email").to_owned(), form.get("urn").to_owned()).await?;
+            let mut response = render(
+                app,
+                session,
+                view,
+                errors,
+                form.get("email").to_owned(),
+                form.get("urn").to_owned(),
+            )
+            .await?;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(response)
         }
@@ -480,7 +688,17 @@ pub(crate) async fn settings_submit(
     };
     let urn = match Urn::parse(form.get("urn")) {
         Ok(u) => u,
-        Err(e) => return case_page_with(&app, &session, account, id, error("urn", e.to_string()), &form).await,
+        Err(e) => {
+            return case_page_with(
+                &app,
+                &session,
+                account,
+                id,
+                error("urn", e.to_string()),
+                &form,
+            )
+            .await;
+        }
     };
     let link = form.get("action") != "unlink";
     if link {
@@ -489,7 +707,11 @@ pub(crate) async fn settings_submit(
             return case_page_with(&app, &session, account, id, error("urn", unknown), &form).await;
         }
     }
-    match app.cases().set_setting(account, id, version, urn, link, app.now(), origin).await {
+    match app
+        .cases()
+        .set_setting(account, id, version, urn, link, app.now(), origin)
+        .await
+    {
         Ok(()) => Ok(see_other(&format!("/cases/{id}"))),
         Err(e) => super::refused(&app, e).await,
     }
@@ -505,13 +727,36 @@ pub(crate) async fn officer_submit(
         Ok(t) => t,
         Err(r) => return Ok(r),
     };
-    let Some(officer) = uuid::Uuid::try_parse(form.get("officer")).ok().map(AccountId) else {
-        return case_page_with(&app, &session, account, id, error("officer", "Select an LA officer"), &form).await;
+    let Some(officer) = uuid::Uuid::try_parse(form.get("officer"))
+        .ok()
+        .map(AccountId)
+    else {
+        return case_page_with(
+            &app,
+            &session,
+            account,
+            id,
+            error("officer", "Select an LA officer"),
+            &form,
+        )
+        .await;
     };
-    match app.cases().assign_officer(account, id, version, officer, app.now(), origin).await {
+    match app
+        .cases()
+        .assign_officer(account, id, version, officer, app.now(), origin)
+        .await
+    {
         Ok(()) => Ok(see_other(&format!("/cases/{id}"))),
         Err(CaseServiceError::NotAnOfficer) => {
-            case_page_with(&app, &session, account, id, error("officer", "Select an LA officer"), &form).await
+            case_page_with(
+                &app,
+                &session,
+                account,
+                id,
+                error("officer", "Select an LA officer"),
+                &form,
+            )
+            .await
         }
         Err(e) => super::refused(&app, e).await,
     }
@@ -528,14 +773,34 @@ pub(crate) async fn invite_submit(
         Err(r) => return Ok(r),
     };
     let Some(role) = CaseRole::parse(form.get("role")) else {
-        return case_page_with(&app, &session, account, id, error("role", "Select the person's role on the case"), &form).await;
+        return case_page_with(
+            &app,
+            &session,
+            account,
+            id,
+            error("role", "Select the person's role on the case"),
+            &form,
+        )
+        .await;
     };
-    match app.cases().invite(account, id, form.get("email"), role, app.now(), origin).await {
+    match app
+        .cases()
+        .invite(account, id, form.get("email"), role, app.now(), origin)
+        .await
+    {
         Ok(InviteOutcome::Invited { .. } | InviteOutcome::GrantedToExistingAccount { .. }) => {
             Ok(see_other(&format!("/cases/{id}")))
         }
         Err(CaseServiceError::Invite(InviteError::Email(e))) => {
-            case_page_with(&app, &session, account, id, error("email", e.to_string()), &form).await
+            case_page_with(
+                &app,
+                &session,
+                account,
+                id,
+                error("email", e.to_string()),
+                &form,
+            )
+            .await
         }
         Err(e) => super::refused(&app, e).await,
     }
@@ -553,13 +818,33 @@ pub(crate) async fn family_submit(
     };
     match app
         .cases()
-        .add_family_member(account, id, version, form.get("name"), form.get("relationship"), app.now(), origin)
+        .add_family_member(
+            account,
+            id,
+            version,
+            form.get("name"),
+            form.get("relationship"),
+            app.now(),
+            origin,
+        )
         .await
     {
         Ok(()) => Ok(see_other(&format!("/cases/{id}"))),
         Err(CaseServiceError::Invalid(e)) => {
-            let field = if e.to_string().contains("relationship") { "relationship" } else { "name" };
-            case_page_with(&app, &session, account, id, error(field, e.to_string()), &form).await
+            let field = if e.to_string().contains("relationship") {
+                "relationship"
+            } else {
+                "name"
+            };
+            case_page_with(
+                &app,
+                &session,
+                account,
+                id,
+                error(field, e.to_string()),
+                &form,
+            )
+            .await
         }
         Err(e) => super::refused(&app, e).await,
     }
@@ -599,14 +884,23 @@ impl PeoplePage {
     }
 }
 
-async fn people_view(app: &AppState, session: &HubSession, email: &str, form: Option<&Fields>, errors: Vec<FieldError>) -> PageResult {
+async fn people_view(
+    app: &AppState,
+    session: &HubSession,
+    email: &str,
+    form: Option<&Fields>,
+    errors: Vec<FieldError>,
+) -> PageResult {
     let now = app.now();
     let mut found = None;
     let mut grants = Vec::new();
     let mut errors = errors;
     if !email.trim().is_empty() {
         match EmailAddress::parse(email) {
-            Err(e) => errors.push(FieldError { field: "email", message: e.to_string() }),
+            Err(e) => errors.push(FieldError {
+                field: "email",
+                message: e.to_string(),
+            }),
             Ok(address) => match app.account_by_email(&address).await? {
                 None => errors.push(FieldError {
                     field: "email",
@@ -641,9 +935,15 @@ async fn people_view(app: &AppState, session: &HubSession, email: &str, form: Op
         grants,
         urn: get("urn"),
         for_person: get("for_person"),
-        until: form.map(|f| DateFields::read(f, "until")).unwrap_or_default(),
+        until: form
+            .map(|f| DateFields::read(f, "until"))
+            .unwrap_or_default(),
     };
-    let status = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let mut response = html(&page)?;
     *response.status_mut() = status;
     Ok(response)
@@ -662,7 +962,14 @@ pub(crate) async fn people_page(
     if !app.may(account, &Action::InvitePerson).await? {
         return super::refused(&app, CaseServiceError::NotAllowed).await;
     }
-    people_view(&app, &session, params.email.as_deref().unwrap_or_default(), None, Vec::new()).await
+    people_view(
+        &app,
+        &session,
+        params.email.as_deref().unwrap_or_default(),
+        None,
+        Vec::new(),
+    )
+    .await
 }
 
 /// Gives a SENDCo role (inviting the person if they have no account) or an advocate role
@@ -682,44 +989,131 @@ pub(crate) async fn people_submit(
     if form.get("role") == "sendco" {
         let urn = match Urn::parse(form.get("urn")) {
             Ok(u) => u,
-            Err(e) => return people_view(&app, &session, &email, Some(&form), error("urn", e.to_string())).await,
+            Err(e) => {
+                return people_view(
+                    &app,
+                    &session,
+                    &email,
+                    Some(&form),
+                    error("urn", e.to_string()),
+                )
+                .await;
+            }
         };
         let unknown = app.unknown_settings(&[urn]).await?;
         if !unknown.is_empty() {
             return people_view(&app, &session, &email, Some(&form), error("urn", unknown)).await;
         }
-        return match app.invite(by, &email, Role::Sendco { setting: urn }, origin).await {
-            Ok(_) => Ok(see_other(&format!("/people?{}", form_urlencoded::Serializer::new(String::new()).append_pair("email", &email).finish()))),
-            Err(InviteError::Email(e)) => people_view(&app, &session, "", Some(&form), error("email", e.to_string())).await,
-            Err(InviteError::NotAllowed) => super::refused(&app, CaseServiceError::NotAllowed).await,
+        return match app
+            .invite(by, &email, Role::Sendco { setting: urn }, origin)
+            .await
+        {
+            Ok(_) => Ok(see_other(&format!(
+                "/people?{}",
+                form_urlencoded::Serializer::new(String::new())
+                    .append_pair("email", &email)
+                    .finish()
+            ))),
+            Err(InviteError::Email(e)) => {
+                people_view(
+                    &app,
+                    &session,
+                    "",
+                    Some(&form),
+                    error("email", e.to_string()),
+                )
+                .await
+            }
+            Err(InviteError::NotAllowed) => {
+                super::refused(&app, CaseServiceError::NotAllowed).await
+            }
             Err(InviteError::Store(e)) => Err(e.into()),
             Err(e) => Err(PageError::Internal(e.to_string())),
         };
     }
     // An advocate for a family member, until the end of a day.
     let Ok(Some(advocate)) = EmailAddress::parse(&email).map(Some).map(|a| a) else {
-        return people_view(&app, &session, &email, Some(&form), error("email", "Enter an email address in the correct format, like name@example.com")).await;
+        return people_view(
+            &app,
+            &session,
+            &email,
+            Some(&form),
+            error(
+                "email",
+                "Enter an email address in the correct format, like name@example.com",
+            ),
+        )
+        .await;
     };
     let Some(advocate) = app.account_by_email(&advocate).await? else {
-        return people_view(&app, &session, &email, Some(&form), error("email", "Nobody has registered with this email address: invite them first")).await;
+        return people_view(
+            &app,
+            &session,
+            &email,
+            Some(&form),
+            error(
+                "email",
+                "Nobody has registered with this email address: invite them first",
+            ),
+        )
+        .await;
     };
     let principal = match EmailAddress::parse(form.get("for_person")) {
         Ok(p) => app.account_by_email(&p).await?,
         Err(_) => None,
     };
     let Some(principal) = principal else {
-        return people_view(&app, &session, &email, Some(&form), error("for_person", "Enter the email address of a registered family member")).await;
+        return people_view(
+            &app,
+            &session,
+            &email,
+            Some(&form),
+            error(
+                "for_person",
+                "Enter the email address of a registered family member",
+            ),
+        )
+        .await;
     };
     let until = match DateFields::read(&form, "until").date("the last day of access") {
         Ok(d) => d,
-        Err(m) => return people_view(&app, &session, &email, Some(&form), error("until-day", m)).await,
+        Err(m) => {
+            return people_view(&app, &session, &email, Some(&form), error("until-day", m)).await;
+        }
     };
     let expires_at = crate::times::london_midnight_after(until);
-    match app.grant(by, advocate, Role::Advocate { for_person: principal }, Some(expires_at), now, origin).await {
-        Ok(_) => Ok(see_other(&format!("/people?{}", form_urlencoded::Serializer::new(String::new()).append_pair("email", &email).finish()))),
+    match app
+        .grant(
+            by,
+            advocate,
+            Role::Advocate {
+                for_person: principal,
+            },
+            Some(expires_at),
+            now,
+            origin,
+        )
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/people?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("email", &email)
+                .finish()
+        ))),
         Err(GrantError::NotAllowed) => super::refused(&app, CaseServiceError::NotAllowed).await,
         Err(GrantError::ExpiryNotInFuture) => {
-            people_view(&app, &session, &email, Some(&form), error("until-day", "The last day of access must be today or in the future")).await
+            people_view(
+                &app,
+                &session,
+                &email,
+                Some(&form),
+                error(
+                    "until-day",
+                    "The last day of access must be today or in the future",
+                ),
+            )
+            .await
         }
         Err(GrantError::Store(e)) => Err(e.into()),
         Err(e) => Err(PageError::Internal(e.to_string())),
@@ -738,13 +1132,22 @@ pub(crate) async fn revoke_submit(
     };
     let (Some(grant), Some(holder)) = (
         uuid::Uuid::try_parse(&raw_id).ok().map(GrantId),
-        uuid::Uuid::try_parse(form.get("account")).ok().map(AccountId),
+        uuid::Uuid::try_parse(form.get("account"))
+            .ok()
+            .map(AccountId),
     ) else {
         return crate::pages::not_found(State(app)).await;
     };
     let back = form.get("back");
-    let back = if back.starts_with('/') && !back.starts_with("//") { back.to_owned() } else { "/cases".to_owned() };
-    match app.revoke(Grantor::Account(account), holder, grant, app.now(), origin).await {
+    let back = if back.starts_with('/') && !back.starts_with("//") {
+        back.to_owned()
+    } else {
+        "/cases".to_owned()
+    };
+    match app
+        .revoke(Grantor::Account(account), holder, grant, app.now(), origin)
+        .await
+    {
         Ok(()) => Ok(see_other(&back)),
         Err(GrantError::NotAllowed) => super::refused(&app, CaseServiceError::NotAllowed).await,
         Err(GrantError::Store(e)) => Err(e.into()),

@@ -157,7 +157,10 @@ pub(crate) async fn render(
         ),
         stage: case.stage().describe(),
         guidance: app.guidance().for_stage(case.stage()).to_owned(),
-        officer: view.officer_email.clone().unwrap_or_else(|| "Not assigned yet".to_owned()),
+        officer: view
+            .officer_email
+            .clone()
+            .unwrap_or_else(|| "Not assigned yet".to_owned()),
         settings: case.settings.iter().map(ToString::to_string).collect(),
         family: case
             .family
@@ -166,7 +169,11 @@ pub(crate) async fn render(
             .collect(),
         participant: view.access.is_participant(),
         la: view.access.la,
-        tracker: view.deadlines.iter().map(|d| tracker_row(d, today)).collect(),
+        tracker: view
+            .deadlines
+            .iter()
+            .map(|d| tracker_row(d, today))
+            .collect(),
         events: if view.access.is_participant() {
             case.events
                 .iter()
@@ -268,7 +275,17 @@ pub(crate) async fn case_page(
         return crate::pages::not_found(State(app)).await;
     };
     match app.cases().view(account, id, app.now(), origin).await {
-        Ok(view) => render(&app, &session, view, Vec::new(), String::new(), String::new()).await,
+        Ok(view) => {
+            render(
+                &app,
+                &session,
+                view,
+                Vec::new(),
+                String::new(),
+                String::new(),
+            )
+            .await
+        }
         Err(e) => super::refused(&app, e).await,
     }
 }

@@ -27,7 +27,11 @@ impl DateFields {
     /// ("the date the request was received").
     pub(crate) fn date(&self, label: &str) -> Result<Date, String> {
         let mut missing = Vec::new();
-        for (part, value) in [("day", &self.day), ("month", &self.month), ("year", &self.year)] {
+        for (part, value) in [
+            ("day", &self.day),
+            ("month", &self.month),
+            ("year", &self.year),
+        ] {
             if value.is_empty() {
                 missing.push(part);
             }
@@ -37,10 +41,15 @@ impl DateFields {
         }
         if !missing.is_empty() {
             let capital = capitalise(label);
-            return Err(format!("{capital} must include a {}", missing.join(" and ")));
+            return Err(format!(
+                "{capital} must include a {}",
+                missing.join(" and ")
+            ));
         }
         let number = |s: &str| s.parse::<i64>().ok();
-        let (Some(d), Some(m), Some(y)) = (number(&self.day), number(&self.month), number(&self.year)) else {
+        let (Some(d), Some(m), Some(y)) =
+            (number(&self.day), number(&self.month), number(&self.year))
+        else {
             return Err(format!("{} must be a real date", capitalise(label)));
         };
         if !(1000..=9999).contains(&y) {
@@ -78,9 +87,18 @@ mod tests {
 
     #[test]
     fn dates_are_read_with_the_design_systems_messages() {
-        assert_eq!(fields("5", "1", "2026").date("the date"), Ok(date!(2026 - 01 - 05)));
-        assert_eq!(fields("29", "2", "2028").date("the date"), Ok(date!(2028 - 02 - 29)));
-        assert_eq!(fields("", "", "").date("the date"), Err("Enter the date".into()));
+        assert_eq!(
+            fields("5", "1", "2026").date("the date"),
+            Ok(date!(2026 - 01 - 05))
+        );
+        assert_eq!(
+            fields("29", "2", "2028").date("the date"),
+            Ok(date!(2028 - 02 - 29))
+        );
+        assert_eq!(
+            fields("", "", "").date("the date"),
+            Err("Enter the date".into())
+        );
         assert_eq!(
             fields("5", "", "").date("the date"),
             Err("The date must include a month and year".into())
@@ -93,7 +111,10 @@ mod tests {
             fields("x", "2", "2027").date("the date"),
             Err("The date must be a real date".into())
         );
-        assert_eq!(fields("1", "2", "27").date("the date"), Err("Year must include 4 numbers".into()));
+        assert_eq!(
+            fields("1", "2", "27").date("the date"),
+            Err("Year must include 4 numbers".into())
+        );
         assert_eq!(
             fields("1", "13", "2027").date("the date"),
             Err("The date must be a real date".into())

@@ -100,14 +100,21 @@ impl AppState {
     }
 
     /// The active grants of `account` (advocacy included) allow `action`.
-    pub(crate) async fn may(&self, account: AccountId, action: &ehc_core::role::Action) -> Result<bool, PageError> {
+    pub(crate) async fn may(
+        &self,
+        account: AccountId,
+        action: &ehc_core::role::Action,
+    ) -> Result<bool, PageError> {
         let now = self.now();
         let grants = self.grants_of(account).await?;
         Ok(ehc_core::role::authorize(&grants, action, now))
     }
 
     /// Every grant of `account`, active or not.
-    pub(crate) async fn grants_of(&self, account: AccountId) -> Result<Vec<ehc_core::role::RoleGrant>, PageError> {
+    pub(crate) async fn grants_of(
+        &self,
+        account: AccountId,
+    ) -> Result<Vec<ehc_core::role::RoleGrant>, PageError> {
         let mut tx = self.inner.store.begin().await?;
         let grants = tx.grants().for_account(account).await?;
         tx.commit().await?;
@@ -126,7 +133,10 @@ impl AppState {
     }
 
     /// The message for URNs that are not education settings known to the hub ("" when all are).
-    pub(crate) async fn unknown_settings(&self, urns: &[ehc_core::role::Urn]) -> Result<String, PageError> {
+    pub(crate) async fn unknown_settings(
+        &self,
+        urns: &[ehc_core::role::Urn],
+    ) -> Result<String, PageError> {
         let mut tx = self.inner.store.begin().await?;
         let known = tx.settings().get_many(urns).await?;
         tx.commit().await?;
@@ -153,7 +163,10 @@ impl AppState {
         role: ehc_core::role::Role,
         origin: Option<std::net::IpAddr>,
     ) -> Result<ehc_core::invitation::InviteOutcome, ehc_core::invitation::InviteError> {
-        self.inner.invitations.invite(by, email, vec![role], self.now(), origin).await
+        self.inner
+            .invitations
+            .invite(by, email, vec![role], self.now(), origin)
+            .await
     }
 
     /// Grants `role` to `account`.
@@ -166,7 +179,10 @@ impl AppState {
         now: time::OffsetDateTime,
         origin: Option<std::net::IpAddr>,
     ) -> Result<ehc_core::role::GrantId, ehc_core::role::GrantError> {
-        self.inner.grants.grant(by, account, role, expires_at, now, origin).await
+        self.inner
+            .grants
+            .grant(by, account, role, expires_at, now, origin)
+            .await
     }
 
     /// Revokes `grant` of `holder`.
@@ -178,6 +194,9 @@ impl AppState {
         now: time::OffsetDateTime,
         origin: Option<std::net::IpAddr>,
     ) -> Result<(), ehc_core::role::GrantError> {
-        self.inner.grants.revoke(by, holder, grant, now, origin).await
+        self.inner
+            .grants
+            .revoke(by, holder, grant, now, origin)
+            .await
     }
 }

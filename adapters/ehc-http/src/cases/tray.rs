@@ -119,7 +119,12 @@ pub(crate) async fn setting_cases(
     show(app, HubSession(session), params, true).await
 }
 
-async fn show(app: AppState, session: HubSession, params: TrayParams, settings_only: bool) -> PageResult {
+async fn show(
+    app: AppState,
+    session: HubSession,
+    params: TrayParams,
+    settings_only: bool,
+) -> PageResult {
     let account = match super::signed_in(&app, &session).await? {
         Ok(a) => a,
         Err(redirect) => return Ok(redirect),
@@ -159,7 +164,11 @@ async fn show(app: AppState, session: HubSession, params: TrayParams, settings_o
         .and_then(|o| uuid::Uuid::try_parse(o).ok())
         .map(AccountId)
         .filter(|_| is_officer);
-    let sort = params.sort.as_deref().and_then(TraySort::parse).unwrap_or_default();
+    let sort = params
+        .sort
+        .as_deref()
+        .and_then(TraySort::parse)
+        .unwrap_or_default();
     let page_number = params
         .page
         .as_deref()
@@ -189,19 +198,34 @@ async fn show(app: AppState, session: HubSession, params: TrayParams, settings_o
                 child_name: s.child_name.clone(),
                 la_reference: s.la_reference.to_string(),
                 stage: s.stage.describe(),
-                next_step: s.next_step.clone().unwrap_or_else(|| "No statutory date".to_owned()),
+                next_step: s
+                    .next_step
+                    .clone()
+                    .unwrap_or_else(|| "No statutory date".to_owned()),
                 key_date: s.next_due.map(long_date).unwrap_or_default(),
                 status: status.map(|st| st.describe()).unwrap_or_default(),
                 status_class: status.map_or("", |st| status_class(st.key())),
             }
         })
         .collect();
-    let action = if settings_only { "/setting-cases" } else { "/cases" };
+    let action = if settings_only {
+        "/setting-cases"
+    } else {
+        "/cases"
+    };
     let stage_s = stage.map(Stage::as_str).unwrap_or_default().to_owned();
-    let due_s = params.due.clone().filter(|_| due.is_some()).unwrap_or_default();
+    let due_s = params
+        .due
+        .clone()
+        .filter(|_| due.is_some())
+        .unwrap_or_default();
     let officer_s = officer.map(|o| o.to_string()).unwrap_or_default();
     let setting_s = setting.map(|u| u.to_string()).unwrap_or_default();
-    let sort_s = if sort == TraySort::default() { String::new() } else { sort.as_str().to_owned() };
+    let sort_s = if sort == TraySort::default() {
+        String::new()
+    } else {
+        sort.as_str().to_owned()
+    };
     let kept: Vec<(&str, &str)> = vec![
         ("stage", &stage_s),
         ("due", &due_s),
@@ -209,7 +233,9 @@ async fn show(app: AppState, session: HubSession, params: TrayParams, settings_o
         ("officer", &officer_s),
         ("sort", &sort_s),
     ];
-    let last_page = u32::try_from(page.total.div_ceil(u64::from(PER_PAGE))).unwrap_or(u32::MAX).max(1);
+    let last_page = u32::try_from(page.total.div_ceil(u64::from(PER_PAGE)))
+        .unwrap_or(u32::MAX)
+        .max(1);
     let pages = (1..=last_page)
         .filter(|n| *n == 1 || *n == last_page || n.abs_diff(page_number) <= 2)
         .map(|n| PageLink {
@@ -223,12 +249,20 @@ async fn show(app: AppState, session: HubSession, params: TrayParams, settings_o
         layout: app
             .layout(
                 &session,
-                if settings_only { "Setting cases" } else { "My cases in progress" },
+                if settings_only {
+                    "Setting cases"
+                } else {
+                    "My cases in progress"
+                },
                 true,
             )
             .await?,
         errors,
-        heading: if settings_only { "Setting cases" } else { "My cases in progress" },
+        heading: if settings_only {
+            "Setting cases"
+        } else {
+            "My cases in progress"
+        },
         action,
         first_shown: if page.rows.is_empty() { 0 } else { offset + 1 },
         last_shown: offset + page.rows.len() as u64,
@@ -236,11 +270,21 @@ async fn show(app: AppState, session: HubSession, params: TrayParams, settings_o
         total: page.total,
         stage: stage_s.clone(),
         due: due_s.clone(),
-        setting: if setting.is_some() { setting_s.clone() } else { setting_text },
+        setting: if setting.is_some() {
+            setting_s.clone()
+        } else {
+            setting_text
+        },
         officer: officer_s.clone(),
         sort: sort_s.clone(),
-        stages: Stage::ALL.iter().map(|s| (s.as_str(), s.describe())).collect(),
-        officers: officers.into_iter().map(|(id, email)| (id.to_string(), email)).collect(),
+        stages: Stage::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.describe()))
+            .collect(),
+        officers: officers
+            .into_iter()
+            .map(|(id, email)| (id.to_string(), email))
+            .collect(),
         previous: (page_number > 1).then(|| address(action, &kept, page_number - 1)),
         next: (page_number < last_page).then(|| address(action, &kept, page_number + 1)),
         pages,

@@ -68,5 +68,9 @@ pub trait CaseRepository: Send {
     ///
     /// # Errors
     /// [`StoreError`] on a fault.
-    async fn timeline(&mut self, case: CaseId, limit: u32) -> Result<Vec<TimelineEntry>, StoreError>;
+    async fn timeline(
+        &mut self,
+        case: CaseId,
+        limit: u32,
+    ) -> Result<Vec<TimelineEntry>, StoreError>;
 }

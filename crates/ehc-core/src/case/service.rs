@@ -206,7 +206,14 @@ async fn effective_grants(
     Ok(with_advocacy(&own, &principals, now))
 }
 
-fn audit(actor: AccountId, kind: AuditKind, case: CaseId, detail: &str, now: OffsetDateTime, origin: Option<IpAddr>) -> AuditEvent {
+fn audit(
+    actor: AccountId,
+    kind: AuditKind,
+    case: CaseId,
+    detail: &str,
+    now: OffsetDateTime,
+    origin: Option<IpAddr>,
+) -> AuditEvent {
     AuditEvent {
         at: now,
         actor: Some(actor),
@@ -239,7 +246,11 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         now: OffsetDateTime,
     ) -> Result<(Case, i64), CaseServiceError> {
         let grants = effective_grants(tx, actor, now).await?;
-        let stored = tx.cases().get(id).await?.ok_or(CaseServiceError::NotFound)?;
+        let stored = tx
+            .cases()
+            .get(id)
+            .await?
+            .ok_or(CaseServiceError::NotFound)?;
         let access = case_access(&grants, id, &stored.case.settings, now);
         if !access.any() {
             return Err(CaseServiceError::NotFound);
@@ -274,7 +285,14 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             })
             .await?;
         tx.audit()
-            .append(&audit(actor, AuditKind::CaseChanged, case.id, &what, now, origin))
+            .append(&audit(
+                actor,
+                AuditKind::CaseChanged,
+                case.id,
+                &what,
+                now,
+                origin,
+            ))
             .await?;
         tx.commit().await?;
         Ok(())
@@ -365,7 +383,11 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
     ) -> Result<CaseView, CaseServiceError> {
         let mut tx = self.store.begin().await?;
         let grants = effective_grants(&mut *tx, viewer, now).await?;
-        let stored = tx.cases().get(id).await?.ok_or(CaseServiceError::NotFound)?;
+        let stored = tx
+            .cases()
+            .get(id)
+            .await?
+            .ok_or(CaseServiceError::NotFound)?;
         let case = stored.case;
         let access = case_access(&grants, id, &case.settings, now);
         if !access.any() {
@@ -461,10 +483,20 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         let stage_before = case.stage();
         case.record_event(kind, on, today, now, Some(actor))?;
         if case.stage() != stage_before {
-            self.alert(&mut *tx, &case, case.stage().describe(), now).await?;
+            self.alert(&mut *tx, &case, case.stage().describe(), now)
+                .await?;
         }
-        self.save(tx, actor, &case, version, what, Visibility::participants_and(contributor), now, origin)
-            .await
+        self.save(
+            tx,
+            actor,
+            &case,
+            version,
+            what,
+            Visibility::participants_and(contributor),
+            now,
+            origin,
+        )
+        .await
     }
 
     /// Queues a case-update e-mail to each family member and SENDCo with an account on the
@@ -478,7 +510,10 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
     ) -> Result<(), CaseServiceError> {
         let mut sent = Vec::new();
         for g in tx.grants().for_case(case.id, &case.settings).await? {
-            if !g.is_active(now) || matches!(g.role, Role::Contributor { .. }) || sent.contains(&g.account) {
+            if !g.is_active(now)
+                || matches!(g.role, Role::Contributor { .. })
+                || sent.contains(&g.account)
+            {
                 continue;
             }
             sent.push(g.account);
@@ -537,8 +572,17 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             super::deadline::long_date(from),
             super::deadline::long_date(to)
         );
-        self.save(tx, actor, &case, version, what, Visibility::PARTICIPANTS, now, origin)
-            .await
+        self.save(
+            tx,
+            actor,
+            &case,
+            version,
+            what,
+            Visibility::PARTICIPANTS,
+            now,
+            origin,
+        )
+        .await
     }
 
     /// Links (`link == true`) or unlinks an education setting. Linking one already linked, or
@@ -573,8 +617,17 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         } else {
             format!("Education setting {setting} no longer linked to the case")
         };
-        self.save(tx, actor, &case, version, what, Visibility::PARTICIPANTS, now, origin)
-            .await
+        self.save(
+            tx,
+            actor,
+            &case,
+            version,
+            what,
+            Visibility::PARTICIPANTS,
+            now,
+            origin,
+        )
+        .await
     }
 
     /// Records a family member's name and relationship.
@@ -594,14 +647,27 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
     ) -> Result<(), CaseServiceError> {
         let member = FamilyMember {
             name: name_part(name, "The name", "the family member's name")?,
-            relationship: name_part(relationship, "The relationship", "the relationship to the child")?,
+            relationship: name_part(
+                relationship,
+                "The relationship",
+                "the relationship to the child",
+            )?,
         };
         let mut tx = self.store.begin().await?;
         let (mut case, _) = Self::for_change(&mut *tx, actor, id, now).await?;
         let what = format!("Family member added: {}", member.relationship);
         case.family.push(member);
-        self.save(tx, actor, &case, version, what, Visibility::LA_AND_FAMILY, now, origin)
-            .await
+        self.save(
+            tx,
+            actor,
+            &case,
+            version,
+            what,
+            Visibility::LA_AND_FAMILY,
+            now,
+            origin,
+        )
+        .await
     }
 
     /// Assigns the case officer, who must hold an active LA-officer grant.
@@ -636,8 +702,17 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             .map(|a| a.email.to_string())
             .unwrap_or_default();
         let what = format!("Case officer assigned: {email}");
-        self.save(tx, actor, &case, version, what, Visibility::PARTICIPANTS, now, origin)
-            .await
+        self.save(
+            tx,
+            actor,
+            &case,
+            version,
+            what,
+            Visibility::PARTICIPANTS,
+            now,
+            origin,
+        )
+        .await
     }
 
     /// Invites `email` to the case with `role`: a new person gets the registration e-mail, a
@@ -662,7 +737,14 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         let role = role.on(id);
         let outcome = self
             .invitations
-            .invite_in(&mut *tx, Grantor::Account(actor), &email, vec![role.clone()], now, origin)
+            .invite_in(
+                &mut *tx,
+                Grantor::Account(actor),
+                &email,
+                vec![role.clone()],
+                now,
+                origin,
+            )
             .await?;
         let what = format!("{email} given access as {}", role.describe().to_lowercase());
         tx.cases()
@@ -675,7 +757,14 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             })
             .await?;
         tx.audit()
-            .append(&audit(actor, AuditKind::CaseChanged, id, &what, now, origin))
+            .append(&audit(
+                actor,
+                AuditKind::CaseChanged,
+                id,
+                &what,
+                now,
+                origin,
+            ))
             .await?;
         tx.commit().await?;
         Ok(outcome)
@@ -727,7 +816,9 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             match &g.role {
                 Role::LaOfficer => scope.all = !filters.settings_only,
                 Role::Sendco { setting } => scope.settings.push(*setting),
-                Role::Contributor { case } | Role::ParentCarer { case } | Role::YoungPerson { case } => {
+                Role::Contributor { case }
+                | Role::ParentCarer { case }
+                | Role::YoungPerson { case } => {
                     if !filters.settings_only {
                         scope.cases.push(*case);
                     }

@@ -2,14 +2,19 @@
 //! adapters must keep. A unit of work holds the store's lock from `begin` to commit or drop and
 //! works on a copy, so units of work are serialisable and an uncommitted one leaves no trace.
 
+mod settings;
+
 use async_lock::{Mutex, MutexGuardArc};
 use async_trait::async_trait;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::account::{Account, AccountError, AccountId, AccountRepository, EmailAddress};
 use crate::audit::{AuditEvent, AuditLog};
+use crate::case::timeline::TimelineEntry;
+use crate::case::tray::{CaseSummary, DueFilter, TrayPage, TrayQuery, TraySort};
+use crate::case::{Case, CaseId, CaseRepository, CaseWriteError, StoredCase};
 use crate::invitation::{
     Invitation, InvitationError, InvitationRepository, InvitationStatus, TokenHash,
 };
@@ -17,14 +22,12 @@ use crate::lockout::{Lockout, LockoutKind, LockoutPolicy, LockoutRepository};
 use crate::outbox::{Outbox, OutboxMessage};
 use crate::password::PasswordHash;
 use crate::ports::{Store, StoreError, UnitOfWork};
-use crate::case::timeline::TimelineEntry;
-use crate::case::tray::{CaseSummary, DueFilter, TrayPage, TrayQuery, TraySort};
-use crate::case::{Case, CaseId, CaseRepository, CaseWriteError, StoredCase};
-use crate::role::{GrantId, Grantor, Role, RoleGrant, RoleGrantRepository, Urn};
+use crate::role::{GrantId, Grantor, Role, RoleGrant, RoleGrantRepository};
 use crate::second_factor::{
     EnrolError, Enrolment, SecondFactorRepository, SmsCodeHash, SmsSendDecision, SmsSendLimit,
     StoredSmsCode,
 };
+use crate::setting::{EducationSetting, SettingRepository, Urn};
 
 #[derive(Debug, Clone)]
 struct StoredCode {
@@ -46,6 +49,7 @@ struct State {
     audit: Vec<AuditEvent>,
     cases: Vec<StoredCase>,
     timeline: Vec<TimelineEntry>,
+    settings: BTreeMap<Urn, EducationSetting>,
 }
 
 /// The in-memory store. Clone it freely: clones share one state.
@@ -108,6 +112,9 @@ impl UnitOfWork for MemoryUnitOfWork {
         self
     }
     fn grants(&mut self) -> &mut dyn RoleGrantRepository {
+        self
+    }
+    fn settings(&mut self) -> &mut dyn SettingRepository {
         self
     }
     fn second_factors(&mut self) -> &mut dyn SecondFactorRepository {
@@ -486,8 +493,12 @@ impl CaseRepository for MemoryUnitOfWork {
             .collect();
         match query.sort {
             TraySort::NextDate => rows.sort_by(|a, b| {
-                (a.next_due.is_none(), a.next_due, &a.child_sort, a.id)
-                    .cmp(&(b.next_due.is_none(), b.next_due, &b.child_sort, b.id))
+                (a.next_due.is_none(), a.next_due, &a.child_sort, a.id).cmp(&(
+                    b.next_due.is_none(),
+                    b.next_due,
+                    &b.child_sort,
+                    b.id,
+                ))
             }),
             TraySort::ChildName => {
                 rows.sort_by(|a, b| (&a.child_sort, a.id).cmp(&(&b.child_sort, b.id)));
