@@ -86,6 +86,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod case;
 pub mod invitation;
 pub mod lockout;
 pub mod notification;
