@@ -12,7 +12,6 @@
 
 pub mod deadline;
 
-
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use time::{Date, OffsetDateTime};
@@ -62,7 +61,9 @@ pub enum CaseError {
         max: usize,
     },
     /// The LA reference had characters other than letters, digits, `/`, `-` and `.`.
-    #[error("The LA reference can only include letters, numbers, slashes (/), hyphens (-) and full stops (.)")]
+    #[error(
+        "The LA reference can only include letters, numbers, slashes (/), hyphens (-) and full stops (.)"
+    )]
     BadReference,
     /// The date is after today.
     #[error("{0} must be today or in the past")]
@@ -154,13 +155,20 @@ pub const MAX_NAME: usize = 100;
 ///
 /// # Errors
 /// [`CaseError::Missing`] (empty or only control characters) or [`CaseError::TooLong`].
-pub fn name_part(input: &str, what: &'static str, field: &'static str) -> Result<String, CaseError> {
+pub fn name_part(
+    input: &str,
+    what: &'static str,
+    field: &'static str,
+) -> Result<String, CaseError> {
     let s: String = input.trim().chars().filter(|c| !c.is_control()).collect();
     if s.is_empty() {
         return Err(CaseError::Missing(field));
     }
     if s.chars().count() > MAX_NAME {
-        return Err(CaseError::TooLong { what, max: MAX_NAME });
+        return Err(CaseError::TooLong {
+            what,
+            max: MAX_NAME,
+        });
     }
     Ok(s)
 }
@@ -377,15 +385,22 @@ impl EventKind {
     /// What happened, in words for the tracker and the timeline (no child's details).
     pub fn describe(&self) -> String {
         match self {
-            Self::DecisionToAssess { assess: true } => "Decided to carry out an EHC needs assessment".into(),
-            Self::DecisionToAssess { assess: false } => "Decided not to carry out an EHC needs assessment".into(),
+            Self::DecisionToAssess { assess: true } => {
+                "Decided to carry out an EHC needs assessment".into()
+            }
+            Self::DecisionToAssess { assess: false } => {
+                "Decided not to carry out an EHC needs assessment".into()
+            }
             Self::AdviceRequested { from, .. } => format!("Advice requested from {from}"),
             Self::AdviceReceived { request } => format!("Advice received (request {})", request.0),
             Self::DraftPlanServed => "Draft EHC plan sent to the family".into(),
             Self::FinalPlanIssued => "Final EHC plan issued".into(),
             Self::DecisionNotToIssue => "Decided not to issue an EHC plan".into(),
             Self::ReviewMeetingScheduled { meeting_on } => {
-                format!("Review meeting arranged for {}", crate::case::deadline::long_date(*meeting_on))
+                format!(
+                    "Review meeting arranged for {}",
+                    crate::case::deadline::long_date(*meeting_on)
+                )
             }
             Self::ReviewMeetingHeld => "Review meeting held".into(),
             Self::ReviewDecision { outcome } => format!("Review decision: {}", outcome.describe()),
@@ -452,9 +467,13 @@ impl ExceptionKind {
     /// Words for pages, with the regulation.
     pub fn describe(self) -> &'static str {
         match self {
-            Self::SettingClosure => "School or setting closed for 4 weeks or more (reg 10(4)(a) and (b))",
+            Self::SettingClosure => {
+                "School or setting closed for 4 weeks or more (reg 10(4)(a) and (b))"
+            }
             Self::PersonalCircumstances => "Exceptional personal circumstances (reg 10(4)(c))",
-            Self::AbsentFromArea => "Child or family away from the area for 4 weeks or more (reg 10(4)(d))",
+            Self::AbsentFromArea => {
+                "Child or family away from the area for 4 weeks or more (reg 10(4)(d))"
+            }
         }
     }
 }
@@ -683,13 +702,8 @@ impl Case {
 
     /// The day the plan came into force here: issued, or transferred in.
     fn plan_since(&self) -> Option<Date> {
-        self.first(|k| {
-            matches!(
-                k,
-                EventKind::FinalPlanIssued | EventKind::TransferIn { .. }
-            )
-        })
-        .map(|e| e.on)
+        self.first(|k| matches!(k, EventKind::FinalPlanIssued | EventKind::TransferIn { .. }))
+            .map(|e| e.on)
     }
 
     /// Checks that `kind` may be recorded as happening on `on`, given the case's history and
@@ -747,7 +761,9 @@ impl Case {
                 let asked = self
                     .events
                     .iter()
-                    .find(|e| e.number == *request && matches!(e.kind, EventKind::AdviceRequested { .. }))
+                    .find(|e| {
+                        e.number == *request && matches!(e.kind, EventKind::AdviceRequested { .. })
+                    })
                     .ok_or(CaseError::NoSuchAdviceRequest)?;
                 let answered = self.events.iter().any(
                     |e| matches!(e.kind, EventKind::AdviceReceived { request: r } if r == *request),
@@ -778,7 +794,9 @@ impl Case {
                     ));
                 }
                 if self.plan_since().is_some() {
-                    return Err(CaseError::OutOfOrder("The final plan has already been issued"));
+                    return Err(CaseError::OutOfOrder(
+                        "The final plan has already been issued",
+                    ));
                 }
                 after(draft, "the day the draft plan was sent")?;
             }
@@ -789,7 +807,9 @@ impl Case {
                     ));
                 }
                 if self.plan_since().is_some() {
-                    return Err(CaseError::OutOfOrder("The final plan has already been issued"));
+                    return Err(CaseError::OutOfOrder(
+                        "The final plan has already been issued",
+                    ));
                 }
                 after(assessing, "the decision to assess")?;
             }
@@ -800,7 +820,11 @@ impl Case {
                     ));
                 };
                 if *meeting_on < plan {
-                    return Err(too_early("The meeting date", "the day the plan was issued", plan));
+                    return Err(too_early(
+                        "The meeting date",
+                        "the day the plan was issued",
+                        plan,
+                    ));
                 }
                 if *meeting_on < on {
                     return Err(too_early("The meeting date", "the day it was arranged", on));
@@ -847,7 +871,9 @@ impl Case {
                 let issued = self.last(|k| matches!(k, EventKind::AmendedPlanIssued));
                 match (proposed, issued) {
                     (None, _) => {
-                        return Err(CaseError::OutOfOrder("Record the proposed amendments first"));
+                        return Err(CaseError::OutOfOrder(
+                            "Record the proposed amendments first",
+                        ));
                     }
                     (Some(p), Some(i)) if i.number > p.number => {
                         return Err(CaseError::OutOfOrder(
@@ -865,7 +891,9 @@ impl Case {
                     ));
                 }
                 let year = match transfer {
-                    PhaseTransfer::School { year } | PhaseTransfer::SecondaryToPost16 { year } => *year,
+                    PhaseTransfer::School { year } | PhaseTransfer::SecondaryToPost16 { year } => {
+                        *year
+                    }
                     PhaseTransfer::Post16ToPost16 { moves_on } => moves_on.year(),
                 };
                 if year < on.year() || year > on.year() + 20 {
@@ -875,7 +903,11 @@ impl Case {
                 }
             }
             EventKind::TransferIn { from_la } => {
-                name_part(from_la, "The previous local authority", "the previous local authority")?;
+                name_part(
+                    from_la,
+                    "The previous local authority",
+                    "the previous local authority",
+                )?;
                 if self.plan_since().is_some() || decided.is_some() {
                     return Err(CaseError::OutOfOrder(
                         "A transfer in can be recorded only on a case that has no decision or plan here yet",
@@ -917,7 +949,11 @@ impl Case {
         recorded_by: Option<AccountId>,
     ) -> Result<EventNumber, CaseError> {
         self.check_event(&kind, on, today)?;
-        let number = EventNumber(u32::try_from(self.events.len()).unwrap_or(u32::MAX).saturating_add(1));
+        let number = EventNumber(
+            u32::try_from(self.events.len())
+                .unwrap_or(u32::MAX)
+                .saturating_add(1),
+        );
         self.events.push(CaseEvent {
             number,
             on,
@@ -935,7 +971,11 @@ impl Case {
     /// (`to` before `from`, or `from` before the request was received),
     /// [`CaseError::ExceptionTooShort`] (a closure or an absence of less than 4 weeks,
     /// reg 10(4)(a), (b), (d)), [`CaseError::InFuture`] (`from` after today).
-    pub fn record_exception(&mut self, exception: DeadlineException, today: Date) -> Result<(), CaseError> {
+    pub fn record_exception(
+        &mut self,
+        exception: DeadlineException,
+        today: Date,
+    ) -> Result<(), CaseError> {
         let reason = exception.reason.trim();
         if reason.is_empty() {
             return Err(CaseError::Missing("the reason"));
