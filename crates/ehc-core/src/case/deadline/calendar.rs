@@ -176,8 +176,8 @@ const BANK_HOLIDAYS: [Date; 56] = [
     date!(2030 - 12 - 26),
 ];
 
-/// Whether `d` is a bank holiday in England and Wales according to [`BANK_HOLIDAYS`]
-/// (always `false` outside 2024–2030).
+/// Whether `d` is a bank holiday in England and Wales, from the table of 2024–2030 taken from
+/// <https://www.gov.uk/bank-holidays> (always `false` outside those years).
 pub fn is_bank_holiday(d: Date) -> bool {
     BANK_HOLIDAYS.binary_search(&d).is_ok()
 }
