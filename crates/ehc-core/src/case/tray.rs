@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use super::deadline::{DeadlineStatus, next_key_date};
+use super::deadline::{DeadlineStatus, Party, next_key_date};
 use super::{Case, CaseId, LaReference, Stage};
 use crate::account::AccountId;
 use crate::role::Urn;
@@ -152,7 +152,8 @@ impl CaseSummary {
 
     /// The next date's status on `today`, if there is one.
     pub fn status(&self, today: Date) -> Option<DeadlineStatus> {
-        self.next_due.map(|due| DeadlineStatus::of_open(due, today))
+        self.next_due
+            .map(|due| DeadlineStatus::of_open(due, Party::La, today))
     }
 }
 

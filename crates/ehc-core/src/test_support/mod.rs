@@ -1,8 +1,9 @@
 //! Test support for the core and for services that embed it (feature `test-support`):
 //! in-memory adapters of every port, a settable clock, a repeatable secret source, a fast
-//! password hasher, proptest strategies, and a reference model of the sign-in journey
+//! password hasher, cases built directly ([`cases`]), proptest strategies, and a reference model of the sign-in journey
 //! ([`journey`]) that checks the security rules against any [`crate::ports::Store`].
 
+pub mod cases;
 pub mod fakes;
 pub mod journey;
 
