@@ -24,6 +24,7 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use ehc_core::case::{CaseRepository, MockCaseRepository};
 use ehc_core::account::{
     Account, AccountId, AccountRepository, EmailAddress, MockAccountRepository,
 };
@@ -88,6 +89,7 @@ struct Unit {
     second_factors: MockSecondFactorRepository,
     lockouts: MockLockoutRepository,
     settings: MockSettingRepository,
+    cases: MockCaseRepository,
     outbox: MockOutbox,
     audit: MockAuditLog,
     pending_outbox: Arc<Mutex<Vec<OutboxMessage>>>,
@@ -118,6 +120,7 @@ impl Unit {
             second_factors: MockSecondFactorRepository::new(),
             lockouts: MockLockoutRepository::new(),
             settings: MockSettingRepository::new(),
+            cases: MockCaseRepository::new(),
             outbox,
             audit,
             pending_outbox,
@@ -140,6 +143,9 @@ impl UnitOfWork for Unit {
     }
     fn settings(&mut self) -> &mut dyn SettingRepository {
         &mut self.settings
+    }
+    fn cases(&mut self) -> &mut dyn CaseRepository {
+        &mut self.cases
     }
     fn second_factors(&mut self) -> &mut dyn SecondFactorRepository {
         &mut self.second_factors

@@ -1032,7 +1032,7 @@ pub(crate) async fn people_submit(
         };
     }
     // An advocate for a family member, until the end of a day.
-    let Ok(Some(advocate)) = EmailAddress::parse(&email).map(Some).map(|a| a) else {
+    let Ok(advocate) = EmailAddress::parse(&email) else {
         return people_view(
             &app,
             &session,

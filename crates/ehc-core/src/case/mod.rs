@@ -17,6 +17,8 @@ mod service;
 pub mod timeline;
 pub mod tray;
 
+#[cfg(any(test, feature = "mocks"))]
+pub use repository::MockCaseRepository;
 pub use repository::{CaseRepository, CaseWriteError, StoredCase};
 pub use service::{
     CaseRole, CaseService, CaseServiceError, CaseView, NewCase, Participant, TIMELINE_LIMIT,

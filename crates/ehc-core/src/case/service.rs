@@ -786,10 +786,11 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         }
         let mut officers = Vec::new();
         for g in tx.grants().la_officers().await? {
-            if g.is_active(now) && !officers.iter().any(|(a, _)| *a == g.account) {
-                if let Some(account) = tx.accounts().get(g.account).await? {
-                    officers.push((g.account, account.email.to_string()));
-                }
+            if !g.is_active(now) || officers.iter().any(|(a, _)| *a == g.account) {
+                continue;
+            }
+            if let Some(account) = tx.accounts().get(g.account).await? {
+                officers.push((g.account, account.email.to_string()));
             }
         }
         officers.sort_by(|a, b| a.1.cmp(&b.1));

@@ -2,6 +2,7 @@
 //! adapters must keep. A unit of work holds the store's lock from `begin` to commit or drop and
 //! works on a copy, so units of work are serialisable and an uncommitted one leaves no trace.
 
+mod cases;
 mod settings;
 
 use async_lock::{Mutex, MutexGuardArc};
@@ -13,8 +14,7 @@ use time::OffsetDateTime;
 use crate::account::{Account, AccountError, AccountId, AccountRepository, EmailAddress};
 use crate::audit::{AuditEvent, AuditLog};
 use crate::case::timeline::TimelineEntry;
-use crate::case::tray::{CaseSummary, DueFilter, TrayPage, TrayQuery, TraySort};
-use crate::case::{Case, CaseId, CaseRepository, CaseWriteError, StoredCase};
+use crate::case::{CaseId, CaseRepository, StoredCase};
 use crate::invitation::{
     Invitation, InvitationError, InvitationRepository, InvitationStatus, TokenHash,
 };
@@ -413,125 +413,5 @@ impl AuditLog for MemoryUnitOfWork {
     async fn append(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
         self.working.audit.push(event.clone());
         Ok(())
-    }
-}
-
-fn in_scope(query: &TrayQuery, case: &Case) -> bool {
-    let scope = &query.scope;
-    scope.all
-        || scope.cases.contains(&case.id)
-        || case.settings.iter().any(|s| scope.settings.contains(s))
-}
-
-fn matches_filters(query: &TrayQuery, summary: &CaseSummary, case: &Case) -> bool {
-    query.stage.is_none_or(|s| summary.stage == s)
-        && query.setting.is_none_or(|s| case.settings.contains(&s))
-        && query.officer.is_none_or(|o| summary.officer == Some(o))
-        && match query.due {
-            None => true,
-            Some(DueFilter::Overdue) => summary.next_due.is_some_and(|d| d < query.today),
-            Some(DueFilter::DueSoon) => summary
-                .next_due
-                .is_some_and(|d| d >= query.today && d <= query.due_soon_until()),
-        }
-}
-
-#[async_trait]
-impl CaseRepository for MemoryUnitOfWork {
-    async fn insert(&mut self, case: &Case) -> Result<(), CaseWriteError> {
-        if self
-            .working
-            .cases
-            .iter()
-            .any(|c| c.case.la_reference == case.la_reference)
-        {
-            return Err(CaseWriteError::ReferenceTaken);
-        }
-        self.working.cases.push(StoredCase {
-            case: case.clone(),
-            version: 1,
-        });
-        Ok(())
-    }
-    async fn get(&mut self, id: CaseId) -> Result<Option<StoredCase>, StoreError> {
-        Ok(self.working.cases.iter().find(|c| c.case.id == id).cloned())
-    }
-    async fn update(&mut self, case: &Case, version: i64) -> Result<(), CaseWriteError> {
-        if self
-            .working
-            .cases
-            .iter()
-            .any(|c| c.case.id != case.id && c.case.la_reference == case.la_reference)
-        {
-            return Err(CaseWriteError::ReferenceTaken);
-        }
-        match self
-            .working
-            .cases
-            .iter_mut()
-            .find(|c| c.case.id == case.id && c.version == version)
-        {
-            Some(stored) => {
-                stored.case = case.clone();
-                stored.version += 1;
-                Ok(())
-            }
-            None => Err(CaseWriteError::Store(StoreError::Conflict {
-                reason: "the case changed since it was read".into(),
-            })),
-        }
-    }
-    async fn tray(&mut self, query: &TrayQuery) -> Result<TrayPage, StoreError> {
-        let mut rows: Vec<CaseSummary> = self
-            .working
-            .cases
-            .iter()
-            .filter(|c| in_scope(query, &c.case))
-            .map(|c| (CaseSummary::of(&c.case), &c.case))
-            .filter(|(s, c)| matches_filters(query, s, c))
-            .map(|(s, _)| s)
-            .collect();
-        match query.sort {
-            TraySort::NextDate => rows.sort_by(|a, b| {
-                (a.next_due.is_none(), a.next_due, &a.child_sort, a.id).cmp(&(
-                    b.next_due.is_none(),
-                    b.next_due,
-                    &b.child_sort,
-                    b.id,
-                ))
-            }),
-            TraySort::ChildName => {
-                rows.sort_by(|a, b| (&a.child_sort, a.id).cmp(&(&b.child_sort, b.id)));
-            }
-            TraySort::Received => rows.sort_by(|a, b| {
-                (b.received_on, &a.child_sort, a.id).cmp(&(a.received_on, &b.child_sort, b.id))
-            }),
-        }
-        let total = rows.len() as u64;
-        let rows = rows
-            .into_iter()
-            .skip(usize::try_from(query.offset()).unwrap_or(usize::MAX))
-            .take(query.per_page as usize)
-            .collect();
-        Ok(TrayPage { rows, total })
-    }
-    async fn append_timeline(&mut self, entry: &TimelineEntry) -> Result<(), StoreError> {
-        self.working.timeline.push(entry.clone());
-        Ok(())
-    }
-    async fn timeline(
-        &mut self,
-        case: CaseId,
-        limit: u32,
-    ) -> Result<Vec<TimelineEntry>, StoreError> {
-        Ok(self
-            .working
-            .timeline
-            .iter()
-            .rev()
-            .filter(|e| e.case == case)
-            .take(limit as usize)
-            .cloned()
-            .collect())
     }
 }
