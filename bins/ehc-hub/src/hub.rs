@@ -24,14 +24,14 @@ use crate::dev_outbox;
 
 /// The configured database.
 #[derive(Clone)]
-enum Backend {
+pub(crate) enum Backend {
     Sqlite(SqliteStore),
     Postgres(PgStore),
 }
 
 impl Backend {
     /// Connects to `config.database_url` (creating the SQLite file's folder) and migrates.
-    async fn connect(config: &Config) -> Result<Self> {
+    pub(crate) async fn connect(config: &Config) -> Result<Self> {
         let url = config.database_url.as_str();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let store = PgStore::connect(url, PgStoreOptions::default())
@@ -61,7 +61,7 @@ impl Backend {
         )
     }
 
-    fn store(&self) -> Arc<dyn Store> {
+    pub(crate) fn store(&self) -> Arc<dyn Store> {
         match self {
             Self::Sqlite(s) => Arc::new(s.clone()),
             Self::Postgres(s) => Arc::new(s.clone()),

@@ -6,6 +6,7 @@
 //! - `migrate`: bring the database's schema up to date, then exit.
 //! - `invite`: invite a person with roles (the first LA officer, typically).
 //! - `dead-letters`: the messages the dispatcher gave up on; `--retry ID` queues one again.
+//! - `import-settings FILE`: load GIAS's establishment file into the education settings.
 //! - `demo`: a development hub on 127.0.0.1:8080 with a demo LA, its mail and texts visible at
 //!   `/dev/outbox`.
 //! - `walk`: the whole sign-in journey in the terminal, in memory.
@@ -13,6 +14,7 @@
 mod config;
 mod dev_outbox;
 mod hub;
+mod import_settings;
 mod walk;
 
 use anyhow::Result;
@@ -39,6 +41,9 @@ enum Command {
     Invite(hub::InviteArgs),
     /// List the messages the dispatcher gave up on, or queue one again (`--retry ID`).
     DeadLetters(hub::DeadLetterArgs),
+    /// Import education settings from GIAS's establishment CSV (all or nothing; re-run to
+    /// update them by URN).
+    ImportSettings(import_settings::ImportSettingsArgs),
     /// Run a development hub with a demo LA on 127.0.0.1:8080 (SQLite, mail and texts shown at
     /// /dev/outbox).
     Demo(hub::DemoArgs),
@@ -73,6 +78,13 @@ fn main() -> Result<()> {
                     }
                     Command::DeadLetters(args) => {
                         hub::dead_letters(config::Config::load(cli.config.as_deref())?, &args).await
+                    }
+                    Command::ImportSettings(args) => {
+                        import_settings::import_settings(
+                            config::Config::load(cli.config.as_deref())?,
+                            &args,
+                        )
+                        .await
                     }
                     Command::Demo(args) => hub::demo(cli.config.as_deref(), &args).await,
                     Command::Walk(_) => Ok(()),

@@ -1,5 +1,6 @@
 //! The command line as an operator uses it: `migrate` (twice), `invite` (nothing secret printed
-//! outside development mode; bad input refused with a message, no panic), `dead-letters`, `serve` answering
+//! outside development mode; bad input refused with a message, no panic), `dead-letters`,
+//! `import-settings` (GIAS files, all or nothing), `serve` answering
 //! `/healthz` and `/readyz` and stopping cleanly on SIGTERM, unknown configuration keys refused.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test may stop at a broken expectation
@@ -215,4 +216,128 @@ fn serve_answers_health_and_readiness_and_stops_cleanly_on_sigterm() {
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert!(exit.success(), "serve exited with {exit} on SIGTERM");
+}
+
+// ---------------------------------------------------------------------------------------------
+// import-settings: GIAS's establishment file, all or nothing.
+
+/// A fixture of tests/fixtures/gias.
+fn gias(name: &str) -> String {
+    format!(
+        "{}/../../tests/fixtures/gias/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Every setting of the hub's SQLite file with a URN in 100000–100099, read through the store.
+fn settings_in(dir: &Path) -> Vec<ehc_core::setting::EducationSetting> {
+    use ehc_core::ports::Store;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = ehc_store_sqlite::SqliteStore::open_file(
+            dir.join("hub.db"),
+            ehc_store_sqlite::SqliteStoreOptions::default(),
+        )
+        .await
+        .unwrap();
+        let urns: Vec<_> = (100_000..=100_099)
+            .map(|n: u32| ehc_core::setting::Urn::parse(&n.to_string()).unwrap())
+            .collect();
+        let mut tx = store.begin().await.unwrap();
+        let settings = tx.settings().get_many(&urns).await.unwrap();
+        drop(tx);
+        store.close().await;
+        settings
+    })
+}
+
+#[test]
+fn import_settings_loads_a_gias_file_and_a_second_run_updates_by_urn() {
+    let dir = folder("import-settings");
+    let file = config(&dir, "");
+
+    let o = hub(&file, &["import-settings", &gias("settings.csv")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "Imported 12 education settings: 12 new, 0 updated\n"
+    );
+    assert!(
+        o.stderr.is_empty(),
+        "no progress bar when stderr is not a terminal: {:?}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let first = settings_in(&dir);
+    assert_eq!(first.len(), 12);
+    assert_eq!(first[0].name, "Anytown Primary School");
+    assert_eq!(first[0].la_code.to_string(), "999");
+
+    let o = hub(&file, &["import-settings", &gias("settings.csv")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("Imported 12 education settings: 0 new, 12 updated"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(settings_in(&dir), first, "the same file changes nothing");
+
+    let o = hub(&file, &["import-settings", &gias("updated.csv")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("Imported 13 education settings: 1 new, 12 updated"),
+        "{}",
+        text(&o)
+    );
+    let now = settings_in(&dir);
+    assert_eq!(now.len(), 13);
+    assert_eq!(now[1].name, "Anytown Church of England Primary Academy");
+    assert_eq!(now[1].kind, "Academy converter");
+    assert_eq!(
+        now[0].status,
+        ehc_core::setting::SettingStatus::Closed,
+        "100001 closed"
+    );
+    assert_eq!(now[12].name, "Brightwater Primary Academy");
+    assert_eq!(now[2..12], first[2..12], "the others are as they were");
+}
+
+#[test]
+fn import_settings_refuses_each_bad_file_with_its_reason_and_changes_nothing() {
+    let dir = folder("import-settings-bad");
+    let file = config(&dir, "");
+    let o = hub(&file, &["import-settings", &gias("settings.csv")]);
+    assert!(o.status.success(), "{}", text(&o));
+    let before = settings_in(&dir);
+
+    for (fixture, says) in [
+        (
+            "bad-urn.csv",
+            "Nothing was imported. Line 3: the URN \"10O003\" is not a URN",
+        ),
+        (
+            "not-utf8.csv",
+            "Nothing was imported. Line 3: this line is not UTF-8 text; GIAS downloads are \
+             Windows-1252: convert the file with `iconv -f WINDOWS-1252 -t UTF-8`",
+        ),
+        (
+            "wrong-columns.csv",
+            "Nothing was imported. The file is not a GIAS establishment file: its header row \
+             (line 1) has no “URN” or “EstablishmentStatus (name)” column",
+        ),
+        (
+            "header-only.csv",
+            "Nothing was imported. The file has GIAS's header row but no settings under it",
+        ),
+        ("no-such-file.csv", "cannot open"),
+    ] {
+        let o = hub(&file, &["import-settings", &gias(fixture)]);
+        assert_eq!(o.status.code(), Some(1), "{fixture}: {}", text(&o));
+        assert!(text(&o).contains(says), "{fixture}: {}", text(&o));
+        assert!(!text(&o).contains("panicked"), "{fixture}: {}", text(&o));
+        assert!(!text(&o).contains("Imported"), "{fixture}: {}", text(&o));
+        assert_eq!(settings_in(&dir), before, "{fixture} changed nothing");
+    }
 }

@@ -56,7 +56,7 @@ pub enum GiasHeaderError {
     /// Required columns are missing (their GIAS names, in [`REQUIRED_COLUMNS`] order).
     #[error(
         "The file is not a GIAS establishment file: its header row (line 1) has no {} \
-         column. Download the establishment fields CSV from GIAS",
+         column. Use GIAS's establishment download (edubasealldata….csv)",
         quoted_list(.0)
     )]
     MissingColumns(Vec<String>),
