@@ -427,6 +427,10 @@ pub async fn demo(config_file: Option<&Path>, args: &DemoArgs) -> Result<()> {
             }
         }
     }
+    crate::demo_cases::seed(backend.store(), &OsSecretSource, SystemClock.now()).await?;
+    println!(
+        "  Education settings 100001–100012 and four demonstration cases (three at 100001) are loaded."
+    );
     println!("  E-mails and texts: {}/dev/outbox", config.public_base_url);
     println!("Press Ctrl-C to stop.");
     drop(backend);

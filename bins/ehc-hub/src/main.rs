@@ -12,6 +12,7 @@
 //! - `walk`: the whole sign-in journey in the terminal, in memory.
 
 mod config;
+mod demo_cases;
 mod dev_outbox;
 mod hub;
 mod import_settings;
