@@ -565,8 +565,7 @@ fn a_contributor_sees_only_their_own_advice_request_and_no_people() {
         let other = w
             .person(5, "ot@example.org", Role::Contributor { case }, None)
             .await;
-        let mut version = 1;
-        for kind in [
+        for (version, kind) in (1..).zip([
             EventKind::DecisionToAssess { assess: true },
             EventKind::AdviceRequested {
                 from: "Educational psychologist".into(),
@@ -576,7 +575,7 @@ fn a_contributor_sees_only_their_own_advice_request_and_no_people() {
                 from: "Occupational therapist".into(),
                 contributor: Some(other),
             },
-        ] {
+        ]) {
             w.cases
                 .record_event(
                     w.officer,
@@ -590,7 +589,6 @@ fn a_contributor_sees_only_their_own_advice_request_and_no_people() {
                 )
                 .await
                 .unwrap();
-            version += 1;
         }
         let view = w.cases.view(ep, case, NOW, None).await.unwrap();
         assert!(!view.access.is_participant());
