@@ -24,11 +24,11 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use ehc_core::case::{CaseRepository, MockCaseRepository};
 use ehc_core::account::{
     Account, AccountId, AccountRepository, EmailAddress, MockAccountRepository,
 };
 use ehc_core::audit::{AuditEvent, AuditKind, AuditLog, MockAuditLog};
+use ehc_core::case::{CaseRepository, MockCaseRepository};
 use ehc_core::invitation::{
     Invitation, InvitationId, InvitationRepository, InvitationService, InvitationStatus,
     InvitationToken, InviteOutcome, MockInvitationRepository,

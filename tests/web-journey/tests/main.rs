@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod app;
+mod cases;
 mod faults;
 mod fuzz;
 mod pages;
@@ -77,4 +78,18 @@ journey! {
     pages::pages_carry_security_headers_and_an_unknown_path_gets_a_plain_404,
     pages::too_many_posts_from_one_address_get_a_429_page_and_the_audit_log_has_the_address,
     pages::signed_in_pages_say_when_the_session_times_out_and_offer_to_stay_signed_in,
+    cases::an_la_officer_creates_a_case_received_by_post_and_its_decision_date_counts_from_the_day_received,
+    cases::bad_case_details_and_impossible_events_are_refused_with_the_error_summary_and_change_nothing,
+    cases::a_sendco_never_sees_another_settings_case_which_answers_the_same_404_as_no_case,
+    cases::a_contributor_sees_only_their_advice_request_on_their_case_and_cannot_change_anything,
+    cases::a_contributors_tray_shows_no_statutory_date_that_is_not_theirs,
+    cases::back_office_forms_refuse_a_person_who_is_not_la_staff_before_reading_the_fields,
+    cases::a_revoked_parent_gets_404_at_the_very_next_request_and_an_empty_tray,
+    cases::an_advocates_access_ends_at_midnight_london_after_the_last_day,
+    cases::the_tray_filters_sorts_and_pages_sixty_cases_and_says_the_status_in_words,
+    cases::the_family_sees_everyone_who_has_access_to_the_case,
+    cases::every_case_form_without_its_csrf_token_is_refused_and_changes_nothing,
+    cases::linking_and_unlinking_a_setting_gives_and_ends_its_sendcos_access_at_the_next_request,
+    cases::a_change_from_a_stale_page_is_refused_with_409_and_saves_nothing,
+    cases::a_request_received_today_in_london_is_accepted_just_after_midnight_bst,
 }

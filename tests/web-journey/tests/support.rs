@@ -6,10 +6,12 @@ use reqwest::redirect::Policy;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+use ehc_core::account::{AccountId, EmailAddress};
 use ehc_core::invitation::{InvitationService, InviteOutcome};
 use ehc_core::outbox::Recipient;
 use ehc_core::ports::{Clock, RandomnessUnavailable, SecretSource};
-use ehc_core::role::{Grantor, Role, Urn};
+use ehc_core::role::{Grantor, Role, RoleGrant, Urn};
+use ehc_core::setting::{EducationSetting, LaCode, SettingStatus};
 use ehc_core::settings::SecuritySettings;
 use ehc_core::system::OsSecretSource;
 use ehc_core::test_support::{FakeClock, FastHasher};
@@ -206,6 +208,124 @@ impl<B: Backend> Hub<B> {
             done.body
         );
         browser
+    }
+}
+
+impl<B: Backend> Hub<B> {
+    /// Education settings with these URNs exist (as after an import from GIAS).
+    pub async fn settings_exist(&self, urns: &[&str]) {
+        let mut tx = self.store.begin().await.unwrap();
+        for urn in urns {
+            let setting = EducationSetting {
+                urn: Urn::parse(urn).unwrap(),
+                name: format!("Anytown School {urn}"),
+                kind: "Community school".into(),
+                phase: "Primary".into(),
+                la_code: LaCode::parse("999").unwrap(),
+                status: SettingStatus::Open,
+            };
+            tx.settings().upsert(&setting).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+
+    /// The hub itself (as the operator's `ehc-hub invite`) invites `email` with `roles`: the
+    /// registration link, or `None` when the person has an account (and now the roles).
+    pub async fn invite_as(&self, email: &str, roles: Vec<Role>) -> Option<String> {
+        let invitations = InvitationService::new(
+            self.store.clone(),
+            Arc::new(OsSecretSource),
+            self.settings.clone(),
+        );
+        match invitations
+            .invite(Grantor::System, email, roles, self.now(), None)
+            .await
+            .unwrap()
+        {
+            InviteOutcome::Invited { token, .. } => {
+                Some(format!("{}/register/{}", self.base, token.to_link_param()))
+            }
+            InviteOutcome::GrantedToExistingAccount { .. } => None,
+        }
+    }
+
+    /// Registers `email` through `link` (password [`PASSWORD`]), then signs in with a texted
+    /// code: the browser is signed in, on the work tray.
+    pub async fn join(&self, link: &str, email: &str) -> Browser {
+        let browser = self.browser();
+        let done = browser.register(link, PASSWORD, PASSWORD).await;
+        assert!(
+            done.body.contains("Your registration is complete"),
+            "{}",
+            done.body
+        );
+        browser.password(email, PASSWORD).await;
+        browser.choose("text").await;
+        browser.mobile("07911 123456").await;
+        let code = self.texts().await.pop().unwrap();
+        assert_eq!(
+            browser.code(&code).await.location.as_deref(),
+            Some("/cases"),
+            "{email} signs in"
+        );
+        browser
+    }
+
+    /// A person invited by the hub with `roles`, registered and signed in.
+    pub async fn person(&self, email: &str, roles: Vec<Role>) -> Browser {
+        let link = self.invite_as(email, roles).await.expect("a new person");
+        self.join(&link, email).await
+    }
+
+    /// The registration link of the newest invitation e-mail to `email` (every queued message
+    /// is claimed, as a dispatcher would).
+    pub async fn invitation_link_to(&self, email: &str) -> String {
+        let wanted = EmailAddress::parse(email).unwrap();
+        let claimed = self
+            .store
+            .claim_due(
+                1_000,
+                self.now() + time::Duration::days(30),
+                time::Duration::SECOND,
+            )
+            .await
+            .unwrap();
+        claimed
+            .iter()
+            .filter(|c| c.message.recipient == Recipient::Email(wanted.clone()))
+            .filter_map(|c| match &c.message.content {
+                ehc_core::outbox::MessageContent::Invitation { token, .. } => Some((
+                    c.message.created_at,
+                    format!("{}/register/{}", self.base, token.to_link_param()),
+                )),
+                _ => None,
+            })
+            .max()
+            .map(|(_, link)| link)
+            .unwrap_or_else(|| panic!("an invitation e-mail to {email}"))
+    }
+
+    /// The account registered with `email`.
+    pub async fn account_of(&self, email: &str) -> AccountId {
+        let mut tx = self.store.begin().await.unwrap();
+        let account = tx
+            .accounts()
+            .find_by_email(&EmailAddress::parse(email).unwrap())
+            .await
+            .unwrap()
+            .expect("a registered person")
+            .id;
+        tx.commit().await.unwrap();
+        account
+    }
+
+    /// Every grant of the person registered with `email`, active or not.
+    pub async fn grants_of(&self, email: &str) -> Vec<RoleGrant> {
+        let account = self.account_of(email).await;
+        let mut tx = self.store.begin().await.unwrap();
+        let grants = tx.grants().for_account(account).await.unwrap();
+        tx.commit().await.unwrap();
+        grants
     }
 }
 

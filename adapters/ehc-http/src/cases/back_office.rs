@@ -165,6 +165,9 @@ pub(crate) async fn new_case_submit(
         Ok(a) => a,
         Err(redirect) => return Ok(redirect),
     };
+    if !app.may(account, &Action::CreateCase).await? {
+        return super::refused(&app, CaseServiceError::NotAllowed).await;
+    }
     let mut errors = Vec::new();
     let dob = DateFields::read(&form, "dob").date("the date of birth");
     let received = DateFields::read(&form, "received").date("the date the request was received");
@@ -983,6 +986,9 @@ pub(crate) async fn people_submit(
         Ok(a) => a,
         Err(redirect) => return Ok(redirect),
     };
+    if !app.may(account, &Action::InvitePerson).await? {
+        return super::refused(&app, CaseServiceError::NotAllowed).await;
+    }
     let email = form.get("email").to_owned();
     let now = app.now();
     let by = Grantor::Account(account);
@@ -1139,7 +1145,9 @@ pub(crate) async fn revoke_submit(
         return crate::pages::not_found(State(app)).await;
     };
     let back = form.get("back");
-    let back = if back.starts_with('/') && !back.starts_with("//") {
+    // Only back to one of the hub's own pages: a path, never `//host` or `/\host` (which
+    // browsers read as another site).
+    let back = if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
         back.to_owned()
     } else {
         "/cases".to_owned()

@@ -228,6 +228,27 @@ fn audit(
     }
 }
 
+/// The statutory dates a viewer with `access` may see: all of them for a participant; for a
+/// contributor, only those of their own advice requests.
+fn own_deadlines(case: &Case, access: &CaseAccess) -> Vec<Deadline> {
+    let all = deadlines(case);
+    if access.is_participant() {
+        return all;
+    }
+    let mine: Vec<_> = case
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(e.kind, EventKind::AdviceRequested { contributor, .. }
+                if contributor.is_some() && contributor == access.contributor)
+        })
+        .map(|e| e.number)
+        .collect();
+    all.into_iter()
+        .filter(|d| d.about.is_some_and(|n| mine.contains(&n)))
+        .collect()
+}
+
 impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
     /// A service over these ports; `settings` gives the invitation rules.
     pub fn new(store: S, secrets: R, settings: SecuritySettings) -> Self {
@@ -400,20 +421,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             .into_iter()
             .filter(|e| e.visible_to.shows_to(&access))
             .collect();
-        let all = deadlines(&case);
-        let deadlines = if access.is_participant() {
-            all
-        } else {
-            let mine: Vec<_> = case
-                .events
-                .iter()
-                .filter(|e| matches!(e.kind, EventKind::AdviceRequested { contributor, .. } if contributor.is_some() && contributor == access.contributor))
-                .map(|e| e.number)
-                .collect();
-            all.into_iter()
-                .filter(|d| d.about.is_some_and(|n| mine.contains(&n)))
-                .collect()
-        };
+        let deadlines = own_deadlines(&case, &access);
         let mut people = Vec::new();
         if access.is_participant() {
             for g in tx.grants().for_case(id, &case.settings).await? {
@@ -827,6 +835,24 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                 Role::Advocate { .. } => {}
             }
         }
+        let family: Vec<CaseId> = grants
+            .iter()
+            .filter(|g| g.is_active(now))
+            .filter_map(|g| match g.role {
+                Role::ParentCarer { case } | Role::YoungPerson { case } => Some(case),
+                _ => None,
+            })
+            .collect();
+        if !scope.all {
+            scope.partial = scope
+                .cases
+                .iter()
+                .copied()
+                .filter(|c| !family.contains(c))
+                .collect();
+            scope.partial.sort_unstable();
+            scope.partial.dedup();
+        }
         scope.cases.sort_unstable();
         scope.cases.dedup();
         scope.settings.sort_unstable();
@@ -845,7 +871,25 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             per_page: PER_PAGE,
             today,
         };
-        let page = tx.cases().tray(&query).await?;
+        let mut page = tx.cases().tray(&query).await?;
+        for row in page
+            .rows
+            .iter_mut()
+            .filter(|r| scope.partial.contains(&r.id))
+        {
+            let Some(stored) = tx.cases().get(row.id).await? else {
+                continue;
+            };
+            let access = case_access(&grants, row.id, &stored.case.settings, now);
+            if let Some(own) = own_deadlines(&stored.case, &access)
+                .into_iter()
+                .filter(Deadline::is_open)
+                .min_by_key(|d| d.due)
+            {
+                row.next_due = Some(own.due);
+                row.next_step = Some(own.kind.describe().to_owned());
+            }
+        }
         tx.commit().await?;
         Ok((page, scope))
     }

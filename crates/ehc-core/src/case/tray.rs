@@ -26,6 +26,10 @@ pub struct TrayScope {
     pub cases: Vec<CaseId>,
     /// The cases linked to any of these settings.
     pub settings: Vec<Urn>,
+    /// Cases (among `cases`) the viewer sees only in part, as a contributor: their stored next
+    /// date and step are not the viewer's to see, so the tray treats them as having none (for
+    /// the due filters and the order too) and the service shows the contributor's own date.
+    pub partial: Vec<CaseId>,
 }
 
 impl TrayScope {
@@ -147,6 +151,15 @@ impl CaseSummary {
             next_step: next.map(|d| d.kind.describe().to_owned()),
             officer: case.officer,
             received_on: case.received_on,
+        }
+    }
+
+    /// The summary with its next date and step hidden (see [`TrayScope::partial`]).
+    pub fn without_next_date(self) -> Self {
+        Self {
+            next_due: None,
+            next_step: None,
+            ..self
         }
     }
 

@@ -80,7 +80,14 @@ impl CaseRepository for MemoryUnitOfWork {
             .cases
             .iter()
             .filter(|c| in_scope(query, &c.case))
-            .map(|c| (CaseSummary::of(&c.case), &c.case))
+            .map(|c| {
+                let summary = CaseSummary::of(&c.case);
+                if query.scope.partial.contains(&c.case.id) {
+                    (summary.without_next_date(), &c.case)
+                } else {
+                    (summary, &c.case)
+                }
+            })
             .filter(|(s, c)| matches_filters(query, s, c))
             .map(|(s, _)| s)
             .collect();
