@@ -1,8 +1,11 @@
 //! The demo in a real browser: `ehc-hub demo` is started on a free port with its own data
 //! folder, then web/tests/journey.mjs walks the LA's guide in Debian's Chromium (playwright-core)
-//! — registration, the app route with codes from `oathtool`, sign out and in, and the text route
-//! with JavaScript turned off — checking every page with axe-core (WCAG 2.2 AA) and saving a
-//! screenshot of each under target/test-output/browser/.
+//! — registration, the app route with codes from `oathtool` and sign out and in (the LA officer,
+//! who then works the demonstration cases: trays, filters, creating a case, recording a
+//! decision, the case officer, an invitation, people and their roles), and the text route (the
+//! SENDCo of setting 100001, who sees only that setting's cases), again with JavaScript turned
+//! off — checking every page with axe-core (WCAG 2.2 AA) and saving a screenshot of each under
+//! target/test-output/browser/.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test may stop at a broken expectation
 
@@ -62,19 +65,30 @@ fn the_guide_s_journey_works_in_chromium_with_no_accessibility_violations() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("the demo starts");
-    let mut links = Vec::new();
+    // The demo prints each person as "  Role: email" and, on the next line, their link.
+    let mut links: Vec<(String, String)> = Vec::new();
+    let mut person = String::new();
     for line in BufReader::new(hub.stdout.take().unwrap())
         .lines()
         .map_while(Result::ok)
     {
         if let Some(link) = line.trim().strip_prefix("Complete your registration: ") {
-            links.push(link.to_owned());
+            links.push((person.clone(), link.to_owned()));
+        } else if let Some((_, email)) = line.trim().rsplit_once(": ") {
+            email.clone_into(&mut person);
         }
         if line.starts_with("Press Ctrl-C") {
             break;
         }
     }
     assert_eq!(links.len(), 2, "the demo prints two registration links");
+    let link_of = |email: &str| {
+        links
+            .iter()
+            .find(|(e, _)| e == email)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_else(|| panic!("the demo prints no registration link for {email}"))
+    };
     let base = format!("http://127.0.0.1:{port}");
     wait_until_up(port);
     let out_dir = root.join("target/test-output/browser");
@@ -82,8 +96,8 @@ fn the_guide_s_journey_works_in_chromium_with_no_accessibility_violations() {
         .current_dir(&root)
         .arg("web/tests/journey.mjs")
         .env("BASE", &base)
-        .env("TEXT_LINK", &links[0]) // the LA officer
-        .env("APP_LINK", &links[1]) // the SENDCo, jo.bloggs@example.gov.uk
+        .env("APP_LINK", link_of("officer@anytown.example")) // the LA officer
+        .env("TEXT_LINK", link_of("jo.bloggs@example.gov.uk")) // the SENDCo of setting 100001
         .env("OUT_DIR", &out_dir)
         .status()
         .expect("node runs");
