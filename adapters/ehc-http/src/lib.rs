@@ -18,7 +18,7 @@ mod form;
 pub mod hasher;
 mod pages;
 mod session;
-mod times;
+pub mod times;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};

@@ -56,7 +56,7 @@ pub async fn seed(
     secrets: &dyn SecretSource,
     now: OffsetDateTime,
 ) -> Result<()> {
-    let today = now.date();
+    let today = ehc_http::times::london_today(now);
     SettingImport::new(store.clone())
         .import(SETTINGS.as_bytes(), &mut |_| {})
         .await

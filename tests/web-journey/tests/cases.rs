@@ -502,6 +502,28 @@ pub async fn bad_case_details_and_impossible_events_are_refused_with_the_error_s
             "{what}: as entered"
         );
     }
+    // An empty form lists every missing field at once.
+    let empty = Request {
+        reference: String::new(),
+        given: String::new(),
+        family: String::new(),
+        dob: String::new(),
+        received: String::new(),
+        by: String::new(),
+        settings: String::new(),
+    };
+    let summary = error_summary(&create(&officer, &empty).await);
+    for message in [
+        "Enter the LA reference",
+        "Enter the child's first name",
+        "Enter the child's last name",
+        "Enter the date of birth",
+        "Enter the date the request was received",
+        "Select how the request was received",
+    ] {
+        assert!(summary.contains(message), "{message}: {summary}");
+    }
+
     let tray = officer.get("/cases").await;
     assert_eq!(tray_names(&tray), ["Amara Okafor"], "no case was created");
     assert!(says(&tray, "Showing 1 to 1 of 1 cases"));

@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use ehc_core::account::{AccountId, EmailAddress};
 use ehc_core::case::{
-    CaseError, CaseRole, CaseServiceError, EventKind, EventNumber, ExceptionKind, NewCase,
-    PhaseTransfer, ReceivedBy, ReviewOutcome,
+    CaseError, CaseRole, CaseServiceError, EventKind, EventNumber, ExceptionKind, LaReference,
+    NewCase, PhaseTransfer, ReceivedBy, ReviewOutcome, name_part,
 };
 use ehc_core::invitation::{InviteError, InviteOutcome};
 use ehc_core::role::{Action, GrantError, GrantId, Grantor, Role, Urn};
@@ -168,7 +168,40 @@ pub(crate) async fn new_case_submit(
     if !app.may(account, &Action::CreateCase).await? {
         return super::refused(&app, CaseServiceError::NotAllowed).await;
     }
+    // Every field's own error at once (GOV.UK: the error summary lists them all); the rules
+    // between fields (dates against each other, a reference already used) follow in the service.
     let mut errors = Vec::new();
+    for (field, check) in [
+        (
+            "la_reference",
+            LaReference::parse(form.get("la_reference")).err(),
+        ),
+        (
+            "given_name",
+            name_part(
+                form.get("given_name"),
+                "The first name",
+                "the child's first name",
+            )
+            .err(),
+        ),
+        (
+            "family_name",
+            name_part(
+                form.get("family_name"),
+                "The last name",
+                "the child's last name",
+            )
+            .err(),
+        ),
+    ] {
+        if let Some(e) = check {
+            errors.push(FieldError {
+                field,
+                message: e.to_string(),
+            });
+        }
+    }
     let dob = DateFields::read(&form, "dob").date("the date of birth");
     let received = DateFields::read(&form, "received").date("the date the request was received");
     let received_by = ReceivedBy::parse(form.get("received_by"));
@@ -197,8 +230,8 @@ pub(crate) async fn new_case_submit(
             message: m.clone(),
         });
     }
-    let (Ok(dob), Ok(received), Some(received_by), Ok(settings)) =
-        (dob, received, received_by, settings)
+    let (Ok(dob), Ok(received), Some(received_by), Ok(settings), true) =
+        (dob, received, received_by, settings, errors.is_empty())
     else {
         return new_case_form(&app, &session, Some(&form), errors).await;
     };
@@ -361,7 +394,10 @@ async fn record_form(
         version: form
             .and_then(|f| f.get("version").parse().ok())
             .unwrap_or(view.version),
-        on: form.map(|f| DateFields::read(f, "on")).unwrap_or_default(),
+        // The exception form's first date is `from`; every other form's date is `on`.
+        on: form
+            .map(|f| DateFields::read(f, if kind == "exception" { "from" } else { "on" }))
+            .unwrap_or_default(),
         fields: form.map(RecordFields::read).unwrap_or_default(),
         advice_requests,
         outcomes: ReviewOutcome::ALL
