@@ -60,3 +60,8 @@ CREATE TRIGGER case_timeline_no_truncate BEFORE TRUNCATE ON case_timeline
 -- person an advocate acts for: the *People involved* list.
 CREATE INDEX role_grants_by_case ON role_grants ((role->>'case')) WHERE role ? 'case';
 CREATE INDEX role_grants_by_principal ON role_grants ((role->>'for_person')) WHERE role ? 'for_person';
+-- SENDCo grants by their setting: the third arm of `for_case`. With the two above (and the
+-- advocates' principals given as `= ANY (ARRAY(SELECT …))`, which an index can serve, not as
+-- `IN (SELECT …)`), the whole OR is one BitmapOr instead of a scan of every grant (bench/cases:
+-- 70 ms → 0.2 ms among 130 000 grants).
+CREATE INDEX role_grants_by_setting ON role_grants ((role->>'setting')) WHERE role ? 'setting';

@@ -69,10 +69,21 @@ impl PgUnitOfWork {
     }
 }
 
+impl PgUnitOfWork {
+    /// Runs `SAVEPOINT case_write`, `RELEASE …` or `ROLLBACK TO …`: a refused case write
+    /// (`ReferenceTaken`) undoes its own statement only, so the unit of work stays usable, as
+    /// on SQLite (PostgreSQL otherwise aborts the whole transaction at the first error).
+    async fn savepoint(&mut self, sql: &'static str) -> Result<(), StoreError> {
+        timed(self.limit, sqlx::query(sql).execute(&mut *self.tx)).await?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl CaseRepository for PgUnitOfWork {
     async fn insert(&mut self, case: &Case) -> Result<(), CaseWriteError> {
         let s = CaseSummary::of(case);
+        self.savepoint("SAVEPOINT case_write").await?;
         let result = tokio::time::timeout(
             self.limit,
             sqlx::query(
@@ -95,9 +106,10 @@ impl CaseRepository for PgUnitOfWork {
         )
         .await;
         match result {
-            Ok(Ok(_)) => {}
+            Ok(Ok(_)) => self.savepoint("RELEASE SAVEPOINT case_write").await?,
             Ok(Err(e)) => {
                 let raw = constraint(&e).map(str::to_owned);
+                self.savepoint("ROLLBACK TO SAVEPOINT case_write").await?;
                 return Err(write_error(from_sqlx(e), raw.as_deref()));
             }
             Err(_) => {
@@ -132,6 +144,7 @@ impl CaseRepository for PgUnitOfWork {
 
     async fn update(&mut self, case: &Case, version: i64) -> Result<(), CaseWriteError> {
         let s = CaseSummary::of(case);
+        self.savepoint("SAVEPOINT case_write").await?;
         let result = tokio::time::timeout(
             self.limit,
             sqlx::query(
@@ -155,9 +168,13 @@ impl CaseRepository for PgUnitOfWork {
         )
         .await;
         let done = match result {
-            Ok(Ok(done)) => done,
+            Ok(Ok(done)) => {
+                self.savepoint("RELEASE SAVEPOINT case_write").await?;
+                done
+            }
             Ok(Err(e)) => {
                 let raw = constraint(&e).map(str::to_owned);
+                self.savepoint("ROLLBACK TO SAVEPOINT case_write").await?;
                 return Err(write_error(from_sqlx(e), raw.as_deref()));
             }
             Err(_) => {

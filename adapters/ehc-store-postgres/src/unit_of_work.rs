@@ -397,11 +397,12 @@ impl RoleGrantRepository for PgUnitOfWork {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {GRANT_COLUMNS} FROM role_grants
                  WHERE (role ? 'case' AND role->>'case' = $1)
-                    OR (role ? 'for_person' AND role->>'for_person' IN (
+                    OR (role ? 'for_person' AND role->>'for_person' = ANY (ARRAY(
                         SELECT account_id::text FROM role_grants
                         WHERE role ? 'case' AND role->>'case' = $1
-                          AND role->>'role' IN ('parent-carer', 'young-person')))
-                    OR (role->>'role' = 'sendco' AND role->>'setting' = ANY($2))
+                          AND role->>'role' IN ('parent-carer', 'young-person'))))
+                    OR (role ? 'setting' AND role->>'role' = 'sendco'
+                        AND role->>'setting' = ANY($2))
                  ORDER BY seq"
             )))
             .bind(case.0.hyphenated().to_string())

@@ -59,3 +59,7 @@ END;
 
 CREATE INDEX role_grants_by_case ON role_grants (json_extract(role, '$.case'));
 CREATE INDEX role_grants_by_principal ON role_grants (json_extract(role, '$.for_person'));
+-- SENDCo grants by their setting: with the two above, every arm of `for_case`'s OR has an index,
+-- so SQLite answers it as a multi-index OR instead of scanning every grant (bench/cases: 120 ms
+-- → under 1 ms among 130 000 grants).
+CREATE INDEX role_grants_by_setting ON role_grants (json_extract(role, '$.setting'));

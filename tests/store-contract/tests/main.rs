@@ -13,6 +13,7 @@
 
 mod accounts;
 mod audit_and_units;
+mod cases;
 mod faults;
 mod invitations;
 mod journey;
@@ -107,4 +108,17 @@ contract! {
     settings::count_counts_every_setting_whatever_its_status,
     settings::an_uncommitted_unit_of_work_leaves_the_settings_as_they_were,
     settings::a_gias_import_is_all_or_nothing,
+    cases::a_case_round_trips_whole_with_version_one,
+    cases::a_second_case_with_the_same_reference_is_refused_and_the_unit_of_work_stays_usable,
+    cases::an_update_needs_the_current_version_and_a_stale_one_changes_nothing,
+    cases::an_uncommitted_unit_of_work_leaves_no_case_setting_or_timeline,
+    cases::a_tray_holds_every_case_the_given_cases_or_the_cases_of_the_given_settings,
+    cases::a_case_unlinked_from_a_setting_leaves_that_sendcos_tray,
+    cases::tray_filters_select_by_stage_date_setting_and_officer,
+    cases::trays_sort_by_next_date_with_none_last_by_name_and_by_received_newest_first,
+    cases::tray_pages_continue_without_overlap_and_count_every_page,
+    cases::a_timeline_comes_back_newest_first_up_to_the_limit_with_its_audiences,
+    cases::a_timeline_cannot_be_changed_or_deleted,
+    cases::the_grants_of_a_case_are_its_family_contributors_advocates_and_linked_sendcos,
+    cases::no_la_officers_is_an_empty_list,
 }
