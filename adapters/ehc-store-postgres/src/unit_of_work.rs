@@ -216,6 +216,22 @@ impl AccountRepository for PgUnitOfWork {
         row.as_ref().map(account_from).transpose()
     }
 
+    async fn get_many(&mut self, ids: &[AccountId]) -> Result<Vec<Account>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = sqlx::QueryBuilder::<Postgres>::new(
+            "SELECT id, email_entered, password_hash, created_at FROM accounts WHERE id IN (",
+        );
+        let mut list = qb.separated(", ");
+        for id in ids {
+            list.push_bind(id.0);
+        }
+        qb.push(")");
+        let rows = timed(self.limit, qb.build().fetch_all(&mut *self.tx)).await?;
+        rows.iter().map(account_from).collect()
+    }
+
     async fn set_password_hash(
         &mut self,
         id: AccountId,

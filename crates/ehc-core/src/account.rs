@@ -206,6 +206,13 @@ pub trait AccountRepository: Send {
     /// [`StoreError`] on a fault; a missing account is `Ok(None)`.
     async fn get(&mut self, id: AccountId) -> Result<Option<Account>, StoreError>;
 
+    /// The accounts with these ids, in any order; unknown ids are skipped (one query, for
+    /// lists of people).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn get_many(&mut self, ids: &[AccountId]) -> Result<Vec<Account>, StoreError>;
+
     /// Replaces the stored password hash (re-hash on sign-in with new parameters).
     ///
     /// # Errors

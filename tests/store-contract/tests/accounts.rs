@@ -141,3 +141,19 @@ pub async fn eight_concurrent_registrations_of_one_address_make_one_account<S: B
     let refused = outcomes.iter().filter(|o| matches!(o, Ok(false))).count();
     assert_eq!((winners, refused), (1, 7), "{outcomes:?}");
 }
+
+pub async fn many_accounts_are_read_at_once_and_unknown_ids_are_skipped<S: Backend>(store: &S) {
+    let jo = account(1, "jo@example.org");
+    let sam = account(2, "sam@example.org");
+    insert_account(store, &jo).await;
+    insert_account(store, &sam).await;
+    let mut tx = store.begin().await.unwrap();
+    let mut found = tx
+        .accounts()
+        .get_many(&[sam.id, AccountId(Uuid::from_u128(99)), jo.id])
+        .await
+        .unwrap();
+    found.sort_by_key(|a| a.id.0);
+    assert_eq!(found, [jo, sam]);
+    assert!(tx.accounts().get_many(&[]).await.unwrap().is_empty());
+}

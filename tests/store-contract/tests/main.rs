@@ -75,6 +75,7 @@ contract! {
     accounts::a_refused_account_leaves_the_unit_of_work_usable,
     accounts::a_new_password_hash_replaces_the_old_and_an_unknown_id_changes_nothing,
     accounts::eight_concurrent_registrations_of_one_address_make_one_account,
+    accounts::many_accounts_are_read_at_once_and_unknown_ids_are_skipped,
     invitations::reinviting_an_address_supersedes_its_pending_invitation,
     invitations::the_latest_invitation_of_an_address_is_found_in_any_case,
     invitations::a_link_is_consumed_once_and_every_unusable_link_says_why,

@@ -424,14 +424,19 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         let deadlines = own_deadlines(&case, &access);
         let mut people = Vec::new();
         if access.is_participant() {
-            for g in tx.grants().for_case(id, &case.settings).await? {
-                if !g.is_active(now) {
-                    continue;
-                }
-                let email = tx
-                    .accounts()
-                    .get(g.account)
-                    .await?
+            let grants: Vec<RoleGrant> = tx
+                .grants()
+                .for_case(id, &case.settings)
+                .await?
+                .into_iter()
+                .filter(|g| g.is_active(now))
+                .collect();
+            let ids: Vec<AccountId> = grants.iter().map(|g| g.account).collect();
+            let accounts = tx.accounts().get_many(&ids).await?;
+            for g in grants {
+                let email = accounts
+                    .iter()
+                    .find(|a| a.id == g.account)
                     .map(|a| a.email.to_string())
                     .unwrap_or_default();
                 people.push(Participant {
@@ -792,15 +797,23 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         if !authorize(&grants, &Action::CreateCase, now) {
             return Err(CaseServiceError::NotAllowed);
         }
-        let mut officers = Vec::new();
-        for g in tx.grants().la_officers().await? {
-            if !g.is_active(now) || officers.iter().any(|(a, _)| *a == g.account) {
-                continue;
-            }
-            if let Some(account) = tx.accounts().get(g.account).await? {
-                officers.push((g.account, account.email.to_string()));
-            }
-        }
+        let mut ids: Vec<AccountId> = tx
+            .grants()
+            .la_officers()
+            .await?
+            .into_iter()
+            .filter(|g| g.is_active(now))
+            .map(|g| g.account)
+            .collect();
+        ids.sort_unstable_by_key(|a| a.0);
+        ids.dedup();
+        let mut officers: Vec<(AccountId, String)> = tx
+            .accounts()
+            .get_many(&ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.email.to_string()))
+            .collect();
         officers.sort_by(|a, b| a.1.cmp(&b.1));
         Ok(officers)
     }

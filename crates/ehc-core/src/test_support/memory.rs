@@ -164,6 +164,15 @@ impl AccountRepository for MemoryUnitOfWork {
     async fn get(&mut self, id: AccountId) -> Result<Option<Account>, StoreError> {
         Ok(self.working.accounts.iter().find(|a| a.id == id).cloned())
     }
+    async fn get_many(&mut self, ids: &[AccountId]) -> Result<Vec<Account>, StoreError> {
+        Ok(self
+            .working
+            .accounts
+            .iter()
+            .filter(|a| ids.contains(&a.id))
+            .cloned()
+            .collect())
+    }
     async fn set_password_hash(
         &mut self,
         id: AccountId,
