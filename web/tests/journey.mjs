@@ -190,14 +190,15 @@ async function filterTray (page, options) {
   await go(page, 'button', 'Apply')
 }
 
-/** The rows of the tracker table on a case page: what, by, status. */
+/** The rows of the tracker's tables (one per stage) on a case page: what, by, actual, status. */
 async function trackerRows (page) {
   return page.locator('table:has(caption:text("Statutory dates")) tbody tr').evaluateAll(rows => rows.map(tr => {
     const cells = tr.querySelectorAll('td')
     return {
       what: cells[0].firstChild.textContent.trim(),
       by: cells[1].firstChild.textContent.trim(),
-      status: cells[2].textContent.trim()
+      actual: cells[2].textContent.trim(),
+      status: cells[3].textContent.trim()
     }
   }))
 }
@@ -338,7 +339,7 @@ async function officerCases (page) {
   check(await summaryValue(page, 'Stage') === 'EHC needs assessment', `officer: stage "EHC needs assessment" (${await summaryValue(page, 'Stage')})`)
   tracker = await trackerRows(page)
   decide = tracker.find(t => t.what === 'Decide whether to assess')
-  check(decide && decide.status === `Met on ${longDate(decided)}`, `officer: the decision met on ${longDate(decided)} (${JSON.stringify(decide)})`)
+  check(decide && decide.status === `Met on ${longDate(decided)}` && decide.actual === longDate(decided), `officer: the decision met on ${longDate(decided)} (${JSON.stringify(decide)})`)
   await record(page, 'officer-case-decided')
 
   // The case officer, and a parent invited (once without a role).

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 
 use ehc_core::case::deadline::{Deadline, long_date};
-use ehc_core::case::{CaseRole, CaseView, EventKind};
+use ehc_core::case::{CaseRole, CaseView, EventKind, Stage};
 
 use crate::AppState;
 use crate::client::Origin;
@@ -22,8 +22,19 @@ pub(crate) struct TrackerRow {
     counts_from: String,
     statutory: String,
     moved_to: Option<String>,
+    actual: String,
     status: String,
     status_class: &'static str,
+}
+
+/// One stage of the tracker: its time limits and the LA's guidance for it.
+pub(crate) struct StageSection {
+    number: usize,
+    name: &'static str,
+    state: &'static str,
+    state_class: &'static str,
+    guidance: String,
+    rows: Vec<TrackerRow>,
 }
 
 /// One line of a simple list: a date and what happened.
@@ -59,7 +70,7 @@ pub(crate) struct CasePage {
     la_reference: String,
     received: String,
     stage: &'static str,
-    guidance: String,
+    stages: Vec<StageSection>,
     officer: String,
     settings: Vec<String>,
     family: Vec<(String, String)>,
@@ -91,6 +102,10 @@ fn tracker_row(d: &Deadline, today: time::Date) -> TrackerRow {
         counts_from: long_date(d.counts_from),
         statutory: long_date(d.statutory),
         moved_to: (d.due != d.statutory).then(|| long_date(d.due)),
+        actual: d
+            .met_on
+            .map(long_date)
+            .unwrap_or_else(|| "Not yet".to_owned()),
         status: status.describe(),
         status_class: match status.key() {
             "overdue" => "govuk-tag--red",
@@ -99,6 +114,44 @@ fn tracker_row(d: &Deadline, today: time::Date) -> TrackerRow {
             _ => "govuk-tag--grey",
         },
     }
+}
+
+/// The tracker by stage, in process order: each stage's guidance (the LA's words) and its
+/// time limits with their statutory and actual dates. Stages before the current one are done;
+/// on a closed case, the stages it never reached say so.
+fn stage_sections(app: &AppState, view: &CaseView, today: time::Date) -> Vec<StageSection> {
+    let current = view.case.stage();
+    let at = |s: Stage| Stage::ALL.iter().position(|x| *x == s).unwrap_or(0);
+    Stage::ALL
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s != Stage::Closed || current == Stage::Closed)
+        .map(|(i, stage)| {
+            let rows: Vec<TrackerRow> = view
+                .deadlines
+                .iter()
+                .filter(|d| d.kind.stage() == *stage)
+                .map(|d| tracker_row(d, today))
+                .collect();
+            let (state, state_class) = if *stage == current {
+                ("Current stage", "govuk-tag--blue")
+            } else if current == Stage::Closed && rows.is_empty() {
+                ("Not reached", "govuk-tag--grey")
+            } else if at(*stage) < at(current) {
+                ("Done", "govuk-tag--green")
+            } else {
+                ("To come", "govuk-tag--grey")
+            };
+            StageSection {
+                number: i + 1,
+                name: stage.describe(),
+                state,
+                state_class,
+                guidance: app.guidance().for_stage(*stage).to_owned(),
+                rows,
+            }
+        })
+        .collect()
 }
 
 /// The record forms, with the words of their links.
@@ -156,7 +209,7 @@ pub(crate) async fn render(
             case.received_by.describe().to_lowercase()
         ),
         stage: case.stage().describe(),
-        guidance: app.guidance().for_stage(case.stage()).to_owned(),
+        stages: stage_sections(app, &view, today),
         officer: view
             .officer_email
             .clone()

@@ -189,6 +189,24 @@ impl DeadlineKind {
             _ => Party::La,
         }
     }
+
+    /// The stage of the process the time limit belongs to, for the tracker's sections.
+    pub fn stage(self) -> Stage {
+        match self {
+            Self::DecisionWhetherToAssess => Stage::RequestReceived,
+            Self::AdviceReturned | Self::NotifyNoPlan => Stage::Assessment,
+            Self::RepresentationsLastDay | Self::FinalPlan => Stage::DraftPlan,
+            Self::AnnualReviewBy
+            | Self::AmendmentCommentsLastDay
+            | Self::AmendedPlanBy
+            | Self::PhaseTransferBy
+            | Self::TransferredPlanBy => Stage::PlanMaintained,
+            Self::InvitationsAndAdviceBy | Self::ReviewReport | Self::LaReviewDecision => {
+                Stage::Review
+            }
+            Self::AppealBy => Stage::Closed,
+        }
+    }
 }
 
 /// How many days ahead (today included: due today is 0 days left) a deadline is
