@@ -381,6 +381,18 @@ impl<S, R: SecretSource> InvitationService<S, R> {
                 account: account.id,
             }
         } else {
+            // A newer link replaces a pending one but keeps its roles: inviting a parent to a
+            // second child's case before they register must not lose the first.
+            let mut roles = roles;
+            if let Some(pending) = tx.invitations().latest_for_email(&email).await? {
+                if pending.usable_at(now).is_ok() {
+                    for role in pending.roles {
+                        if !roles.contains(&role) {
+                            roles.insert(0, role);
+                        }
+                    }
+                }
+            }
             let token = InvitationToken::generate(&self.secrets)?;
             let invitation = Invitation {
                 id: InvitationId(random_uuid(&self.secrets)?),

@@ -607,3 +607,309 @@ fn a_contributor_sees_only_their_own_advice_request_and_no_people() {
         );
     });
 }
+
+mod rules {
+    use super::*;
+    use ehc_core::case::{Case, DeadlineException, LaReference};
+    use ehc_core::test_support::cases::{blank_case, push_event};
+
+    fn planned() -> Case {
+        let mut case = blank_case(date!(2025 - 09 - 01), date!(2018 - 01 - 01));
+        push_event(
+            &mut case,
+            EventKind::DecisionToAssess { assess: true },
+            date!(2025 - 10 - 01),
+        );
+        push_event(&mut case, EventKind::DraftPlanServed, date!(2025 - 12 - 01));
+        case
+    }
+
+    #[test]
+    fn a_final_plan_waits_for_the_end_of_the_familys_15_days() {
+        let mut case = planned();
+        let refused = case.record_event(
+            EventKind::FinalPlanIssued,
+            date!(2025 - 12 - 15),
+            TODAY,
+            NOW,
+            None,
+        );
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "The date must be on or after the day after the family's 15 days to comment on the draft end (reg 13(1)) (16 December 2025)"
+        );
+        assert!(
+            case.record_event(
+                EventKind::FinalPlanIssued,
+                date!(2025 - 12 - 16),
+                TODAY,
+                NOW,
+                None
+            )
+            .is_ok()
+        );
+        case.record_event(
+            EventKind::AmendmentProposed,
+            date!(2026 - 01 - 10),
+            TODAY,
+            NOW,
+            None,
+        )
+        .unwrap();
+        assert!(
+            case.record_event(
+                EventKind::AmendedPlanIssued,
+                date!(2026 - 01 - 24),
+                TODAY,
+                NOW,
+                None
+            )
+            .is_err()
+        );
+        assert!(
+            case.record_event(
+                EventKind::AmendedPlanIssued,
+                date!(2026 - 01 - 25),
+                TODAY,
+                NOW,
+                None
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn review_meetings_come_in_date_order_and_within_18_months() {
+        let mut case = planned();
+        case.record_event(
+            EventKind::FinalPlanIssued,
+            date!(2025 - 12 - 20),
+            TODAY,
+            NOW,
+            None,
+        )
+        .unwrap();
+        case.record_event(
+            EventKind::ReviewMeetingHeld,
+            date!(2026 - 02 - 20),
+            TODAY,
+            NOW,
+            None,
+        )
+        .unwrap();
+        assert!(matches!(
+            case.record_event(
+                EventKind::ReviewMeetingHeld,
+                date!(2026 - 02 - 12),
+                TODAY,
+                NOW,
+                None
+            ),
+            Err(CaseError::TooEarly { .. })
+        ));
+        let far = EventKind::ReviewMeetingScheduled {
+            meeting_on: date!(9999 - 12 - 31),
+        };
+        assert!(matches!(
+            case.record_event(far, TODAY, TODAY, NOW, None),
+            Err(CaseError::OutOfOrder(_))
+        ));
+        let next_year = EventKind::ReviewMeetingScheduled {
+            meeting_on: date!(2027 - 02 - 01),
+        };
+        assert!(
+            case.record_event(next_year, TODAY, TODAY, NOW, None)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn texts_are_stored_without_control_or_invisible_characters() {
+        let mut case = planned();
+        let from = EventKind::AdviceRequested {
+            from: "  Dr\u{7} Evil\u{1b}[31m \u{202e}EP\u{0} ".into(),
+            contributor: None,
+        };
+        case.record_event(from, date!(2026 - 01 - 05), TODAY, NOW, None)
+            .unwrap();
+        let EventKind::AdviceRequested { from, .. } = &case.events.last().unwrap().kind else {
+            unreachable!()
+        };
+        assert_eq!(from, "Dr Evil[31m EP");
+        let invisible_only = EventKind::AdviceRequested {
+            from: "\u{200b}".into(),
+            contributor: None,
+        };
+        assert!(
+            case.record_event(invisible_only, date!(2026 - 01 - 05), TODAY, NOW, None)
+                .is_err()
+        );
+        case.record_exception(
+            DeadlineException {
+                kind: ExceptionKind::PersonalCircumstances,
+                from: date!(2026 - 01 - 05),
+                to: date!(2026 - 01 - 20),
+                reason: "Bereavement\u{0}\nin the family\u{202e}".into(),
+                recorded_at: NOW,
+                recorded_by: None,
+            },
+            TODAY,
+        )
+        .unwrap();
+        assert_eq!(case.exceptions[0].reason, "Bereavement\nin the family");
+        let forever = DeadlineException {
+            to: date!(9999 - 12 - 31),
+            ..case.exceptions[0].clone()
+        };
+        assert!(case.record_exception(forever, TODAY).is_err());
+        assert_eq!(LaReference::parse(" ehc-1 ").unwrap().as_str(), "EHC-1");
+    }
+}
+
+async fn people(w: &World, case: CaseId) -> Vec<String> {
+    let view = w.cases.view(w.officer, case, NOW, None).await.unwrap();
+    view.people.into_iter().map(|p| p.email).collect()
+}
+
+#[test]
+fn an_advocate_leaves_the_case_with_the_family_member_they_act_for() {
+    pollster::block_on(async {
+        let w = World::new().await;
+        let case = w.case("EHC-1", &[]).await;
+        let parent = w
+            .person(2, "parent@example.org", Role::ParentCarer { case }, None)
+            .await;
+        w.person(
+            6,
+            "advocate@sendiass.example",
+            Role::Advocate { for_person: parent },
+            None,
+        )
+        .await;
+        assert_eq!(
+            people(&w, case).await,
+            ["parent@example.org", "advocate@sendiass.example"]
+        );
+        let mut tx = w.store.begin().await.unwrap();
+        let grant = tx.grants().for_account(parent).await.unwrap()[0].id;
+        tx.grants()
+            .revoke(grant, Grantor::System, NOW)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            people(&w, case).await.is_empty(),
+            "the advocate went with the parent"
+        );
+        w.cases
+            .record_event(
+                w.officer,
+                case,
+                1,
+                EventKind::DecisionToAssess { assess: true },
+                date!(2026 - 02 - 10),
+                NOW,
+                TODAY,
+                None,
+            )
+            .await
+            .unwrap();
+        let alerted = w
+            .store
+            .outbox_messages()
+            .await
+            .iter()
+            .any(|m| format!("{:?}", m.recipient).contains("advocate@"));
+        assert!(!alerted, "no alert to an advocate without access");
+    });
+}
+
+#[test]
+fn a_second_invitation_before_registering_keeps_the_first_ones_roles() {
+    pollster::block_on(async {
+        let w = World::new().await;
+        let first = w.case("EHC-1", &[]).await;
+        let second = w.case("EHC-2", &[]).await;
+        w.cases
+            .invite(
+                w.officer,
+                first,
+                "mum@example.org",
+                CaseRole::ParentCarer,
+                NOW,
+                None,
+            )
+            .await
+            .unwrap();
+        w.cases
+            .invite(
+                w.officer,
+                second,
+                "mum@example.org",
+                CaseRole::ParentCarer,
+                NOW,
+                None,
+            )
+            .await
+            .unwrap();
+        let invitations: Vec<_> = w
+            .store
+            .outbox_messages()
+            .await
+            .into_iter()
+            .filter_map(|m| match m.content {
+                MessageContent::Invitation { roles, .. } => Some(roles),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            invitations.last().unwrap(),
+            &vec![
+                Role::ParentCarer { case: first },
+                Role::ParentCarer { case: second }
+            ]
+        );
+    });
+}
+
+#[test]
+fn a_form_from_a_stale_page_is_a_conflict_before_its_fields_are_checked() {
+    pollster::block_on(async {
+        let w = World::new().await;
+        let case = w.case("EHC-1", &[]).await;
+        let decide = EventKind::DecisionToAssess { assess: true };
+        w.cases
+            .record_event(
+                w.officer,
+                case,
+                1,
+                decide.clone(),
+                date!(2026 - 02 - 10),
+                NOW,
+                TODAY,
+                None,
+            )
+            .await
+            .unwrap();
+        let again = w
+            .cases
+            .record_event(
+                w.officer,
+                case,
+                1,
+                decide,
+                date!(2026 - 02 - 10),
+                NOW,
+                TODAY,
+                None,
+            )
+            .await;
+        assert!(
+            matches!(
+                again,
+                Err(CaseServiceError::Store(StoreError::Conflict { .. }))
+            ),
+            "{again:?}"
+        );
+    });
+}

@@ -698,16 +698,17 @@ fn overlapping_exceptions_count_each_day_once() {
         date!(2026 - 02 - 05),
         date!(2026 - 03 - 10),
     ));
-    // Decision: the union within 5 January..16 February is 1..16 February, 16 days.
+    // Decision: the exceptions (1 February..10 March together) pause the clock: the 43 days
+    // 5 January..16 February become 5..31 January (27 days) and 11..26 March (16 days).
     let decision = only(&case, K::DecisionWhetherToAssess);
-    assert_eq!(decision.due, date!(2026 - 03 - 04));
+    assert_eq!(decision.due, date!(2026 - 03 - 26));
     assert_eq!(decision.affected_by, [0, 1]);
     // Final plan: 1 February..10 March, 38 days.
     assert_eq!(only(&case, K::FinalPlan).due, date!(2026 - 07 - 02));
 }
 
 #[test]
-fn a_setting_closure_applies_from_a_week_before_it_to_a_week_before_it_reopens() {
+fn a_setting_closure_pauses_from_a_week_before_it_to_a_week_before_it_reopens() {
     let mut case = case_received(date!(2026 - 05 - 01));
     push_event(
         &mut case,
@@ -722,7 +723,8 @@ fn a_setting_closure_applies_from_a_week_before_it_to_a_week_before_it_reopens()
         },
         date!(2026 - 07 - 01),
     );
-    // Closed 20 July to 1 September: the exception runs 13 July to 25 August.
+    // Closed 20 July to 1 September, reopening on 2 September: the exception runs 13 July to
+    // 26 August (45 days).
     case.exceptions.push(exception(
         ExceptionKind::SettingClosure,
         date!(2026 - 07 - 20),
@@ -730,15 +732,15 @@ fn a_setting_closure_applies_from_a_week_before_it_to_a_week_before_it_reopens()
     ));
     let advice = only(&case, K::AdviceReturned);
     assert_eq!(advice.about, Some(asked));
-    // 13 July..12 August: 31 days.
+    // The clock stops for the whole of 13 July..26 August: 12 August + 45 days.
     assert_eq!(
         (advice.statutory, advice.due),
-        (date!(2026 - 08 - 12), date!(2026 - 09 - 12))
+        (date!(2026 - 08 - 12), date!(2026 - 09 - 26))
     );
     assert_eq!(advice.affected_by, [0]);
-    // 13 July..21 August: 40 days; 13 July..25 August: 44 days.
-    assert_eq!(only(&case, K::NotifyNoPlan).due, date!(2026 - 09 - 30));
-    assert_eq!(only(&case, K::FinalPlan).due, date!(2026 - 11 - 01));
+    // 21 August + 45 days; 18 September + 45 days.
+    assert_eq!(only(&case, K::NotifyNoPlan).due, date!(2026 - 10 - 05));
+    assert_eq!(only(&case, K::FinalPlan).due, date!(2026 - 11 - 02));
     // Over before the closure's window begins: untouched.
     let decision = only(&case, K::DecisionWhetherToAssess);
     assert_eq!(
@@ -1381,4 +1383,19 @@ fn pushed_events_are_numbered_like_recorded_ones() {
         )
         .unwrap();
     assert_eq!(recorded, EventNumber(2));
+}
+
+#[test]
+fn a_deadline_paused_by_an_exception_still_running_falls_after_it() {
+    // Received 1 November 2026, the family away 10 November 2026 to 31 March 2027 (142 days):
+    // the 43 days of the decision's period are 1..9 November and then 34 days from 1 April.
+    let mut case = case_received(date!(2026 - 11 - 01));
+    case.exceptions.push(exception(
+        ExceptionKind::AbsentFromArea,
+        date!(2026 - 11 - 10),
+        date!(2027 - 03 - 31),
+    ));
+    let decision = only(&case, K::DecisionWhetherToAssess);
+    assert_eq!(decision.statutory, date!(2026 - 12 - 13));
+    assert_eq!(decision.due, date!(2027 - 05 - 04));
 }

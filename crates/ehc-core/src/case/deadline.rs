@@ -376,7 +376,7 @@ impl<'a> Timers<'a> {
         about: Option<EventNumber>,
     ) {
         let (extra, affected_by) = if kind.exceptions_source().is_some() {
-            exception_days(self.case, counts_from, statutory)
+            paused_days(self.case, counts_from, statutory)
         } else {
             (0, Vec::new())
         };
@@ -389,6 +389,23 @@ impl<'a> Timers<'a> {
             met_on,
             about,
         });
+    }
+}
+
+/// How many days exceptions pause a clock running from `from` with `statutory` as its end:
+/// the exception days within the period, counted again over the days they add, until no more
+/// are added — so a deadline never falls inside an exception that is still running, and the
+/// period outside exceptions stays as long as the statute's. With the indices of the
+/// exceptions that count. Ends: each round adds only days of windows after the previous end.
+fn paused_days(case: &Case, from: Date, statutory: Date) -> (i64, Vec<usize>) {
+    let mut end = statutory;
+    loop {
+        let (days, affected) = exception_days(case, from, end);
+        let next = days_after(statutory, days).max(statutory);
+        if next <= end {
+            return (days, affected);
+        }
+        end = next;
     }
 }
 

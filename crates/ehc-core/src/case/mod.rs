@@ -135,10 +135,10 @@ impl LaReference {
         {
             return Err(CaseError::BadReference);
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self(s.to_ascii_uppercase()))
     }
 
-    /// The reference as entered (trimmed).
+    /// The reference, trimmed and in capitals (so `ehc-1` and `EHC-1` are one reference).
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -164,17 +164,35 @@ impl From<LaReference> for String {
 /// Longest name accepted, in characters.
 pub const MAX_NAME: usize = 100;
 
-/// A person's name part: trimmed, 1 to [`MAX_NAME`] characters, no control characters.
+/// Text as stored: trimmed, without control characters (keeping new lines and tabs when
+/// `multi_line`) and without invisible formatting characters (Unicode category Cf, such as
+/// U+200B or the bidirectional overrides), which could hide or reorder what people read in a
+/// page, an e-mail or a log.
+pub fn clean_text(input: &str, multi_line: bool) -> String {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    input
+        .chars()
+        .filter(|c| {
+            (!c.is_control() || (multi_line && matches!(c, '\n' | '\t')))
+                && c.general_category() != GeneralCategory::Format
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// A person's name part (or a short label such as who advice is from): [`clean_text`] on one
+/// line, 1 to [`MAX_NAME`] characters with at least one letter or digit.
 ///
 /// # Errors
-/// [`CaseError::Missing`] (empty or only control characters) or [`CaseError::TooLong`].
+/// [`CaseError::Missing`] (no letter or digit) or [`CaseError::TooLong`].
 pub fn name_part(
     input: &str,
     what: &'static str,
     field: &'static str,
 ) -> Result<String, CaseError> {
-    let s: String = input.trim().chars().filter(|c| !c.is_control()).collect();
-    if s.is_empty() {
+    let s = clean_text(input, false);
+    if !s.chars().any(char::is_alphanumeric) {
         return Err(CaseError::Missing(field));
     }
     if s.chars().count() > MAX_NAME {
@@ -447,7 +465,7 @@ pub struct CaseEvent {
 pub enum ExceptionKind {
     /// reg 10(4)(a)/(b): a school or early-years setting closed for at least 4 weeks; the
     /// exception runs from one week before the closure to one week before it reopens. The
-    /// recorded dates are the closure's first and last days.
+    /// recorded dates are the closure's first and last days (it reopens the day after).
     SettingClosure,
     /// reg 10(4)(c): exceptional personal circumstances of the child or the family.
     PersonalCircumstances,
@@ -519,7 +537,8 @@ impl DeadlineException {
         match self.kind {
             ExceptionKind::SettingClosure => (
                 self.from.saturating_sub(time::Duration::weeks(1)),
-                self.to.saturating_sub(time::Duration::weeks(1)),
+                // the setting reopens the day after its last closed day
+                self.to.saturating_sub(time::Duration::days(6)),
             ),
             ExceptionKind::PersonalCircumstances | ExceptionKind::AbsentFromArea => {
                 (self.from, self.to)
@@ -812,6 +831,16 @@ impl Case {
                     ));
                 }
                 after(draft, "the day the draft plan was sent")?;
+                if let Some(d) = draft {
+                    let open_until = d.on.saturating_add(time::Duration::days(14));
+                    if on <= open_until {
+                        return Err(too_early(
+                            "The date",
+                            "the day after the family's 15 days to comment on the draft end (reg 13(1))",
+                            open_until.saturating_add(time::Duration::days(1)),
+                        ));
+                    }
+                }
             }
             EventKind::DecisionNotToIssue => {
                 if assessing.is_none() {
@@ -842,6 +871,11 @@ impl Case {
                 if *meeting_on < on {
                     return Err(too_early("The meeting date", "the day it was arranged", on));
                 }
+                if *meeting_on > today.saturating_add(time::Duration::days(548)) {
+                    return Err(CaseError::OutOfOrder(
+                        "The meeting date must be within 18 months from today",
+                    ));
+                }
             }
             EventKind::ReviewMeetingHeld => {
                 let Some(plan) = self.plan_since() else {
@@ -852,6 +886,8 @@ impl Case {
                 if on < plan {
                     return Err(too_early("The date", "the day the plan was issued", plan));
                 }
+                let previous = self.last(|k| matches!(k, EventKind::ReviewMeetingHeld));
+                after(previous, "the last review meeting held")?;
             }
             EventKind::ReviewDecision { .. } => {
                 let held = self.last(|k| matches!(k, EventKind::ReviewMeetingHeld));
@@ -896,6 +932,16 @@ impl Case {
                     _ => {}
                 }
                 after(proposed, "the day the amendments were proposed")?;
+                if let Some(p) = proposed {
+                    let open_until = p.on.saturating_add(time::Duration::days(14));
+                    if on <= open_until {
+                        return Err(too_early(
+                            "The date",
+                            "the day after the family's 15 days to comment on the amendments end (reg 22(2))",
+                            open_until.saturating_add(time::Duration::days(1)),
+                        ));
+                    }
+                }
             }
             EventKind::PhaseTransferDue { transfer } => {
                 if self.plan_since().is_none() {
@@ -961,6 +1007,16 @@ impl Case {
         recorded_at: OffsetDateTime,
         recorded_by: Option<AccountId>,
     ) -> Result<EventNumber, CaseError> {
+        let kind = match kind {
+            EventKind::AdviceRequested { from, contributor } => EventKind::AdviceRequested {
+                from: clean_text(&from, false),
+                contributor,
+            },
+            EventKind::TransferIn { from_la } => EventKind::TransferIn {
+                from_la: clean_text(&from_la, false),
+            },
+            other => other,
+        };
         self.check_event(&kind, on, today)?;
         let number = EventNumber(
             u32::try_from(self.events.len())
@@ -989,7 +1045,8 @@ impl Case {
         exception: DeadlineException,
         today: Date,
     ) -> Result<(), CaseError> {
-        let reason = exception.reason.trim();
+        let reason = clean_text(&exception.reason, true);
+        let reason = reason.as_str();
         if reason.is_empty() {
             return Err(CaseError::Missing("the reason"));
         }
@@ -1001,6 +1058,11 @@ impl Case {
         }
         if exception.from > today {
             return Err(CaseError::InFuture("The start date"));
+        }
+        if exception.to > today.saturating_add(time::Duration::days(366)) {
+            return Err(CaseError::OutOfOrder(
+                "The last day must be within a year from today: record a new exception later if the circumstances last longer",
+            ));
         }
         if exception.to < exception.from {
             return Err(too_early("The end date", "the start date", exception.from));

@@ -228,6 +228,28 @@ fn audit(
     }
 }
 
+/// The grants of [`crate::role::RoleGrantRepository::for_case`] that give access to `case` at
+/// `now`: active ones, and an advocate's only while the family member they act for still has
+/// active access to the case.
+fn involved(grants: Vec<RoleGrant>, case: CaseId, now: OffsetDateTime) -> Vec<RoleGrant> {
+    let family: Vec<AccountId> = grants
+        .iter()
+        .filter(|g| g.is_active(now))
+        .filter(|g| {
+            matches!(g.role, Role::ParentCarer { case: c } | Role::YoungPerson { case: c } if c == case)
+        })
+        .map(|g| g.account)
+        .collect();
+    grants
+        .into_iter()
+        .filter(|g| g.is_active(now))
+        .filter(|g| match g.role {
+            Role::Advocate { for_person } => family.contains(&for_person),
+            _ => true,
+        })
+        .collect()
+}
+
 /// The statutory dates a viewer with `access` may see: all of them for a participant; for a
 /// contributor, only those of their own advice requests.
 fn own_deadlines(case: &Case, access: &CaseAccess) -> Vec<Deadline> {
@@ -259,11 +281,14 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         }
     }
 
-    /// Loads a case for a change by `actor`, who must be allowed to manage it.
+    /// Loads a case for a change by `actor`, who must be allowed to manage it; with `version`,
+    /// a case that has changed since is a conflict before anything else is checked (a stale or
+    /// repeated form says so rather than failing on the new state).
     async fn for_change(
         tx: &mut dyn UnitOfWork,
         actor: AccountId,
         id: CaseId,
+        version: Option<i64>,
         now: OffsetDateTime,
     ) -> Result<(Case, i64), CaseServiceError> {
         let grants = effective_grants(tx, actor, now).await?;
@@ -278,6 +303,11 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         }
         if !authorize(&grants, &Action::ManageCase(id), now) {
             return Err(CaseServiceError::NotAllowed);
+        }
+        if version.is_some_and(|v| v != stored.version) {
+            return Err(CaseServiceError::Store(StoreError::Conflict {
+                reason: "the case changed since the form was shown".into(),
+            }));
         }
         Ok((stored.case, stored.version))
     }
@@ -424,13 +454,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         let deadlines = own_deadlines(&case, &access);
         let mut people = Vec::new();
         if access.is_participant() {
-            let grants: Vec<RoleGrant> = tx
-                .grants()
-                .for_case(id, &case.settings)
-                .await?
-                .into_iter()
-                .filter(|g| g.is_active(now))
-                .collect();
+            let grants = involved(tx.grants().for_case(id, &case.settings).await?, id, now);
             let ids: Vec<AccountId> = grants.iter().map(|g| g.account).collect();
             let accounts = tx.accounts().get_many(&ids).await?;
             for g in grants {
@@ -487,7 +511,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         origin: Option<IpAddr>,
     ) -> Result<(), CaseServiceError> {
         let mut tx = self.store.begin().await?;
-        let (mut case, _) = Self::for_change(&mut *tx, actor, id, now).await?;
+        let (mut case, _) = Self::for_change(&mut *tx, actor, id, Some(version), now).await?;
         let contributor = match &kind {
             EventKind::AdviceRequested { contributor, .. } => *contributor,
             _ => None,
@@ -522,11 +546,9 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         now: OffsetDateTime,
     ) -> Result<(), CaseServiceError> {
         let mut sent = Vec::new();
-        for g in tx.grants().for_case(case.id, &case.settings).await? {
-            if !g.is_active(now)
-                || matches!(g.role, Role::Contributor { .. })
-                || sent.contains(&g.account)
-            {
+        let grants = tx.grants().for_case(case.id, &case.settings).await?;
+        for g in involved(grants, case.id, now) {
+            if matches!(g.role, Role::Contributor { .. }) || sent.contains(&g.account) {
                 continue;
             }
             sent.push(g.account);
@@ -567,7 +589,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         origin: Option<IpAddr>,
     ) -> Result<(), CaseServiceError> {
         let mut tx = self.store.begin().await?;
-        let (mut case, _) = Self::for_change(&mut *tx, actor, id, now).await?;
+        let (mut case, _) = Self::for_change(&mut *tx, actor, id, Some(version), now).await?;
         case.record_exception(
             DeadlineException {
                 kind,
@@ -615,7 +637,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         origin: Option<IpAddr>,
     ) -> Result<(), CaseServiceError> {
         let mut tx = self.store.begin().await?;
-        let (mut case, _) = Self::for_change(&mut *tx, actor, id, now).await?;
+        let (mut case, _) = Self::for_change(&mut *tx, actor, id, Some(version), now).await?;
         if case.settings.contains(&setting) == link {
             return Ok(());
         }
@@ -667,7 +689,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             )?,
         };
         let mut tx = self.store.begin().await?;
-        let (mut case, _) = Self::for_change(&mut *tx, actor, id, now).await?;
+        let (mut case, _) = Self::for_change(&mut *tx, actor, id, Some(version), now).await?;
         let what = format!("Family member added: {}", member.relationship);
         case.family.push(member);
         self.save(
@@ -697,7 +719,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         origin: Option<IpAddr>,
     ) -> Result<(), CaseServiceError> {
         let mut tx = self.store.begin().await?;
-        let (mut case, _) = Self::for_change(&mut *tx, actor, id, now).await?;
+        let (mut case, _) = Self::for_change(&mut *tx, actor, id, Some(version), now).await?;
         let is_officer = tx
             .grants()
             .for_account(officer)
@@ -746,7 +768,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
     ) -> Result<InviteOutcome, CaseServiceError> {
         let email = EmailAddress::parse(email).map_err(InviteError::from)?;
         let mut tx = self.store.begin().await?;
-        Self::for_change(&mut *tx, actor, id, now).await?;
+        Self::for_change(&mut *tx, actor, id, None, now).await?;
         let role = role.on(id);
         let outcome = self
             .invitations
