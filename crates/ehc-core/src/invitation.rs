@@ -384,13 +384,16 @@ impl<S, R: SecretSource> InvitationService<S, R> {
             // A newer link replaces a pending one but keeps its roles: inviting a parent to a
             // second child's case before they register must not lose the first.
             let mut roles = roles;
-            if let Some(pending) = tx.invitations().latest_for_email(&email).await? {
-                if pending.usable_at(now).is_ok() {
-                    for role in pending.roles {
-                        if !roles.contains(&role) {
-                            roles.insert(0, role);
-                        }
-                    }
+            let pending = tx.invitations().latest_for_email(&email).await?;
+            for role in pending
+                .filter(|p| p.usable_at(now).is_ok())
+                .map(|p| p.roles)
+                .unwrap_or_default()
+                .into_iter()
+                .rev()
+            {
+                if !roles.contains(&role) {
+                    roles.insert(0, role);
                 }
             }
             let token = InvitationToken::generate(&self.secrets)?;
