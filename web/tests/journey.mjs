@@ -314,7 +314,7 @@ async function officerCases (page) {
   check(await summaryValue(page, 'Date of birth') === '14 March 2016', 'officer: the date of birth')
   check(await summaryValue(page, 'Request received') === `${longDate(received)} (by post)`,
     `officer: received ${longDate(received)} by post (${await summaryValue(page, 'Request received')})`)
-  check(await summaryValue(page, 'Education settings') === '100001', 'officer: setting 100001 linked')
+  check((await summaryValue(page, 'Education settings')).startsWith('100001 '), 'officer: setting 100001 linked, with its name')
   let tracker = await trackerRows(page)
   let decide = tracker.find(t => t.what === 'Decide whether to assess')
   check(decide && decide.by === longDate(daysAfter(received, 42)) && /^Due in \d+ days$/.test(decide.status),

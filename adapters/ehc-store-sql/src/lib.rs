@@ -107,6 +107,15 @@ where
         qb.push(" AND id IN (SELECT case_id FROM case_settings WHERE urn = ")
             .push_bind(urn_value(urn.get()))
             .push(")");
+        // A contributor does not see a case's settings: filtering by one must not reveal them.
+        if !query.scope.partial.is_empty() {
+            qb.push(" AND id NOT IN (");
+            let mut list = qb.separated(", ");
+            for case in &query.scope.partial {
+                list.push_bind(case.0);
+            }
+            qb.push(")");
+        }
     }
     if let Some(officer) = query.officer {
         qb.push(" AND officer_id = ").push_bind(officer.0);

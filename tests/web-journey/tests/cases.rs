@@ -617,7 +617,14 @@ pub async fn bad_case_details_and_impossible_events_are_refused_with_the_error_s
         &[("assess", "yes")],
     )
     .await;
-    recorded(&officer, &id, "draft-plan-served", "2 11 2026", &[]).await;
+    recorded(&officer, &id, "draft-plan-served", "1 11 2026", &[]).await;
+    // The family's 15 days to comment run 1 to 15 November: no final plan before 16 November.
+    let early = record(&officer, &id, "final-plan-issued", "15 11 2026", &[]).await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        error_summary(&early)
+            .contains("15 days to comment on the draft end (reg 13(1)) (16 November 2026)")
+    );
     recorded(&officer, &id, "final-plan-issued", "16 11 2026", &[]).await;
     let version = input(&officer.get(&format!("/cases/{id}")).await.body, "version");
     let refused: [(&str, &str, Fields, &str); 3] = [
@@ -660,7 +667,7 @@ pub async fn bad_case_details_and_impossible_events_are_refused_with_the_error_s
         happened(&page),
         [
             "12 October 2026: Decided to carry out an EHC needs assessment",
-            "2 November 2026: Draft EHC plan sent to the family",
+            "1 November 2026: Draft EHC plan sent to the family",
             "16 November 2026: Final EHC plan issued",
         ]
     );
@@ -924,10 +931,20 @@ pub async fn a_contributor_sees_only_their_advice_request_on_their_case_and_cann
 /// LA's next step on the whole case, or another adviser's due date).
 pub async fn a_contributors_tray_shows_no_statutory_date_that_is_not_theirs<B: Backend>(store: &B) {
     let hub = Hub::start(store.clone()).await;
+    hub.settings_exist(&[SETTING_A]).await;
     let officer = officer(&hub).await;
-    let x = created(&officer, &Request::new("EHC-X-1", "Amara", "Okafor")).await;
+    let mut linked = Request::new("EHC-X-1", "Amara", "Okafor");
+    linked.settings = SETTING_A.to_string();
+    let x = created(&officer, &linked).await;
     let contributor = invited_to_case(&hub, &officer, &x, CONTRIBUTOR, "contributor").await;
     let mut leaks = Vec::new();
+    // The case page hides its settings from a contributor, so a setting filter cannot tell.
+    for urn in [SETTING_A.to_string(), "100009".to_string()] {
+        let filtered = contributor.get(&format!("/cases?setting={urn}")).await;
+        if row_with(&filtered.body, "Amara Okafor").is_some() {
+            leaks.push(format!("the setting filter {urn} keeps the case"));
+        }
+    }
     // Before any advice request, their page has no statutory date at all…
     let page = contributor.get(&format!("/cases/{x}")).await;
     assert!(page.has("There are no statutory dates for you on this case"));
@@ -1307,12 +1324,19 @@ pub async fn the_family_sees_everyone_who_has_access_to_the_case<B: Backend>(sto
         "the SENDCo of an unlinked setting has no access"
     );
     assert!(!page.has("Manage the case"));
-    // The LA sees the same people, each with a way to remove their access.
+    // The LA sees the same people: a case's own roles with *Remove access*; a SENDCo's role,
+    // which reaches every case of the setting, only through *People and their roles*.
     let la = officer.get(&format!("/cases/{id}")).await;
-    for email in [SENDCO_A, CONTRIBUTOR, PARENT] {
+    for email in [CONTRIBUTOR, PARENT] {
         let row = row_with(&la.body, email).unwrap();
         assert!(row.contains("Remove access"), "{row}");
     }
+    let sendco_row = row_with(&la.body, SENDCO_A).unwrap();
+    assert!(!sendco_row.contains("Remove access"), "{sendco_row}");
+    assert!(
+        sendco_row.contains("Change on People and their roles"),
+        "{sendco_row}"
+    );
 }
 
 // ---- 9 -------------------------------------------------------------------------------------------
@@ -1500,7 +1524,10 @@ pub async fn every_case_form_without_its_csrf_token_is_refused_and_changes_nothi
     let after = officer.get(&format!("/cases/{id}")).await;
     assert_eq!(input(&after.body, "version"), version);
     assert!(!after.has("Chidi Okafor"));
-    assert!(says(&after, "Education settings 100001 Family"));
+    assert!(says(
+        &after,
+        "Education settings 100001 Anytown School 100001 Family"
+    ));
     assert!(!says(&after, "100002"));
     assert!(says(&after, "Case officer Not assigned yet"));
     assert_eq!(tray_names(&officer.get("/cases").await), ["Amara Okafor"]);
@@ -1561,7 +1588,10 @@ pub async fn linking_and_unlinking_a_setting_gives_and_ends_its_sendcos_access_a
         assert!(tray_names(&sendco_a.get(tray).await).is_empty(), "{tray}");
     }
     let page = officer.get(&case).await;
-    assert!(says(&page, "Education settings 100002 Family"));
+    assert!(says(
+        &page,
+        "Education settings 100002 Anytown School 100002 Family"
+    ));
     assert!(
         row_with(&page.body, SENDCO_A).is_none(),
         "no longer involved"

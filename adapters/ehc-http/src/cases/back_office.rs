@@ -62,7 +62,14 @@ fn case_error_field(e: &CaseError, date_field: &'static str) -> &'static str {
             what: "Who the advice is from",
             ..
         } => "from",
-        CaseError::Missing("the previous local authority") => "from_la",
+        CaseError::Missing("the previous local authority")
+        | CaseError::TooLong {
+            what: "The previous local authority",
+            ..
+        } => "from_la",
+        CaseError::OutOfOrder(m) if m.starts_with("The year of transfer") => "year",
+        CaseError::OutOfOrder(m) if m.starts_with("The meeting date") => "meeting-day",
+        CaseError::OutOfOrder(m) if m.starts_with("The last day") => "to-day",
         CaseError::NoSuchAdviceRequest => "request",
         CaseError::TooEarly {
             what: "The meeting date",
@@ -913,6 +920,8 @@ pub(crate) struct PeoplePage {
     found: Option<(String, String)>,
     grants: Vec<GrantRow>,
     urn: String,
+    sendco_email: String,
+    advocate_email: String,
     for_person: String,
     until: DateFields,
 }
@@ -936,21 +945,23 @@ async fn people_view(
     let mut errors = errors;
     if !email.trim().is_empty() {
         match EmailAddress::parse(email) {
-            Err(e) => errors.push(FieldError {
+            Err(e) if errors.is_empty() => errors.push(FieldError {
                 field: "email",
                 message: e.to_string(),
             }),
+            Err(_) => {}
             Ok(address) => match app.account_by_email(&address).await? {
-                None => errors.push(FieldError {
+                None if errors.is_empty() => errors.push(FieldError {
                     field: "email",
                     message: "Nobody has registered with this email address".into(),
                 }),
+                None => {}
                 Some(account) => {
                     found = Some((account.to_string(), address.to_string()));
                     for g in app.grants_of(account).await? {
                         let active = g.is_active(now);
                         grants.push(GrantRow {
-                            role: g.role.describe(),
+                            role: app.role_in_words(&g.role).await?,
                             granted: london(g.granted_at),
                             state: match (&g.revoked, g.expires_at) {
                                 (Some((_, at)), _) => format!("Removed at {}", london(*at)),
@@ -973,6 +984,12 @@ async fn people_view(
         found,
         grants,
         urn: get("urn"),
+        sendco_email: form
+            .filter(|f| f.get("role") == "sendco")
+            .map_or_else(|| email.to_owned(), |f| f.get("email").to_owned()),
+        advocate_email: form
+            .filter(|f| f.get("role") == "advocate")
+            .map_or_else(|| email.to_owned(), |f| f.get("email").to_owned()),
         for_person: get("for_person"),
         until: form
             .map(|f| DateFields::read(f, "until"))
@@ -1062,7 +1079,7 @@ pub(crate) async fn people_submit(
                     &session,
                     "",
                     Some(&form),
-                    error("email", e.to_string()),
+                    error("sendco-email", e.to_string()),
                 )
                 .await
             }
@@ -1081,7 +1098,7 @@ pub(crate) async fn people_submit(
             &email,
             Some(&form),
             error(
-                "email",
+                "advocate-email",
                 "Enter an email address in the correct format, like name@example.com",
             ),
         )
@@ -1094,7 +1111,7 @@ pub(crate) async fn people_submit(
             &email,
             Some(&form),
             error(
-                "email",
+                "advocate-email",
                 "Nobody has registered with this email address: invite them first",
             ),
         )
@@ -1183,7 +1200,10 @@ pub(crate) async fn revoke_submit(
     let back = form.get("back");
     // Only back to one of the hub's own pages: a path, never `//host` or `/\host` (which
     // browsers read as another site).
-    let back = if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
+    let back = if back.starts_with('/')
+        && !back.starts_with("//")
+        && !back.chars().any(|c| c == '\\' || c <= ' ')
+    {
         back.to_owned()
     } else {
         "/cases".to_owned()

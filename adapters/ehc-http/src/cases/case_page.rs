@@ -49,7 +49,7 @@ pub(crate) struct Person {
     email: String,
     role: String,
     until: Option<String>,
-    revoke: String,
+    revoke: Option<String>,
 }
 
 /// A record form the LA can open.
@@ -214,7 +214,7 @@ pub(crate) async fn render(
             .officer_email
             .clone()
             .unwrap_or_else(|| "Not assigned yet".to_owned()),
-        settings: case.settings.iter().map(ToString::to_string).collect(),
+        settings: app.setting_names(&case.settings).await?,
         family: case
             .family
             .iter()
@@ -272,7 +272,7 @@ pub(crate) async fn render(
                 email: p.email.clone(),
                 role: p.role.clone(),
                 until: p.expires_at.map(london),
-                revoke: format!("/grants/{}/revoke", p.grant.0),
+                revoke: p.case_only.then(|| format!("/grants/{}/revoke", p.grant.0)),
             })
             .collect(),
         record_links: RECORD_KINDS

@@ -80,8 +80,8 @@ async fn refused(app: &AppState, e: CaseServiceError) -> PageResult {
             app.message(
                 StatusCode::CONFLICT,
                 "Someone else changed this case",
-                &["Someone changed the case while you were working on it, so nothing you entered was saved. Go back to the case, check what changed and try again."],
-                None,
+                &["Someone changed the case while you were working on it, or the form was sent twice, so nothing you entered was saved. Go back to the case, check what changed and try again."],
+                Some(("/cases", "Go to your cases")),
             )
             .await
         }
@@ -153,6 +153,55 @@ impl AppState {
                 unknown.join(", ")
             )
         })
+    }
+
+    /// Each URN with its setting's name when the hub knows it: "100001 Anytown Primary School".
+    pub(crate) async fn setting_names(
+        &self,
+        urns: &[ehc_core::role::Urn],
+    ) -> Result<Vec<String>, PageError> {
+        let mut tx = self.inner.store.begin().await?;
+        let known = tx.settings().get_many(urns).await?;
+        tx.commit().await?;
+        Ok(urns
+            .iter()
+            .map(|u| match known.iter().find(|s| s.urn == *u) {
+                Some(s) => format!("{u} {}", s.name),
+                None => u.to_string(),
+            })
+            .collect())
+    }
+
+    /// A role in words that say what it reaches: the case's LA reference (never the child's
+    /// name), the setting, or the person an advocate acts for.
+    pub(crate) async fn role_in_words(
+        &self,
+        role: &ehc_core::role::Role,
+    ) -> Result<String, PageError> {
+        use ehc_core::role::Role;
+        let mut tx = self.inner.store.begin().await?;
+        let words = match role {
+            Role::ParentCarer { case }
+            | Role::YoungPerson { case }
+            | Role::Contributor { case } => {
+                let reference = tx.cases().get(*case).await?.map_or_else(
+                    || "a case".to_owned(),
+                    |c| format!("case {}", c.case.la_reference),
+                );
+                format!("{} on {reference}", role.describe())
+            }
+            Role::Advocate { for_person } => {
+                let email = tx
+                    .accounts()
+                    .get(*for_person)
+                    .await?
+                    .map_or_else(String::new, |a| a.email.to_string());
+                format!("Advocate for {email}")
+            }
+            Role::LaOfficer | Role::Sendco { .. } => role.describe(),
+        };
+        tx.commit().await?;
+        Ok(words)
     }
 
     /// Invites `email` with `role` (or grants it to their account).

@@ -101,6 +101,9 @@ pub struct Participant {
     pub role: String,
     /// When the access ends by itself, if it does.
     pub expires_at: Option<OffsetDateTime>,
+    /// Whether removing the grant ends access to this case only (a parent/carer, young person
+    /// or contributor grant); a SENDCo's or an advocate's grant reaches further.
+    pub case_only: bool,
 }
 
 /// A case as one viewer may see it.
@@ -469,6 +472,12 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                     email,
                     role: g.role.describe(),
                     expires_at: g.expires_at,
+                    case_only: matches!(
+                        g.role,
+                        Role::ParentCarer { .. }
+                            | Role::YoungPerson { .. }
+                            | Role::Contributor { .. }
+                    ),
                 });
             }
         }

@@ -27,8 +27,9 @@ pub struct TrayScope {
     /// The cases linked to any of these settings.
     pub settings: Vec<Urn>,
     /// Cases (among `cases`) the viewer sees only in part, as a contributor: their stored next
-    /// date and step are not the viewer's to see, so the tray treats them as having none (for
-    /// the due filters and the order too) and the service shows the contributor's own date.
+    /// date and step and their settings are not the viewer's to see, so the tray treats them as
+    /// having no date (for the due filters and the order too) and leaves them out of a setting
+    /// filter; the service shows the contributor's own date.
     pub partial: Vec<CaseId>,
 }
 

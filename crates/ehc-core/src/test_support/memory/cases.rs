@@ -18,7 +18,9 @@ fn in_scope(query: &TrayQuery, case: &Case) -> bool {
 
 fn matches_filters(query: &TrayQuery, summary: &CaseSummary, case: &Case) -> bool {
     query.stage.is_none_or(|s| summary.stage == s)
-        && query.setting.is_none_or(|s| case.settings.contains(&s))
+        && query
+            .setting
+            .is_none_or(|s| case.settings.contains(&s) && !query.scope.partial.contains(&case.id))
         && query.officer.is_none_or(|o| summary.officer == Some(o))
         && match query.due {
             None => true,
