@@ -447,12 +447,19 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         if !access.any() {
             return Err(CaseServiceError::NotFound);
         }
+        // A contributor sees few entries of a busy case: read further back for them.
+        let read = if access.is_participant() {
+            TIMELINE_LIMIT
+        } else {
+            TIMELINE_LIMIT * 10
+        };
         let timeline = tx
             .cases()
-            .timeline(id, TIMELINE_LIMIT)
+            .timeline(id, read)
             .await?
             .into_iter()
             .filter(|e| e.visible_to.shows_to(&access))
+            .take(TIMELINE_LIMIT as usize)
             .collect();
         let deadlines = own_deadlines(&case, &access);
         let mut people = Vec::new();
