@@ -79,6 +79,7 @@ pub async fn seed(
             family: Vec::new(),
             events: Vec::new(),
             exceptions: Vec::new(),
+            withdrawn: Vec::new(),
             created_at: now,
         };
         for (kind, week) in events {

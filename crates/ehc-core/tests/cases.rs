@@ -913,3 +913,107 @@ fn a_form_from_a_stale_page_is_a_conflict_before_its_fields_are_checked() {
         );
     });
 }
+
+#[test]
+fn an_entry_recorded_by_mistake_is_withdrawn_with_its_reason_and_kept() {
+    pollster::block_on(async {
+        let w = World::new().await;
+        let case = w.case("EHC-1", &[]).await;
+        let record = |version, kind| {
+            w.cases.record_event(
+                w.officer,
+                case,
+                version,
+                kind,
+                date!(2026 - 02 - 10),
+                NOW,
+                TODAY,
+                None,
+            )
+        };
+        record(1, EventKind::DecisionToAssess { assess: false })
+            .await
+            .unwrap();
+        let missing = w
+            .cases
+            .withdraw(
+                w.officer,
+                case,
+                2,
+                ehc_core::case::Withdrawal::LastEvent,
+                " ",
+                NOW,
+                None,
+            )
+            .await;
+        assert_eq!(
+            missing,
+            Err(CaseServiceError::Invalid(CaseError::Missing(
+                "why it is withdrawn"
+            )))
+        );
+        w.cases
+            .withdraw(
+                w.officer,
+                case,
+                2,
+                ehc_core::case::Withdrawal::LastEvent,
+                "Wrong answer recorded",
+                NOW,
+                None,
+            )
+            .await
+            .unwrap();
+        let view = w.cases.view(w.officer, case, NOW, None).await.unwrap();
+        assert!(view.case.events.is_empty());
+        assert_eq!(view.case.withdrawn.len(), 1);
+        assert_eq!(view.case.withdrawn[0].reason, "Wrong answer recorded");
+        assert!(
+            view.deadlines
+                .iter()
+                .any(|d| d.kind.name() == "decision_whether_to_assess" && d.is_open())
+        );
+        assert!(
+            view.timeline[0]
+                .what
+                .starts_with("Withdrawn as recorded by mistake: Decided not to carry out")
+        );
+        record(3, EventKind::DecisionToAssess { assess: true })
+            .await
+            .unwrap();
+        let view = w.cases.view(w.officer, case, NOW, None).await.unwrap();
+        assert_eq!(view.case.events[0].number.0, 2, "numbers are never reused");
+        let parent = w
+            .person(2, "parent@example.org", Role::ParentCarer { case }, None)
+            .await;
+        let refused = w
+            .cases
+            .withdraw(
+                parent,
+                case,
+                4,
+                ehc_core::case::Withdrawal::LastEvent,
+                "x",
+                NOW,
+                None,
+            )
+            .await;
+        assert_eq!(refused, Err(CaseServiceError::NotAllowed));
+        let none = w
+            .cases
+            .withdraw(
+                w.officer,
+                case,
+                4,
+                ehc_core::case::Withdrawal::Exception(0),
+                "x",
+                NOW,
+                None,
+            )
+            .await;
+        assert!(matches!(
+            none,
+            Err(CaseServiceError::Invalid(CaseError::OutOfOrder(_)))
+        ));
+    });
+}

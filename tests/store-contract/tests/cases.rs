@@ -62,6 +62,7 @@ fn new_case(
         family: Vec::new(),
         events: Vec::new(),
         exceptions: Vec::new(),
+        withdrawn: Vec::new(),
         created_at: T0,
     }
 }

@@ -1464,6 +1464,14 @@ pub async fn every_case_form_without_its_csrf_token_is_refused_and_changes_nothi
         ]),
     ));
     posts.push((
+        format!("/cases/{id}/withdraw"),
+        owned(&[
+            ("version", &version),
+            ("entry", "last-event"),
+            ("withdraw_reason", "A mistake"),
+        ]),
+    ));
+    posts.push((
         "/people".into(),
         owned(&[
             ("role", "sendco"),
@@ -1672,4 +1680,86 @@ pub async fn a_request_received_today_in_london_is_accepted_just_after_midnight_
         &[("assess", "yes")],
     )
     .await;
+}
+
+// ---- withdrawing an entry recorded by mistake -------------------------------------------------
+
+pub async fn an_event_recorded_by_mistake_is_withdrawn_with_a_reason_and_stays_visible_as_withdrawn<
+    B: Backend,
+>(
+    store: &B,
+) {
+    let hub = Hub::start(store.clone()).await;
+    let officer = officer(&hub).await;
+    let id = created(&officer, &Request::new("EHC-2026-0042", "Amara", "Okafor")).await;
+    recorded(
+        &officer,
+        &id,
+        "decision-to-assess",
+        "12 10 2026",
+        &[("assess", "no")],
+    )
+    .await;
+    let page = officer.get(&format!("/cases/{id}")).await;
+    assert!(says(&page, "Stage Closed"));
+    let withdraw = |reason: &'static str, token: String, version: String| {
+        let officer = &officer;
+        let id = id.clone();
+        async move {
+            officer
+                .post(
+                    &format!("/cases/{id}/withdraw"),
+                    &[
+                        ("csrf_token", token.as_str()),
+                        ("version", version.as_str()),
+                        ("entry", "last-event"),
+                        ("withdraw_reason", reason),
+                    ],
+                )
+                .await
+        }
+    };
+    // Without a reason: the case page again with the message, nothing changed.
+    let refused = withdraw("", page.csrf(), input(&page.body, "version")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error_summary(&refused).contains("Enter why it is withdrawn"));
+    let page = officer.get(&format!("/cases/{id}")).await;
+    assert!(says(&page, "Stage Closed"));
+    // With one: the decision is gone from the history, the clock is open again, and the entry
+    // is kept as withdrawn, on the timeline and in the audit log.
+    let done = withdraw(
+        "Recorded on the wrong case",
+        page.csrf(),
+        input(&page.body, "version"),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let page = officer.get(&format!("/cases/{id}")).await;
+    assert!(says(&page, "Stage Request received"));
+    assert!(happened(&page).is_empty());
+    assert!(says(
+        &page,
+        "Decided not to carry out an EHC needs assessment on 12 October 2026 (withdrawn: Recorded on the wrong case)"
+    ));
+    assert!(says(
+        &page,
+        "Withdrawn as recorded by mistake: Decided not to carry out"
+    ));
+    assert_eq!(audited(&hub, "case-changed", &id).await, 2);
+    // The family sees it too; they cannot withdraw anything.
+    let parent = invited_to_case(&hub, &officer, &id, PARENT, "parent-carer").await;
+    let family = parent.get(&format!("/cases/{id}")).await;
+    assert!(says(&family, "(withdrawn: Recorded on the wrong case)"));
+    let tried = parent
+        .post(
+            &format!("/cases/{id}/withdraw"),
+            &[
+                ("csrf_token", family.csrf().as_str()),
+                ("version", "3"),
+                ("entry", "last-event"),
+                ("withdraw_reason", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(tried.status, StatusCode::FORBIDDEN);
 }

@@ -92,4 +92,5 @@ journey! {
     cases::linking_and_unlinking_a_setting_gives_and_ends_its_sendcos_access_at_the_next_request,
     cases::a_change_from_a_stale_page_is_refused_with_409_and_saves_nothing,
     cases::a_request_received_today_in_london_is_accepted_just_after_midnight_bst,
+    cases::an_event_recorded_by_mistake_is_withdrawn_with_a_reason_and_stays_visible_as_withdrawn,
 }

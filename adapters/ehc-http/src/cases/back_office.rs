@@ -13,7 +13,7 @@ use serde::Deserialize;
 use ehc_core::account::{AccountId, EmailAddress};
 use ehc_core::case::{
     CaseError, CaseRole, CaseServiceError, EventKind, EventNumber, ExceptionKind, LaReference,
-    NewCase, PhaseTransfer, ReceivedBy, ReviewOutcome, name_part,
+    NewCase, PhaseTransfer, ReceivedBy, ReviewOutcome, Withdrawal, name_part,
 };
 use ehc_core::invitation::{InviteError, InviteOutcome};
 use ehc_core::role::{Action, GrantError, GrantId, Grantor, Role, Urn};
@@ -888,6 +888,67 @@ pub(crate) async fn family_submit(
                 account,
                 id,
                 error(field, e.to_string()),
+                &form,
+            )
+            .await
+        }
+        Err(e) => super::refused(&app, e).await,
+    }
+}
+
+/// Withdraws the last event or an exception recorded by mistake, with the reason.
+pub(crate) async fn withdraw_submit(
+    State(app): State<AppState>,
+    Origin(origin): Origin,
+    Path(raw_id): Path<String>,
+    CheckedForm { session, form }: CheckedForm,
+) -> PageResult {
+    let (account, id, version) = match case_form(&app, &session, &raw_id, &form).await? {
+        Ok(t) => t,
+        Err(r) => return Ok(r),
+    };
+    let entry = match form.get("entry") {
+        "last-event" => Some(Withdrawal::LastEvent),
+        other => other
+            .strip_prefix("exception-")
+            .and_then(|n| n.parse().ok())
+            .map(Withdrawal::Exception),
+    };
+    let Some(entry) = entry else {
+        return case_page_with(
+            &app,
+            &session,
+            account,
+            id,
+            error("entry", "Select what to withdraw"),
+            &form,
+        )
+        .await;
+    };
+    match app
+        .cases()
+        .withdraw(
+            account,
+            id,
+            version,
+            entry,
+            form.get("withdraw_reason"),
+            app.now(),
+            origin,
+        )
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!("/cases/{id}"))),
+        Err(CaseServiceError::Invalid(CaseError::OutOfOrder(m))) => {
+            case_page_with(&app, &session, account, id, error("entry", m), &form).await
+        }
+        Err(CaseServiceError::Invalid(e)) => {
+            case_page_with(
+                &app,
+                &session,
+                account,
+                id,
+                error("withdraw_reason", e.to_string()),
                 &form,
             )
             .await

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 
 use ehc_core::case::deadline::{Deadline, long_date};
-use ehc_core::case::{CaseRole, CaseView, EventKind, Stage};
+use ehc_core::case::{CaseRole, CaseView, EventKind, Stage, WithdrawnEntry};
 
 use crate::AppState;
 use crate::client::Origin;
@@ -79,6 +79,8 @@ pub(crate) struct CasePage {
     tracker: Vec<TrackerRow>,
     events: Vec<Dated>,
     exceptions: Vec<Dated>,
+    withdrawn: Vec<Dated>,
+    withdrawable: Vec<(String, String)>,
     timeline: Vec<Dated>,
     people: Vec<Person>,
     record_links: Vec<RecordLink>,
@@ -256,6 +258,57 @@ pub(crate) async fn render(
         } else {
             Vec::new()
         },
+        withdrawn: if view.access.is_participant() {
+            case.withdrawn
+                .iter()
+                .map(|w| Dated {
+                    when: london(w.at),
+                    what: match &w.entry {
+                        WithdrawnEntry::Event(e) => format!(
+                            "{} on {} (withdrawn: {})",
+                            e.kind.describe(),
+                            long_date(e.on),
+                            w.reason
+                        ),
+                        WithdrawnEntry::Exception(x) => format!(
+                            "{}, {} to {} (withdrawn: {})",
+                            x.kind.describe(),
+                            long_date(x.from),
+                            long_date(x.to),
+                            w.reason
+                        ),
+                    },
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        withdrawable: case
+            .events
+            .last()
+            .map(|e| {
+                (
+                    "last-event".to_owned(),
+                    format!(
+                        "The last event: {} on {}",
+                        e.kind.describe(),
+                        long_date(e.on)
+                    ),
+                )
+            })
+            .into_iter()
+            .chain(case.exceptions.iter().enumerate().map(|(i, x)| {
+                (
+                    format!("exception-{i}"),
+                    format!(
+                        "Exception: {}, {} to {}",
+                        x.kind.describe(),
+                        long_date(x.from),
+                        long_date(x.to)
+                    ),
+                )
+            }))
+            .collect(),
         timeline: view
             .timeline
             .iter()

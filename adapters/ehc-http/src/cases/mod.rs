@@ -39,6 +39,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/cases/{id}/officer", post(back_office::officer_submit))
         .route("/cases/{id}/people", post(back_office::invite_submit))
         .route("/cases/{id}/family", post(back_office::family_submit))
+        .route("/cases/{id}/withdraw", post(back_office::withdraw_submit))
         .route(
             "/people",
             get(back_office::people_page).post(back_office::people_submit),

@@ -22,7 +22,7 @@ pub use repository::MockCaseRepository;
 pub use repository::{CaseRepository, CaseWriteError, StoredCase};
 pub use service::{
     CaseRole, CaseService, CaseServiceError, CaseView, NewCase, Participant, TIMELINE_LIMIT,
-    TrayFilters,
+    TrayFilters, Withdrawal,
 };
 
 use serde::{Deserialize, Serialize};
@@ -630,6 +630,10 @@ pub struct Case {
     pub events: Vec<CaseEvent>,
     /// Exceptions to the time limits.
     pub exceptions: Vec<DeadlineException>,
+    /// Events and exceptions withdrawn as recorded by mistake, with why, by whom and when:
+    /// kept so that nothing recorded is ever lost (older stored cases have none).
+    #[serde(default)]
+    pub withdrawn: Vec<Withdrawn>,
     /// When the case was created on the hub.
     pub created_at: OffsetDateTime,
 }
@@ -1018,8 +1022,13 @@ impl Case {
             other => other,
         };
         self.check_event(&kind, on, today)?;
+        let withdrawn_events = self
+            .withdrawn
+            .iter()
+            .filter(|w| matches!(w.entry, WithdrawnEntry::Event(_)))
+            .count();
         let number = EventNumber(
-            u32::try_from(self.events.len())
+            u32::try_from(self.events.len() + withdrawn_events)
                 .unwrap_or(u32::MAX)
                 .saturating_add(1),
         );
@@ -1093,5 +1102,98 @@ impl Case {
             ..exception
         });
         Ok(())
+    }
+}
+
+/// What was withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "withdrawn", rename_all = "kebab-case")]
+pub enum WithdrawnEntry {
+    /// An event (always the last one recorded at the time).
+    Event(CaseEvent),
+    /// An exception to the time limits.
+    Exception(DeadlineException),
+}
+
+/// An entry withdrawn as recorded by mistake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawn {
+    /// The entry as it was.
+    pub entry: WithdrawnEntry,
+    /// Why, in the LA's words.
+    pub reason: String,
+    /// When it was withdrawn.
+    pub at: OffsetDateTime,
+    /// The LA officer who withdrew it.
+    pub by: Option<AccountId>,
+}
+
+impl Case {
+    fn withdrawal_reason(reason: &str) -> Result<String, CaseError> {
+        let reason = clean_text(reason, true);
+        if reason.is_empty() {
+            return Err(CaseError::Missing("why it is withdrawn"));
+        }
+        if reason.chars().count() > MAX_REASON {
+            return Err(CaseError::TooLong {
+                what: "The reason",
+                max: MAX_REASON,
+            });
+        }
+        Ok(reason)
+    }
+
+    /// Withdraws the last event recorded (a mistake: a wrong date or kind), keeping it in
+    /// [`Case::withdrawn`] with `reason`. Only the last one, so the history left is always one
+    /// [`Case::check_event`] accepted; an earlier mistake is undone one event at a time.
+    ///
+    /// # Errors
+    /// [`CaseError::OutOfOrder`] when there is no event; [`CaseError::Missing`] /
+    /// [`CaseError::TooLong`] for the reason.
+    pub fn withdraw_last_event(
+        &mut self,
+        reason: &str,
+        at: OffsetDateTime,
+        by: Option<AccountId>,
+    ) -> Result<CaseEvent, CaseError> {
+        let reason = Self::withdrawal_reason(reason)?;
+        let event = self
+            .events
+            .pop()
+            .ok_or(CaseError::OutOfOrder("There is no event to withdraw"))?;
+        self.withdrawn.push(Withdrawn {
+            entry: WithdrawnEntry::Event(event.clone()),
+            reason,
+            at,
+            by,
+        });
+        Ok(event)
+    }
+
+    /// Withdraws the exception at `index` (its position in [`Case::exceptions`]), keeping it in
+    /// [`Case::withdrawn`] with `reason`; the time limits it moved go back.
+    ///
+    /// # Errors
+    /// [`CaseError::OutOfOrder`] for an index with no exception; [`CaseError::Missing`] /
+    /// [`CaseError::TooLong`] for the reason.
+    pub fn withdraw_exception(
+        &mut self,
+        index: usize,
+        reason: &str,
+        at: OffsetDateTime,
+        by: Option<AccountId>,
+    ) -> Result<DeadlineException, CaseError> {
+        let reason = Self::withdrawal_reason(reason)?;
+        if index >= self.exceptions.len() {
+            return Err(CaseError::OutOfOrder("Select an exception to withdraw"));
+        }
+        let exception = self.exceptions.remove(index);
+        self.withdrawn.push(Withdrawn {
+            entry: WithdrawnEntry::Exception(exception.clone()),
+            reason,
+            at,
+            by,
+        });
+        Ok(exception)
     }
 }

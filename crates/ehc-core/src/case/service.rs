@@ -145,6 +145,15 @@ pub struct TrayFilters {
     pub page: u32,
 }
 
+/// An entry to withdraw as recorded by mistake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Withdrawal {
+    /// The last event recorded.
+    LastEvent,
+    /// The exception at this position of [`Case::exceptions`].
+    Exception(usize),
+}
+
 /// A role on one case that the LA can invite a person to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaseRole {
@@ -392,6 +401,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             family: Vec::new(),
             events: Vec::new(),
             exceptions: Vec::new(),
+            withdrawn: Vec::new(),
             created_at: now,
         };
         tx.cases().insert(&case).await?;
@@ -630,6 +640,67 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             version,
             what,
             Visibility::PARTICIPANTS,
+            now,
+            origin,
+        )
+        .await
+    }
+
+    /// Withdraws an entry recorded by mistake — the last event, or one exception — with the
+    /// reason; it stays on the case as withdrawn, on the timeline and in the audit log.
+    ///
+    /// # Errors
+    /// As [`CaseService::record_event`], with the [`CaseError`]s of
+    /// [`Case::withdraw_last_event`] and [`Case::withdraw_exception`].
+    #[allow(clippy::too_many_arguments)] // the case, the entry, the reason and the instant
+    pub async fn withdraw(
+        &self,
+        actor: AccountId,
+        id: CaseId,
+        version: i64,
+        entry: Withdrawal,
+        reason: &str,
+        now: OffsetDateTime,
+        origin: Option<IpAddr>,
+    ) -> Result<(), CaseServiceError> {
+        let mut tx = self.store.begin().await?;
+        let (mut case, _) = Self::for_change(&mut *tx, actor, id, Some(version), now).await?;
+        let (what, contributor) = match entry {
+            Withdrawal::LastEvent => {
+                let event = case.withdraw_last_event(reason, now, Some(actor))?;
+                let contributor = match &event.kind {
+                    EventKind::AdviceRequested { contributor, .. } => *contributor,
+                    _ => None,
+                };
+                (
+                    format!(
+                        "Withdrawn as recorded by mistake: {} on {}",
+                        event.kind.describe(),
+                        super::deadline::long_date(event.on)
+                    ),
+                    contributor,
+                )
+            }
+            Withdrawal::Exception(index) => {
+                let exception = case.withdraw_exception(index, reason, now, Some(actor))?;
+                (
+                    format!(
+                        "Exception withdrawn as recorded by mistake: {}, {} to {}",
+                        exception.kind.describe(),
+                        super::deadline::long_date(exception.from),
+                        super::deadline::long_date(exception.to)
+                    ),
+                    None,
+                )
+            }
+        };
+        self.save(
+            tx,
+            actor,
+            &case,
+            version,
+            what,
+            Visibility::participants_and(contributor),
             now,
             origin,
         )

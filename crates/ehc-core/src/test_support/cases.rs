@@ -31,6 +31,7 @@ pub fn blank_case(received_on: Date, date_of_birth: Date) -> Case {
         family: Vec::new(),
         events: Vec::new(),
         exceptions: Vec::new(),
+        withdrawn: Vec::new(),
         created_at: midnight(received_on),
     }
 }
