@@ -6,6 +6,10 @@
 # RSS (VmRSS) idle and its peak (VmHWM) after the password step.
 #
 #   bench/web.sh [SECONDS]        (default 20; results printed and kept in target/bench-web/)
+#
+# SEED_CASES=N first seeds N cases (with bench/cases: 2 000 settings, 20 000 people) into the
+# demo's database, and WHO=officer signs in as the demo's LA officer (who sees every case)
+# instead of the SENDCo: `SEED_CASES=100000 WHO=officer LOAD_ARGS="--only tray" bench/web.sh`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH="${1:-20}"
@@ -28,7 +32,14 @@ ${HUB_ENV:-} target/release/ehc-hub --config "$OUT/hub.toml" demo --listen "127.
 HUB=$!
 trap 'kill $HUB 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "Press Ctrl-C" "$OUT/hub.out" 2>/dev/null && break; sleep 0.2; done
-LINK=$(grep -o "http://127.0.0.1:$PORT/register/[A-Za-z0-9_-]*" "$OUT/hub.out" | tail -1)
+PICK=tail; [ "${WHO:-}" = officer ] && PICK=head
+LINK=$(grep -o "http://127.0.0.1:$PORT/register/[A-Za-z0-9_-]*" "$OUT/hub.out" | $PICK -1)
+if [ -n "${SEED_CASES:-}" ]; then
+  cargo build --release -q -p ehc-bench-cases
+  target/release/ehc-seed-cases --database-url "sqlite://$PWD/$OUT/data/ehc-hub.db" --cases "$SEED_CASES" \
+    > "$OUT/seed.out"
+  echo "seeded_cases $SEED_CASES" | tee -a "$OUT/results.txt"
+fi
 sleep 1
 rss() { awk -v k="$1" '$1==k":" {print $2}' "/proc/$HUB/status"; }
 echo "hub_rss_idle $(( $(rss VmRSS) / 1024 )) MiB" | tee -a "$OUT/results.txt"

@@ -65,3 +65,6 @@ CREATE INDEX role_grants_by_principal ON role_grants ((role->>'for_person')) WHE
 -- `IN (SELECT …)`), the whole OR is one BitmapOr instead of a scan of every grant (bench/cases:
 -- 70 ms → 0.2 ms among 130 000 grants).
 CREATE INDEX role_grants_by_setting ON role_grants ((role->>'setting')) WHERE role ? 'setting';
+-- Grants by role: the list of LA officers (the case officer choice, on every LA officer's tray)
+-- without reading every grant.
+CREATE INDEX role_grants_by_role ON role_grants ((role->>'role'));

@@ -63,3 +63,6 @@ CREATE INDEX role_grants_by_principal ON role_grants (json_extract(role, '$.for_
 -- so SQLite answers it as a multi-index OR instead of scanning every grant (bench/cases: 120 ms
 -- → under 1 ms among 130 000 grants).
 CREATE INDEX role_grants_by_setting ON role_grants (json_extract(role, '$.setting'));
+-- Grants by role: the list of LA officers (the case officer choice, on every LA officer's tray)
+-- without reading every grant.
+CREATE INDEX role_grants_by_role ON role_grants (json_extract(role, '$.role'));
