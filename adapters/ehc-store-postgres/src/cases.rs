@@ -5,12 +5,9 @@ use async_trait::async_trait;
 use ehc_core::account::AccountId;
 use ehc_core::case::timeline::{TimelineEntry, Visibility};
 use ehc_core::case::tray::{CaseSummary, TrayPage, TrayQuery};
-use ehc_core::case::{
-    Case, CaseId, CaseRepository, CaseWriteError, LaReference, Stage, StoredCase,
-};
+use ehc_core::case::{Case, CaseId, CaseRepository, CaseWriteError, StoredCase};
 use ehc_core::ports::StoreError;
-use ehc_store_sql::{Select, push_tray, urn_value};
-use sqlx::postgres::PgRow;
+use ehc_store_sql::{Select, push_tray, tray_row, urn_value};
 use sqlx::types::Json;
 use sqlx::{Postgres, QueryBuilder, Row};
 use time::OffsetDateTime;
@@ -24,26 +21,6 @@ fn write_error(e: StoreError, raw: Option<&str>) -> CaseWriteError {
     } else {
         CaseWriteError::Store(e)
     }
-}
-
-fn summary_from(row: &PgRow) -> Result<CaseSummary, StoreError> {
-    let get_err = |e| from_sqlx(e);
-    let stage: String = row.try_get("stage").map_err(get_err)?;
-    let reference: String = row.try_get("la_reference").map_err(get_err)?;
-    Ok(CaseSummary {
-        id: CaseId(row.try_get("id").map_err(get_err)?),
-        la_reference: LaReference::parse(&reference).map_err(|e| unreadable("LA reference", e))?,
-        child_name: row.try_get("child_name").map_err(get_err)?,
-        child_sort: row.try_get("child_sort").map_err(get_err)?,
-        stage: Stage::parse(&stage).ok_or_else(|| unreadable("stage", &stage))?,
-        next_due: row.try_get("next_due").map_err(get_err)?,
-        next_step: row.try_get("next_step").map_err(get_err)?,
-        officer: row
-            .try_get::<Option<uuid::Uuid>, _>("officer_id")
-            .map_err(get_err)?
-            .map(AccountId),
-        received_on: row.try_get("received_on").map_err(get_err)?,
-    })
 }
 
 impl PgUnitOfWork {
@@ -203,7 +180,10 @@ impl CaseRepository for PgUnitOfWork {
             .try_get(0)
             .map_err(from_sqlx)?;
         Ok(TrayPage {
-            rows: rows.iter().map(summary_from).collect::<Result<_, _>>()?,
+            rows: rows
+                .iter()
+                .map(|r| tray_row(r).map_err(from_sqlx))
+                .collect::<Result<_, _>>()?,
             total: u64::try_from(total).unwrap_or(0),
         })
     }

@@ -4,10 +4,12 @@
 //! SQLite: both take `IN (…)` lists, `NULLS LAST` and `LIMIT … OFFSET …`, and sqlx's
 //! [`QueryBuilder`] writes each dialect's placeholders. [`push_tray`] writes it once for any
 //! database whose driver binds `uuid::Uuid`, `time::Date`, `i32` and `i64`; the adapters run it
-//! and map the rows (`cases` columns of their migration `0004_cases.sql`).
+//! and read its rows with [`tray_row`] (`cases` columns of their migration `0004_cases.sql`).
 
-use ehc_core::case::tray::{DueFilter, TrayQuery, TraySort};
-use sqlx::{Database, Encode, QueryBuilder, Type};
+use ehc_core::account::AccountId;
+use ehc_core::case::tray::{CaseSummary, DueFilter, TrayQuery, TraySort};
+use ehc_core::case::{CaseId, LaReference, Stage};
+use sqlx::{ColumnIndex, Database, Decode, Encode, QueryBuilder, Row, Type};
 use time::Date;
 use uuid::Uuid;
 
@@ -155,4 +157,35 @@ where
 /// A URN as both schemas store it (`integer`): URNs are 6 digits, so they always fit.
 pub fn urn_value(urn: u32) -> i32 {
     i32::try_from(urn).unwrap_or(i32::MAX)
+}
+
+/// A row of the tray query (or any row with the [`TRAY_COLUMNS`] and `next_due`, `next_step`)
+/// read back into the core's summary. A stored value the core refuses (a stage or reference it
+/// does not know) is `sqlx::Error::Decode`, so each adapter maps it as any unreadable value.
+///
+/// # Errors
+/// Those of the driver, and `Decode` for an unknown stage or a bad reference.
+pub fn tray_row<R>(row: &R) -> Result<CaseSummary, sqlx::Error>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    for<'r> Uuid: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Date: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let stage: String = row.try_get("stage")?;
+    let reference: String = row.try_get("la_reference")?;
+    Ok(CaseSummary {
+        id: CaseId(row.try_get("id")?),
+        la_reference: LaReference::parse(&reference)
+            .map_err(|e| sqlx::Error::Decode(format!("LA reference {reference:?}: {e}").into()))?,
+        child_name: row.try_get("child_name")?,
+        child_sort: row.try_get("child_sort")?,
+        stage: Stage::parse(&stage)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown stage {stage:?}").into()))?,
+        next_due: row.try_get("next_due")?,
+        next_step: row.try_get("next_step")?,
+        officer: row.try_get::<Option<Uuid>, _>("officer_id")?.map(AccountId),
+        received_on: row.try_get("received_on")?,
+    })
 }

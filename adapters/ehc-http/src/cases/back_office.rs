@@ -23,7 +23,7 @@ use super::date_input::DateFields;
 use crate::AppState;
 use crate::client::Origin;
 use crate::form::{CheckedForm, Fields};
-use crate::pages::{FieldError, Layout, PageError, PageResult, html, messages_for, see_other};
+use crate::pages::{FieldError, Layout, PageError, PageResult, messages_for, see_other};
 use crate::session::HubSession;
 use crate::times::{london, london_today};
 
@@ -130,14 +130,7 @@ async fn new_case_form(
             .map(|w| (w.as_str(), w.describe()))
             .collect(),
     };
-    let status = if page.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut response = html(&page)?;
-    *response.status_mut() = status;
-    Ok(response)
+    super::form_response(&page, !page.errors.is_empty())
 }
 
 pub(crate) async fn new_case_page(
@@ -416,14 +409,7 @@ async fn record_form(
             .map(|k| (k.as_str(), k.describe()))
             .collect(),
     };
-    let status = if page.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut response = html(&page)?;
-    *response.status_mut() = status;
-    Ok(response)
+    super::form_response(&page, !page.errors.is_empty())
 }
 
 pub(crate) async fn record_page(
@@ -691,6 +677,7 @@ async fn case_page_with(
             let mut response = render(
                 app,
                 session,
+                account,
                 view,
                 errors,
                 form.get("email").to_owned(),
@@ -1056,14 +1043,7 @@ async fn people_view(
             .map(|f| DateFields::read(f, "until"))
             .unwrap_or_default(),
     };
-    let status = if page.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let mut response = html(&page)?;
-    *response.status_mut() = status;
-    Ok(response)
+    super::form_response(&page, !page.errors.is_empty())
 }
 
 pub(crate) async fn people_page(

@@ -109,12 +109,7 @@ fn tracker_row(d: &Deadline, today: time::Date) -> TrackerRow {
             .map(long_date)
             .unwrap_or_else(|| "Not yet".to_owned()),
         status: status.describe(),
-        status_class: match status.key() {
-            "overdue" => "govuk-tag--red",
-            "due-soon" => "govuk-tag--yellow",
-            "met" => "govuk-tag--green",
-            _ => "govuk-tag--grey",
-        },
+        status_class: super::status_tag(status.key()),
     }
 }
 
@@ -180,6 +175,7 @@ pub(crate) const RECORD_KINDS: [(&str, &str); 15] = [
 pub(crate) async fn render(
     app: &AppState,
     session: &HubSession,
+    viewer: ehc_core::account::AccountId,
     view: CaseView,
     errors: Vec<FieldError>,
     invite_email: String,
@@ -189,11 +185,10 @@ pub(crate) async fn render(
     let today = london_today(now);
     let case = &view.case;
     let officers = if view.access.la {
-        let account = session_account(app, session).await?;
-        match account {
-            Some(a) => app.cases().la_officers(a, now).await.unwrap_or_default(),
-            None => Vec::new(),
-        }
+        app.cases()
+            .la_officers(viewer, now)
+            .await
+            .unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -359,13 +354,6 @@ pub(crate) async fn render(
     html(&page)
 }
 
-async fn session_account(
-    app: &AppState,
-    session: &HubSession,
-) -> Result<Option<ehc_core::account::AccountId>, crate::pages::PageError> {
-    Ok(app.current(session).await?.signed_in_account())
-}
-
 pub(crate) async fn case_page(
     State(app): State<AppState>,
     Origin(origin): Origin,
@@ -385,6 +373,7 @@ pub(crate) async fn case_page(
             render(
                 &app,
                 &session,
+                account,
                 view,
                 Vec::new(),
                 String::new(),

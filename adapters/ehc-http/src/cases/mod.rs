@@ -64,6 +64,25 @@ fn case_id(raw: &str) -> Option<CaseId> {
     CaseId::parse(raw)
 }
 
+/// A form page: 200, or 422 when it shows errors (the GOV.UK error summary).
+fn form_response(page: &impl askama::Template, has_errors: bool) -> PageResult {
+    let mut response = crate::pages::html(page)?;
+    if has_errors {
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(response)
+}
+
+/// The GOV.UK tag colour of a date's status (`DeadlineStatus::key`); the words say it too.
+fn status_tag(key: &str) -> &'static str {
+    match key {
+        "overdue" => "govuk-tag--red",
+        "due-soon" => "govuk-tag--yellow",
+        "met" => "govuk-tag--green",
+        _ => "govuk-tag--grey",
+    }
+}
+
 /// The page for a refusal or fault of the case service that is not a form error.
 async fn refused(app: &AppState, e: CaseServiceError) -> PageResult {
     match e {

@@ -78,15 +78,6 @@ impl TrayPage {
     }
 }
 
-fn status_class(key: &str) -> &'static str {
-    match key {
-        "overdue" => "govuk-tag--red",
-        "due-soon" => "govuk-tag--yellow",
-        "met" => "govuk-tag--green",
-        _ => "govuk-tag--grey",
-    }
-}
-
 fn address(action: &str, params: &[(&str, &str)], page: u32) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
@@ -204,7 +195,7 @@ async fn show(
                     .unwrap_or_else(|| "No statutory date".to_owned()),
                 key_date: s.next_due.map(long_date).unwrap_or_default(),
                 status: status.map(|st| st.describe()).unwrap_or_default(),
-                status_class: status.map_or("", |st| status_class(st.key())),
+                status_class: status.map_or("", |st| super::status_tag(st.key())),
             }
         })
         .collect();
