@@ -88,6 +88,7 @@
 pub mod account;
 pub mod audit;
 pub mod case;
+pub mod document;
 pub mod invitation;
 pub mod lockout;
 pub mod notification;
