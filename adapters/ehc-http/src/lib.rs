@@ -11,6 +11,7 @@
 //! the second factor, and last 30 minutes idle and 12 hours at most. Every POST carries a CSRF
 //! token.
 
+mod alerts;
 mod cases;
 pub mod client;
 mod csrf;
@@ -28,6 +29,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
+use ehc_core::alert::DigestService;
 use ehc_core::case::CaseService;
 use ehc_core::case::guidance::StageGuidance;
 use ehc_core::invitation::InvitationService;
@@ -102,6 +104,7 @@ struct Inner {
     sign_in: SignInService<DynStore, DynHasher, DynSecrets>,
     cases: CaseService<DynStore, DynSecrets>,
     grants: RoleGrantService<DynStore, DynSecrets>,
+    digests: DigestService<DynStore, DynSecrets>,
 }
 
 impl AppState {
@@ -124,6 +127,7 @@ impl AppState {
         let invitations = InvitationService::new(store.clone(), secrets.clone(), settings.clone());
         let cases = CaseService::new(store.clone(), secrets.clone(), settings.clone());
         let grants = RoleGrantService::new(store.clone(), secrets.clone());
+        let digests = DigestService::new(store.clone(), secrets.clone());
         Self {
             inner: Arc::new(Inner {
                 client_address: client::ClientAddress::new(web.trusted_proxies.clone()),
@@ -137,6 +141,7 @@ impl AppState {
                 sign_in,
                 cases,
                 grants,
+                digests,
             }),
         }
     }
@@ -195,6 +200,7 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
     }
     let mut app = pages::open_routes()
         .merge(cases::routes())
+        .merge(alerts::routes())
         .merge(limited)
         .nest_service("/assets", assets)
         .layer(session_layer)

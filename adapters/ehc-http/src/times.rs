@@ -53,12 +53,21 @@ pub fn london_today(at: OffsetDateTime) -> time::Date {
 /// The instant a London calendar day ends: midnight at the start of the next day, Europe/London
 /// (an advocate's access "until 5 March" lasts all of 5 March).
 pub fn london_midnight_after(day: time::Date) -> OffsetDateTime {
-    let next = day.next_day().unwrap_or(day);
-    let fallback = next.midnight().assume_utc();
-    let Ok(civil) = jiff::civil::Date::new(
-        i16::try_from(next.year()).unwrap_or(9999),
-        i8::try_from(u8::from(next.month())).unwrap_or(1),
-        i8::try_from(next.day()).unwrap_or(1),
+    london_at(day.next_day().unwrap_or(day), 0)
+}
+
+/// The instant of `hour`:00 (0–23) on `day` in Europe/London (on the day summer time starts,
+/// 1am does not exist and is read as 2am BST).
+pub fn london_at(day: time::Date, hour: u8) -> OffsetDateTime {
+    let fallback = day.midnight().assume_utc() + time::Duration::hours(i64::from(hour));
+    let Ok(civil) = jiff::civil::DateTime::new(
+        i16::try_from(day.year()).unwrap_or(9999),
+        i8::try_from(u8::from(day.month())).unwrap_or(1),
+        i8::try_from(day.day()).unwrap_or(1),
+        i8::try_from(hour.min(23)).unwrap_or(0),
+        0,
+        0,
+        0,
     ) else {
         return fallback;
     };
@@ -66,6 +75,21 @@ pub fn london_midnight_after(day: time::Date) -> OffsetDateTime {
         return fallback;
     };
     OffsetDateTime::from_unix_timestamp(zoned.timestamp().as_second()).unwrap_or(fallback)
+}
+
+/// The hour (Europe/London) at which daily alert digests go out: 7am.
+pub const DIGEST_HOUR: u8 = 7;
+
+/// The latest 7am in Europe/London at or before `now`: a digest run sends every alert parked
+/// before it ([`ehc_core::alert::DigestService::send_digests`]).
+pub fn digest_cutoff(now: OffsetDateTime) -> OffsetDateTime {
+    let today = london_today(now);
+    let cutoff = london_at(today, DIGEST_HOUR);
+    if cutoff <= now {
+        cutoff
+    } else {
+        london_at(today.previous_day().unwrap_or(today), DIGEST_HOUR)
+    }
 }
 
 #[cfg(test)]
@@ -94,6 +118,27 @@ mod tests {
     }
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn the_digest_cutoff_is_the_latest_7am_in_london() {
+        // Winter: 7am London is 07:00 UTC; summer (BST): 06:00 UTC.
+        assert_eq!(
+            digest_cutoff(datetime!(2026-12-01 07:00 UTC)),
+            datetime!(2026-12-01 07:00 UTC)
+        );
+        assert_eq!(
+            digest_cutoff(datetime!(2026-12-01 06:59 UTC)),
+            datetime!(2026-11-30 07:00 UTC)
+        );
+        assert_eq!(
+            digest_cutoff(datetime!(2026-07-01 06:30 UTC)),
+            datetime!(2026-07-01 06:00 UTC)
+        );
+        assert_eq!(
+            digest_cutoff(datetime!(2026-07-01 05:30 UTC)),
+            datetime!(2026-06-30 06:00 UTC)
+        );
+    }
 
     #[test]
     fn times_are_shown_in_london_time_in_govuk_style() {

@@ -31,6 +31,7 @@
 //! Secrets: tokens and texted codes are stored as the core's SHA-256 hashes; the TOTP secret is
 //! stored as the core gives it (base32) — encrypt it at rest in production (docs/storage.md).
 
+mod alerts;
 mod cases;
 mod error;
 mod outbox_queue;
@@ -71,6 +72,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_education_settings.sql"),
     ),
     (4, "cases", include_str!("../migrations/0004_cases.sql")),
+    (7, "alerts", include_str!("../migrations/0007_alerts.sql")),
 ];
 
 /// Pool size and timeouts.

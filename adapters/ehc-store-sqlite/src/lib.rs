@@ -34,6 +34,7 @@
 //! stored as the core gives it (base32) — put the file on an encrypted file system in
 //! production (docs/storage.md).
 
+mod alerts;
 mod cases;
 mod error;
 mod outbox_queue;
@@ -78,6 +79,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_education_settings.sql"),
     ),
     (4, "cases", include_str!("../migrations/0004_cases.sql")),
+    (7, "alerts", include_str!("../migrations/0007_alerts.sql")),
 ];
 
 /// Pool size and timeouts.

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use ehc_core::account::{Account, AccountError, AccountId, AccountRepository, EmailAddress};
+use ehc_core::alert::AlertRepository;
 use ehc_core::audit::{AuditEvent, AuditLog};
 use ehc_core::case::{CaseId, CaseRepository};
 use ehc_core::invitation::{
@@ -71,6 +72,9 @@ impl UnitOfWork for SqliteUnitOfWork {
         self
     }
     fn cases(&mut self) -> &mut dyn CaseRepository {
+        self
+    }
+    fn alerts(&mut self) -> &mut dyn AlertRepository {
         self
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
@@ -158,6 +162,7 @@ pub(crate) fn content_kind(content: &MessageContent) -> &'static str {
         MessageContent::AccessGranted { .. } => "access-granted",
         MessageContent::SignInCode { .. } => "sign-in-code",
         MessageContent::CaseUpdate { .. } => "case-update",
+        MessageContent::CaseDigest { .. } => "case-digest",
     }
 }
 

@@ -291,6 +291,12 @@ pub async fn run(
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let scheduling = tokio::spawn(crate::scheduled::scheduled_loop(
+        backend.store(),
+        secrets.clone(),
+        clock.clone(),
+        stop_rx.clone(),
+    ));
     let dispatching = backend.start_dispatcher(&config, secrets, clock, stop_rx)?;
 
     tracing::info!(address = %listener.local_addr()?, "EHC Hub listening");
@@ -299,6 +305,9 @@ pub async fn run(
     dispatching
         .await
         .context("the dispatcher stopped abnormally")?;
+    scheduling
+        .await
+        .context("the scheduled work stopped abnormally")?;
     tracing::info!("EHC Hub stopped");
     Ok(())
 }

@@ -16,6 +16,7 @@ mod demo_cases;
 mod dev_outbox;
 mod hub;
 mod import_settings;
+mod scheduled;
 mod walk;
 
 use anyhow::Result;
@@ -42,6 +43,9 @@ enum Command {
     Invite(hub::InviteArgs),
     /// List the messages the dispatcher gave up on, or queue one again (`--retry ID`).
     DeadLetters(hub::DeadLetterArgs),
+    /// Queue the daily e-mail alert digests now (`serve` does it every morning at 7am,
+    /// Europe/London): every alert parked before the latest 7am, one e-mail per person.
+    SendDigests,
     /// Import education settings from GIAS's establishment CSV (all or nothing; re-run to
     /// update them by URN).
     ImportSettings(import_settings::ImportSettingsArgs),
@@ -79,6 +83,9 @@ fn main() -> Result<()> {
                     }
                     Command::DeadLetters(args) => {
                         hub::dead_letters(config::Config::load(cli.config.as_deref())?, &args).await
+                    }
+                    Command::SendDigests => {
+                        scheduled::send_digests(config::Config::load(cli.config.as_deref())?).await
                     }
                     Command::ImportSettings(args) => {
                         import_settings::import_settings(

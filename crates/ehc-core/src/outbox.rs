@@ -85,6 +85,23 @@ pub enum MessageContent {
         /// What happened.
         update: CaseUpdate,
     },
+    /// A person's daily digest of case alerts ([`crate::alert`]): like
+    /// [`MessageContent::CaseUpdate`], each entry names its case only by the LA's reference.
+    CaseDigest {
+        /// The alerts, oldest first.
+        entries: Vec<DigestEntry>,
+    },
+}
+
+/// One alert in a daily digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestEntry {
+    /// The LA's case reference.
+    pub case_reference: String,
+    /// What happened.
+    pub update: CaseUpdate,
+    /// When it happened.
+    pub at: OffsetDateTime,
 }
 
 /// What happened on a case, in the words of the case tracker.

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::account::AccountRepository;
+use crate::alert::AlertRepository;
 use crate::audit::AuditLog;
 use crate::case::CaseRepository;
 use crate::invitation::InvitationRepository;
@@ -121,6 +122,8 @@ pub trait UnitOfWork: Send {
     fn audit(&mut self) -> &mut dyn AuditLog;
     /// EHC cases, their timelines and work trays.
     fn cases(&mut self) -> &mut dyn CaseRepository;
+    /// Alert preferences and alerts parked for the daily digest.
+    fn alerts(&mut self) -> &mut dyn AlertRepository;
     /// Makes every change of this unit of work visible at once.
     ///
     /// # Errors

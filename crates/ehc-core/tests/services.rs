@@ -27,6 +27,7 @@ use uuid::Uuid;
 use ehc_core::account::{
     Account, AccountId, AccountRepository, EmailAddress, MockAccountRepository,
 };
+use ehc_core::alert::{AlertRepository, MockAlertRepository};
 use ehc_core::audit::{AuditEvent, AuditKind, AuditLog, MockAuditLog};
 use ehc_core::case::{CaseRepository, MockCaseRepository};
 use ehc_core::invitation::{
@@ -90,6 +91,7 @@ struct Unit {
     lockouts: MockLockoutRepository,
     settings: MockSettingRepository,
     cases: MockCaseRepository,
+    alerts: MockAlertRepository,
     outbox: MockOutbox,
     audit: MockAuditLog,
     pending_outbox: Arc<Mutex<Vec<OutboxMessage>>>,
@@ -121,6 +123,7 @@ impl Unit {
             lockouts: MockLockoutRepository::new(),
             settings: MockSettingRepository::new(),
             cases: MockCaseRepository::new(),
+            alerts: MockAlertRepository::new(),
             outbox,
             audit,
             pending_outbox,
@@ -146,6 +149,9 @@ impl UnitOfWork for Unit {
     }
     fn cases(&mut self) -> &mut dyn CaseRepository {
         &mut self.cases
+    }
+    fn alerts(&mut self) -> &mut dyn AlertRepository {
+        &mut self.alerts
     }
     fn second_factors(&mut self) -> &mut dyn SecondFactorRepository {
         &mut self.second_factors

@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod alerts;
 mod audit_and_units;
 mod cases;
 mod faults;
@@ -122,4 +123,8 @@ contract! {
     cases::a_timeline_cannot_be_changed_or_deleted,
     cases::the_grants_of_a_case_are_its_family_contributors_advocates_and_linked_sendcos,
     cases::no_la_officers_is_an_empty_list,
+    alerts::a_preference_round_trips_and_defaults_to_straight_away,
+    alerts::parked_alerts_leave_by_whole_people_before_the_cutoff_oldest_first,
+    alerts::taken_alerts_come_back_if_the_unit_of_work_is_not_committed,
+    alerts::two_digest_runs_at_once_never_take_the_same_alert,
 }

@@ -10,6 +10,7 @@
 // Test helpers outside `#[test]` functions unwrap and panic too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod alerts;
 mod app;
 mod cases;
 mod faults;
@@ -50,6 +51,7 @@ macro_rules! journey {
 }
 
 journey! {
+    alerts::a_person_chooses_a_daily_digest_and_a_post_without_a_choice_changes_nothing,
     registration::an_invited_person_registers_then_signs_in_in_any_case_and_a_second_invitation_makes_no_second_account,
     registration::a_used_link_shows_the_cannot_be_used_page_and_cannot_set_the_password_again,
     registration::a_link_works_for_six_days_twenty_three_hours_and_not_seven_days_and_a_minute,

@@ -65,7 +65,7 @@ fn case_id(raw: &str) -> Option<CaseId> {
 }
 
 /// A form page: 200, or 422 when it shows errors (the GOV.UK error summary).
-fn form_response(page: &impl askama::Template, has_errors: bool) -> PageResult {
+pub(crate) fn form_response(page: &impl askama::Template, has_errors: bool) -> PageResult {
     let mut response = crate::pages::html(page)?;
     if has_errors {
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
@@ -113,6 +113,12 @@ async fn refused(app: &AppState, e: CaseServiceError) -> PageResult {
 impl AppState {
     pub(crate) fn cases(&self) -> &ehc_core::case::CaseService<crate::DynStore, crate::DynSecrets> {
         &self.inner.cases
+    }
+
+    pub(crate) fn digests(
+        &self,
+    ) -> &ehc_core::alert::DigestService<crate::DynStore, crate::DynSecrets> {
+        &self.inner.digests
     }
 
     pub(crate) fn guidance(&self) -> &ehc_core::case::guidance::StageGuidance {

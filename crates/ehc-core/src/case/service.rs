@@ -17,9 +17,10 @@ use super::{
     FamilyMember, LaReference, ReceivedBy, Stage, name_part,
 };
 use crate::account::{AccountId, EmailAddress};
+use crate::alert::{AlertError, queue_case_alert};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::invitation::{InvitationService, InviteError, InviteOutcome};
-use crate::outbox::{CaseUpdate, MessageContent, MessageId, OutboxMessage, Recipient};
+use crate::outbox::CaseUpdate;
 use crate::ports::{RandomnessUnavailable, SecretSource, Store, StoreError, UnitOfWork};
 use crate::role::{
     Action, CaseAccess, GrantId, Grantor, Role, RoleGrant, Urn, authorize, case_access,
@@ -57,6 +58,15 @@ pub enum CaseServiceError {
     /// A storage fault; [`StoreError::Conflict`] when someone else changed the case first.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<AlertError> for CaseServiceError {
+    fn from(e: AlertError) -> Self {
+        match e {
+            AlertError::Randomness(e) => Self::Randomness(e),
+            AlertError::Store(e) => Self::Store(e),
+        }
+    }
 }
 
 impl From<CaseWriteError> for CaseServiceError {
@@ -579,18 +589,11 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             }
             sent.push(g.account);
             if let Some(account) = tx.accounts().get(g.account).await? {
-                let message = OutboxMessage {
-                    id: MessageId::generate(&self.secrets)?,
-                    recipient: Recipient::Email(account.email),
-                    content: MessageContent::CaseUpdate {
-                        case_reference: case.la_reference.to_string(),
-                        update: CaseUpdate::StageReached {
-                            stage: stage.to_owned(),
-                        },
-                    },
-                    created_at: now,
+                let update = CaseUpdate::StageReached {
+                    stage: stage.to_owned(),
                 };
-                tx.outbox().enqueue(&message).await?;
+                let reference = case.la_reference.to_string();
+                queue_case_alert(tx, &self.secrets, &account, &reference, update, now).await?;
             }
         }
         Ok(())

@@ -81,6 +81,9 @@ pub struct MessageTemplates {
     /// `{{ what_happened }}`, `{{ asked }}`, `{{ link }}`). Never add a child's details: the
     /// message has none to give.
     pub case_update: EmailTemplate,
+    /// A person's daily digest of case alerts (`{{ count }}`, `{{ updates }}` — a list, one line
+    /// per alert with its case reference — and `{{ link }}`). Never add a child's details.
+    pub case_digest: EmailTemplate,
 }
 
 impl Default for MessageTemplates {
@@ -107,6 +110,12 @@ impl Default for MessageTemplates {
                 subject: "Case {{ case_reference }}: {{ what_happened }}".to_owned(),
                 text: DEFAULT_CASE_UPDATE_TEXT.to_owned(),
                 html: DEFAULT_CASE_UPDATE_HTML.to_owned(),
+            },
+            case_digest: EmailTemplate {
+                subject: "Your daily summary from the {{ la_name }} EHC Hub: {{ count }} updates"
+                    .to_owned(),
+                text: DEFAULT_CASE_DIGEST_TEXT.to_owned(),
+                html: DEFAULT_CASE_DIGEST_HTML.to_owned(),
             },
         }
     }
@@ -174,6 +183,36 @@ const DEFAULT_CASE_UPDATE_HTML: &str = r#"<!DOCTYPE html>
 {{ contact }}</p>
 </body>
 </html>"#;
+
+const DEFAULT_CASE_DIGEST_TEXT: &str = "\
+Since your last summary there have been {{ count }} updates on your cases in the {{ la_name }} EHC Hub:
+
+{{ updates }}
+
+Sign in to see them:
+{{ link }}
+
+For everyone's privacy this email does not include any personal details. You can choose to get
+each update straight away instead: sign in and go to *Email alerts*.
+
+{{ la_name }}
+{{ contact }}
+";
+
+const DEFAULT_CASE_DIGEST_HTML: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Your daily summary</title></head>
+<body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
+<p>Since your last summary there have been {{ count }} updates on your cases in the {{ la_name }} EHC Hub:</p>
+{{ updates }}
+<p><a href="{{ link }}" style="color: #1d70b8;">Sign in to see them</a></p>
+<p>For everyone's privacy this email does not include any personal details. You can choose to get each update straight away instead: sign in and go to <em>Email alerts</em>.</p>
+<hr>
+<p>{{ la_name }}<br>
+{{ contact }}</p>
+</body>
+</html>
+"#;
 
 const DEFAULT_ACCESS_GRANTED_TEXT: &str = "\
 You have been given new access on the {{ la_name }} EHC Hub:
@@ -274,18 +313,7 @@ impl MessageTemplates {
                 case_reference,
                 update,
             } => {
-                let (what_happened, asked) = match update {
-                    CaseUpdate::StageReached { stage } => {
-                        (format!("stage reached: {stage}"), String::new())
-                    }
-                    CaseUpdate::DocumentAdded { kind } => {
-                        (format!("document added: {kind}"), String::new())
-                    }
-                    CaseUpdate::ActionRequested { action, by } => (
-                        format!("you are asked to: {action}"),
-                        format!("Please do this by {}.", long_date(*by)),
-                    ),
-                };
+                let (what_happened, asked) = describe_update(update);
                 self.email(
                     &self.case_update,
                     [
@@ -302,6 +330,37 @@ impl MessageTemplates {
                 )
                 .map(Rendered::Email)
             }
+            MessageContent::CaseDigest { entries } => self
+                .email(
+                    &self.case_digest,
+                    [
+                        "case_digest.subject",
+                        "case_digest.text",
+                        "case_digest.html",
+                    ],
+                    &[
+                        ("count", Value::Plain(entries.len().to_string())),
+                        (
+                            "updates",
+                            Value::List(
+                                entries
+                                    .iter()
+                                    .map(|e| {
+                                        let (what, asked) = describe_update(&e.update);
+                                        let line = format!("Case {}: {what}.", e.case_reference);
+                                        if asked.is_empty() {
+                                            line
+                                        } else {
+                                            format!("{line} {asked}")
+                                        }
+                                    })
+                                    .collect(),
+                            ),
+                        ),
+                        ("link", Value::Plain(format!("{}/cases", self.hub_url()))),
+                    ],
+                )
+                .map(Rendered::Email),
             MessageContent::Invitation { token, roles } => self
                 .email(
                     &self.invitation,
@@ -443,6 +502,18 @@ enum Mode {
     Line,
 }
 
+/// What a case alert says happened, and what is asked of the person by when (empty if nothing).
+fn describe_update(update: &CaseUpdate) -> (String, String) {
+    match update {
+        CaseUpdate::StageReached { stage } => (format!("stage reached: {stage}"), String::new()),
+        CaseUpdate::DocumentAdded { kind } => (format!("document added: {kind}"), String::new()),
+        CaseUpdate::ActionRequested { action, by } => (
+            format!("you are asked to: {action}"),
+            format!("Please do this by {}.", long_date(*by)),
+        ),
+    }
+}
+
 fn roles_value(roles: &[Role]) -> Value {
     Value::List(roles.iter().map(Role::describe).collect())
 }
@@ -558,6 +629,15 @@ fn sample_contents() -> Vec<MessageContent> {
                 by: time::Date::MIN,
             },
         },
+        MessageContent::CaseDigest {
+            entries: vec![crate::outbox::DigestEntry {
+                case_reference: "EHC-2026-0001".to_owned(),
+                update: CaseUpdate::StageReached {
+                    stage: "Draft EHC plan issued".to_owned(),
+                },
+                at: time::OffsetDateTime::UNIX_EPOCH,
+            }],
+        },
     ];
     if let Ok(token) = InvitationToken::generate(&Zeros) {
         contents.push(MessageContent::Invitation {
@@ -575,6 +655,55 @@ fn sample_contents() -> Vec<MessageContent> {
 mod tests {
     use super::*;
     use crate::role::Urn;
+
+    #[test]
+    fn a_digest_lists_each_alert_with_its_case_reference_and_what_is_asked_by_when() {
+        let templates = MessageTemplates {
+            la_name: "Anytown Council".into(),
+            base_url: "https://ehc.anytown.gov.uk".into(),
+            ..MessageTemplates::default()
+        };
+        let content = MessageContent::CaseDigest {
+            entries: vec![
+                crate::outbox::DigestEntry {
+                    case_reference: "EHC-2026-0042".to_owned(),
+                    update: CaseUpdate::StageReached {
+                        stage: "Assessment".to_owned(),
+                    },
+                    at: time::OffsetDateTime::UNIX_EPOCH,
+                },
+                crate::outbox::DigestEntry {
+                    case_reference: "EHC-2026-0043".to_owned(),
+                    update: CaseUpdate::ActionRequested {
+                        action: "Give your views on the draft plan".to_owned(),
+                        by: time::macros::date!(2026 - 12 - 15),
+                    },
+                    at: time::OffsetDateTime::UNIX_EPOCH,
+                },
+            ],
+        };
+        let Ok(Rendered::Email(email)) = templates.render(&content) else {
+            panic!("a digest is an e-mail");
+        };
+        assert_eq!(
+            email.subject,
+            "Your daily summary from the Anytown Council EHC Hub: 2 updates"
+        );
+        assert!(
+            email
+                .text
+                .contains("* Case EHC-2026-0042: stage reached: Assessment.")
+        );
+        assert!(email.text.contains(
+            "* Case EHC-2026-0043: you are asked to: Give your views on the draft plan. Please do this by 15 December 2026."
+        ));
+        assert!(email.text.contains("https://ehc.anytown.gov.uk/cases"));
+        assert!(
+            email
+                .html
+                .contains("<li>Case EHC-2026-0042: stage reached: Assessment.</li>")
+        );
+    }
 
     #[test]
     fn a_case_alert_says_what_happened_what_is_asked_and_by_when_with_the_reference_and_a_link() {

@@ -2,6 +2,7 @@
 //! adapters must keep. A unit of work holds the store's lock from `begin` to commit or drop and
 //! works on a copy, so units of work are serialisable and an uncommitted one leaves no trace.
 
+mod alerts;
 mod cases;
 mod settings;
 
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::account::{Account, AccountError, AccountId, AccountRepository, EmailAddress};
+use crate::alert::{AlertPreference, AlertRepository, ParkedAlert};
 use crate::audit::{AuditEvent, AuditLog};
 use crate::case::timeline::TimelineEntry;
 use crate::case::{CaseId, CaseRepository, StoredCase};
@@ -50,6 +52,8 @@ struct State {
     cases: Vec<StoredCase>,
     timeline: Vec<TimelineEntry>,
     settings: BTreeMap<Urn, EducationSetting>,
+    alert_preferences: HashMap<AccountId, AlertPreference>,
+    parked_alerts: Vec<ParkedAlert>,
 }
 
 /// The in-memory store. Clone it freely: clones share one state.
@@ -130,6 +134,9 @@ impl UnitOfWork for MemoryUnitOfWork {
         self
     }
     fn cases(&mut self) -> &mut dyn CaseRepository {
+        self
+    }
+    fn alerts(&mut self) -> &mut dyn AlertRepository {
         self
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
