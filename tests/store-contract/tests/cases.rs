@@ -63,6 +63,7 @@ fn new_case(
         events: Vec::new(),
         exceptions: Vec::new(),
         withdrawn: Vec::new(),
+        views: ehc_core::case::views::FamilyViews::default(),
         created_at: T0,
     }
 }

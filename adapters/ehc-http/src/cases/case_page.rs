@@ -88,6 +88,8 @@ pub(crate) struct CasePage {
     roles: Vec<(&'static str, &'static str)>,
     invite_email: String,
     link_setting: String,
+    /// The family's spaces: (address, title, items shown).
+    views: Vec<(String, &'static str, usize)>,
 }
 
 impl CasePage {
@@ -218,6 +220,16 @@ pub(crate) async fn render(
             .map(|m| (m.name.clone(), m.relationship.clone()))
             .collect(),
         participant: view.access.is_participant(),
+        views: ehc_core::case::views::ViewSpace::ALL
+            .into_iter()
+            .map(|space| {
+                (
+                    format!("/cases/{}/views/{}", view.case.id, space.as_str()),
+                    space.title(),
+                    view.case.views.shown(space).count(),
+                )
+            })
+            .collect(),
         la: view.access.la,
         tracker: view
             .deadlines

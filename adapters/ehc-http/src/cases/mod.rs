@@ -7,6 +7,7 @@ mod back_office;
 mod case_page;
 mod date_input;
 mod tray;
+mod views;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -45,6 +46,10 @@ pub(crate) fn routes() -> Router<AppState> {
             get(back_office::people_page).post(back_office::people_submit),
         )
         .route("/grants/{id}/revoke", post(back_office::revoke_submit))
+        .route(
+            "/cases/{id}/views/{space}",
+            get(views::views_page).post(views::views_submit),
+        )
 }
 
 /// The signed-in person, or the redirect to where their sign-in stands.

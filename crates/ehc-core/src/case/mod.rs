@@ -16,6 +16,8 @@ mod repository;
 mod service;
 pub mod timeline;
 pub mod tray;
+pub mod views;
+mod views_service;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockCaseRepository;
@@ -24,6 +26,7 @@ pub use service::{
     CaseRole, CaseService, CaseServiceError, CaseView, NewCase, Participant, TIMELINE_LIMIT,
     TrayFilters, Withdrawal,
 };
+pub use views_service::ViewChange;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -634,6 +637,10 @@ pub struct Case {
     /// kept so that nothing recorded is ever lost (older stored cases have none).
     #[serde(default)]
     pub withdrawn: Vec<Withdrawn>,
+    /// The family's *About Me* and *My Parent / Carer's Views* spaces (older stored cases have
+    /// none).
+    #[serde(default)]
+    pub views: views::FamilyViews,
     /// When the case was created on the hub.
     pub created_at: OffsetDateTime,
 }

@@ -206,14 +206,14 @@ impl CaseRole {
 /// The case use cases over a store.
 #[derive(Debug, Clone)]
 pub struct CaseService<S, R> {
-    store: S,
-    secrets: R,
+    pub(super) store: S,
+    pub(super) secrets: R,
     invitations: InvitationService<(), R>,
 }
 
 /// The grants that count for `account`: their own and, through advocacy, those of the people
 /// they act for.
-async fn effective_grants(
+pub(super) async fn effective_grants(
     tx: &mut dyn UnitOfWork,
     account: AccountId,
     now: OffsetDateTime,
@@ -336,7 +336,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
 
     /// Stores a changed case with its timeline entry and audit entry, then commits.
     #[allow(clippy::too_many_arguments)] // one write: the case, what to say, and to whom
-    async fn save(
+    pub(super) async fn save(
         &self,
         mut tx: Box<dyn UnitOfWork + '_>,
         actor: AccountId,
@@ -412,6 +412,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             events: Vec::new(),
             exceptions: Vec::new(),
             withdrawn: Vec::new(),
+            views: super::views::FamilyViews::default(),
             created_at: now,
         };
         tx.cases().insert(&case).await?;
