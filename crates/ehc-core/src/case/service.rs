@@ -196,14 +196,14 @@ impl CaseRole {
 /// The case use cases over a store.
 #[derive(Debug, Clone)]
 pub struct CaseService<S, R> {
-    store: S,
-    secrets: R,
-    invitations: InvitationService<(), R>,
+    pub(super) store: S,
+    pub(super) secrets: R,
+    pub(super) invitations: InvitationService<(), R>,
 }
 
 /// The grants that count for `account`: their own and, through advocacy, those of the people
 /// they act for.
-async fn effective_grants(
+pub(super) async fn effective_grants(
     tx: &mut dyn UnitOfWork,
     account: AccountId,
     now: OffsetDateTime,
@@ -402,6 +402,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             events: Vec::new(),
             exceptions: Vec::new(),
             withdrawn: Vec::new(),
+            request: None,
             created_at: now,
         };
         tx.cases().insert(&case).await?;
