@@ -6,7 +6,10 @@
 mod back_office;
 mod case_page;
 mod date_input;
+mod request;
 mod tray;
+
+pub(crate) use request::send_routes as request_send_routes;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -45,6 +48,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(back_office::people_page).post(back_office::people_submit),
         )
         .route("/grants/{id}/revoke", post(back_office::revoke_submit))
+        .merge(request::routes())
 }
 
 /// The signed-in person, or the redirect to where their sign-in stands.
