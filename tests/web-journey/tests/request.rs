@@ -20,6 +20,9 @@ const PARENT: &str = "pat.parent@example.com";
 const SENDCO: &str = "sam.sendco@anytown-primary.sch.uk";
 const SETTING: &str = "100001";
 
+/// A page's posted fields and the error summary they must get: (page, fields, messages).
+type Refusal<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [&'a str]);
+
 /// A question page's answers: (page, fields).
 type Answers = Vec<(&'static str, Vec<(&'static str, String)>)>;
 
@@ -229,7 +232,7 @@ pub async fn each_question_page_shows_its_own_errors_and_nothing_is_written<B: B
     let before = changes(&hub).await;
     let family = hub.browser();
     let long = "x".repeat(4001);
-    let cases: [(&str, Vec<(&str, &str)>, &[&str]); 8] = [
+    let cases: [Refusal; 8] = [
         ("who", vec![], &["Select who is asking for the assessment"]),
         (
             "who",
