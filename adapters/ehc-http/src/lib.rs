@@ -61,6 +61,11 @@ pub struct WebConfig {
     pub rate_limit_burst: u32,
     /// …then one more every this many seconds (defaults: 10, then one every 6 s).
     pub rate_limit_period_seconds: u64,
+    /// Per client address, *Send request* of the online request for an EHC needs assessment
+    /// (open to people without an account): this many at once…
+    pub request_rate_limit_burst: u32,
+    /// …then one more every this many seconds (defaults: 5, then one every 10 minutes).
+    pub request_rate_limit_period_seconds: u64,
     /// The guidance shown with each stage on the case tracker (the LA's `[guidance]`).
     pub guidance: StageGuidance,
 }
@@ -77,6 +82,8 @@ impl Default for WebConfig {
             trusted_proxies: Vec::new(),
             rate_limit_burst: 10,
             rate_limit_period_seconds: 6,
+            request_rate_limit_burst: 5,
+            request_rate_limit_period_seconds: 600,
             guidance: StageGuidance::default(),
         }
     }
@@ -165,6 +172,29 @@ pub async fn serve(
     .await
 }
 
+/// `routes` with a limit on their POSTs per client address: `burst` at once, then one more
+/// every `period_seconds`; beyond it the hub's *Too many attempts* page (429).
+fn per_address_limit(
+    routes: Router<AppState>,
+    address: &client::ClientAddress,
+    burst: u32,
+    period_seconds: u64,
+) -> Router<AppState> {
+    match tower_governor::governor::GovernorConfigBuilder::default()
+        .key_extractor(address.clone())
+        .per_second(period_seconds.max(1))
+        .burst_size(burst.max(1))
+        .methods(vec![axum::http::Method::POST])
+        .finish()
+    {
+        Some(limits) => routes.layer(
+            tower_governor::GovernorLayer::new(Arc::new(limits))
+                .error_handler(pages::too_many_requests),
+        ),
+        None => routes,
+    }
+}
+
 /// The hub's routes, with sessions kept in `sessions` (cookie `ehc_session`, HttpOnly,
 /// SameSite=Lax, Secure unless [`WebConfig::secure_cookies`] is off), security headers and a
 /// request body limit.
@@ -185,23 +215,24 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
          font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; \
          object-src 'none'",
     );
-    let mut limited = pages::limited_routes();
-    if let Some(limits) = tower_governor::governor::GovernorConfigBuilder::default()
-        .key_extractor(state.inner.client_address.clone())
-        .per_second(web.rate_limit_period_seconds.max(1))
-        .burst_size(web.rate_limit_burst.max(1))
-        .methods(vec![axum::http::Method::POST])
-        .finish()
-    {
-        limited = limited.layer(
-            tower_governor::GovernorLayer::new(Arc::new(limits))
-                .error_handler(pages::too_many_requests),
-        );
-    }
+    let address = &state.inner.client_address;
+    let limited = per_address_limit(
+        pages::limited_routes(),
+        address,
+        web.rate_limit_burst,
+        web.rate_limit_period_seconds,
+    );
+    let requests = per_address_limit(
+        cases::request_send_routes(),
+        address,
+        web.request_rate_limit_burst,
+        web.request_rate_limit_period_seconds,
+    );
     let mut app = pages::open_routes()
         .merge(cases::routes())
         .merge(alerts::routes())
         .merge(limited)
+        .merge(requests)
         .nest_service("/assets", assets)
         .layer(session_layer)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(

@@ -73,6 +73,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (4, "cases", include_str!("../migrations/0004_cases.sql")),
     (7, "alerts", include_str!("../migrations/0007_alerts.sql")),
+    (
+        8,
+        "new requests",
+        include_str!("../migrations/0008_new_requests.sql"),
+    ),
 ];
 
 /// Pool size and timeouts.

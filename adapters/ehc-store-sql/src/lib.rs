@@ -4,7 +4,8 @@
 //! SQLite: both take `IN (…)` lists, `NULLS LAST` and `LIMIT … OFFSET …`, and sqlx's
 //! [`QueryBuilder`] writes each dialect's placeholders. [`push_tray`] writes it once for any
 //! database whose driver binds `uuid::Uuid`, `time::Date`, `i32` and `i64`; the adapters run it
-//! and read its rows with [`tray_row`] (`cases` columns of their migration `0004_cases.sql`).
+//! and read its rows with [`tray_row`] (`cases` columns of their migrations `0004_cases.sql`
+//! and `0008_new_requests.sql`).
 
 use ehc_core::account::AccountId;
 use ehc_core::case::tray::{CaseSummary, DueFilter, TrayQuery, TraySort};
@@ -16,7 +17,7 @@ use uuid::Uuid;
 /// The columns of a tray row, in `cases`, before `next_due` and `next_step` (which
 /// [`push_tray`] selects itself, hidden for the scope's partial cases).
 pub const TRAY_COLUMNS: &str =
-    "id, la_reference, child_name, child_sort, stage, officer_id, received_on";
+    "id, la_reference, child_name, child_sort, stage, officer_id, received_on, new_request";
 
 /// What to select.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +142,9 @@ where
         match query.sort {
             TraySort::NextDate => {
                 qb.push(" ORDER BY ");
+                if query.new_requests_first() {
+                    qb.push("new_request DESC, ");
+                }
                 push_hidden(qb, query, "next_due");
                 qb.push(" ASC NULLS LAST, child_sort, id")
             }
@@ -172,6 +176,7 @@ where
     for<'r> Uuid: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> Date: Decode<'r, R::Database> + Type<R::Database>,
     for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
 {
     let stage: String = row.try_get("stage")?;
     let reference: String = row.try_get("la_reference")?;
@@ -187,5 +192,6 @@ where
         next_step: row.try_get("next_step")?,
         officer: row.try_get::<Option<Uuid>, _>("officer_id")?.map(AccountId),
         received_on: row.try_get("received_on")?,
+        new_request: row.try_get("new_request")?,
     })
 }

@@ -54,8 +54,8 @@ impl CaseRepository for SqliteUnitOfWork {
             self.limit,
             sqlx::query(
                 "INSERT INTO cases (id, la_reference, child_name, child_sort, stage, next_due,
-                     next_step, officer_id, received_on, body, version, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11)",
+                     next_step, officer_id, received_on, body, version, created_at, new_request)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1, ?11, ?12)",
             )
             .bind(case.id.0)
             .bind(s.la_reference.as_str())
@@ -68,6 +68,7 @@ impl CaseRepository for SqliteUnitOfWork {
             .bind(s.received_on)
             .bind(Json(case))
             .bind(Ts(case.created_at))
+            .bind(s.new_request)
             .execute(&mut *self.tx),
         )
         .await;
@@ -114,7 +115,7 @@ impl CaseRepository for SqliteUnitOfWork {
             sqlx::query(
                 "UPDATE cases SET la_reference = ?2, child_name = ?3, child_sort = ?4, stage = ?5,
                      next_due = ?6, next_step = ?7, officer_id = ?8, received_on = ?9, body = ?10,
-                     version = version + 1
+                     new_request = ?12, version = version + 1
                  WHERE id = ?1 AND version = ?11",
             )
             .bind(case.id.0)
@@ -128,6 +129,7 @@ impl CaseRepository for SqliteUnitOfWork {
             .bind(s.received_on)
             .bind(Json(case))
             .bind(version)
+            .bind(s.new_request)
             .execute(&mut *self.tx),
         )
         .await;

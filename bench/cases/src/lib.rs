@@ -604,6 +604,7 @@ fn new_case(rng: &mut Rng, i: u32, plan: SeedPlan, roster: Roster, today: Date) 
         exceptions: Vec::new(),
         withdrawn: Vec::new(),
         views: ehc_core::case::views::FamilyViews::default(),
+        request: None,
         created_at: at(received_on),
     };
     Ok(case)

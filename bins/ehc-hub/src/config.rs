@@ -75,6 +75,10 @@ pub struct WebSettings {
     pub rate_limit_burst: u32,
     /// …then one more every this many seconds (default 6).
     pub rate_limit_period_seconds: u64,
+    /// Requests for an EHC needs assessment sent per client address at once (default 5)…
+    pub request_rate_limit_burst: u32,
+    /// …then one more every this many seconds (default 600).
+    pub request_rate_limit_period_seconds: u64,
 }
 
 impl Default for WebSettings {
@@ -86,6 +90,8 @@ impl Default for WebSettings {
             absolute_hours: 12,
             rate_limit_burst: 10,
             rate_limit_period_seconds: 6,
+            request_rate_limit_burst: 5,
+            request_rate_limit_period_seconds: 600,
         }
     }
 }
@@ -195,6 +201,8 @@ impl Config {
             trusted_proxies: self.web.trusted_proxies.clone(),
             rate_limit_burst: self.web.rate_limit_burst,
             rate_limit_period_seconds: self.web.rate_limit_period_seconds,
+            request_rate_limit_burst: self.web.request_rate_limit_burst,
+            request_rate_limit_period_seconds: self.web.request_rate_limit_period_seconds,
             guidance: self.guidance.clone(),
             ..ehc_http::WebConfig::default()
         }

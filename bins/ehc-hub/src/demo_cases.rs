@@ -81,6 +81,7 @@ pub async fn seed(
             exceptions: Vec::new(),
             withdrawn: Vec::new(),
             views: ehc_core::case::views::FamilyViews::default(),
+            request: None,
             created_at: now,
         };
         for (kind, week) in events {

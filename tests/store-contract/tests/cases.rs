@@ -64,6 +64,7 @@ fn new_case(
         exceptions: Vec::new(),
         withdrawn: Vec::new(),
         views: ehc_core::case::views::FamilyViews::default(),
+        request: None,
         created_at: T0,
     }
 }

@@ -26,7 +26,7 @@ const SETTING_B: &str = "100002";
 
 /// The text of `html` as a person reads it: tags dropped, entities decoded, white space
 /// collapsed.
-fn plain(html: &str) -> String {
+pub(crate) fn plain(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {
@@ -76,7 +76,7 @@ fn raw_row_with<'a>(html: &'a str, text: &str) -> &'a str {
 }
 
 /// The text of the GOV.UK error summary's list ("" when the page has none).
-fn error_summary(page: &Page) -> String {
+pub(crate) fn error_summary(page: &Page) -> String {
     let Some(start) = page.body.find("govuk-error-summary__list") else {
         return String::new();
     };
@@ -105,7 +105,7 @@ fn heading(page: &Page) -> String {
 }
 
 /// The children's names in a tray's table, in order.
-fn tray_names(page: &Page) -> Vec<String> {
+pub(crate) fn tray_names(page: &Page) -> Vec<String> {
     let marker = "<td class=\"govuk-table__cell\"><a class=\"govuk-link\" href=\"/cases/";
     page.body
         .split(marker)
@@ -323,7 +323,7 @@ async fn audited<B: Backend>(hub: &Hub<B>, kind: &str, id: &str) -> usize {
 }
 
 /// How many audit entries record a change to cases or to people's access.
-async fn changes<B: Backend>(hub: &Hub<B>) -> usize {
+pub(crate) async fn changes<B: Backend>(hub: &Hub<B>) -> usize {
     hub.store
         .audit()
         .await
@@ -1486,6 +1486,12 @@ pub async fn every_case_form_without_its_csrf_token_is_refused_and_changes_nothi
     ]);
     advocate.extend(date("until", "31 12 2026"));
     posts.push(("/people".into(), advocate));
+    // The online request for an EHC needs assessment (open to people without an account).
+    posts.push((
+        "/request/who".into(),
+        owned(&[("requester", "parent-carer")]),
+    ));
+    posts.push(("/request/send".into(), Vec::new()));
     posts.push((
         format!("/grants/{}/revoke", parent_grant.id.0),
         owned(&[

@@ -17,6 +17,7 @@ mod faults;
 mod fuzz;
 mod pages;
 mod registration;
+mod request;
 mod sign_in;
 mod support;
 mod text;
@@ -98,4 +99,9 @@ journey! {
     cases::a_change_from_a_stale_page_is_refused_with_409_and_saves_nothing,
     cases::a_request_received_today_in_london_is_accepted_just_after_midnight_bst,
     cases::an_event_recorded_by_mistake_is_withdrawn_with_a_reason_and_stays_visible_as_withdrawn,
+    request::an_anonymous_request_comes_first_in_the_las_tray_and_its_e_mailed_link_gives_the_parent_the_case,
+    request::each_question_page_shows_its_own_errors_and_nothing_is_written,
+    request::a_signed_in_sendcos_request_is_linked_to_their_setting,
+    request::a_request_sent_just_after_midnight_bst_is_received_that_london_day,
+    request::sending_requests_too_often_from_one_address_gets_the_429_page,
 }

@@ -69,6 +69,8 @@ pub(crate) struct CasePage {
     date_of_birth: String,
     la_reference: String,
     received: String,
+    /// The request was sent online: its answers are on `/cases/{id}/request`.
+    sent_online: bool,
     stage: &'static str,
     stages: Vec<StageSection>,
     officer: String,
@@ -207,6 +209,7 @@ pub(crate) async fn render(
             long_date(case.received_on),
             case.received_by.describe().to_lowercase()
         ),
+        sent_online: case.request.is_some(),
         stage: case.stage().describe(),
         stages: stage_sections(app, &view, today),
         officer: view

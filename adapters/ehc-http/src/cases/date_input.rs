@@ -5,8 +5,9 @@ use time::{Date, Month};
 
 use crate::form::Fields;
 
-/// The three fields as entered, to show them again.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The three fields as entered, to show them again (kept in the session by a form spread over
+/// several pages).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DateFields {
     pub(crate) day: String,
     pub(crate) month: String,

@@ -6,8 +6,11 @@
 mod back_office;
 mod case_page;
 mod date_input;
+mod request;
 mod tray;
 mod views;
+
+pub(crate) use request::send_routes as request_send_routes;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -50,6 +53,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/cases/{id}/views/{space}",
             get(views::views_page).post(views::views_submit),
         )
+        .merge(request::routes())
 }
 
 /// The signed-in person, or the redirect to where their sign-in stands.

@@ -38,6 +38,8 @@ pub(crate) struct Row {
     key_date: String,
     status: String,
     status_class: &'static str,
+    /// Tagged *New request* (LA officers only): sent online, no case officer yet.
+    new_request: bool,
 }
 
 /// A link of the pagination component.
@@ -196,6 +198,7 @@ async fn show(
                 key_date: s.next_due.map(long_date).unwrap_or_default(),
                 status: status.map(|st| st.describe()).unwrap_or_default(),
                 status_class: status.map_or("", |st| super::status_tag(st.key())),
+                new_request: is_officer && s.new_request,
             }
         })
         .collect();

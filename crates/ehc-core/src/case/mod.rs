@@ -13,6 +13,8 @@
 pub mod deadline;
 pub mod guidance;
 mod repository;
+pub mod request;
+mod request_service;
 mod service;
 pub mod timeline;
 pub mod tray;
@@ -22,6 +24,7 @@ mod views_service;
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockCaseRepository;
 pub use repository::{CaseRepository, CaseWriteError, StoredCase};
+pub use request_service::{SendRequestError, SentRequest};
 pub use service::{
     CaseRole, CaseService, CaseServiceError, CaseView, NewCase, Participant, TIMELINE_LIMIT,
     TrayFilters, Withdrawal,
@@ -641,6 +644,11 @@ pub struct Case {
     /// none).
     #[serde(default)]
     pub views: views::FamilyViews,
+    /// The request as sent online ([`request::AssessmentRequest`]: who asked, their contact
+    /// details, the child's and family's views, SEN support, health, consent); `None` for a
+    /// request the LA entered itself (and for cases stored before online requests).
+    #[serde(default)]
+    pub request: Option<request::AssessmentRequest>,
     /// When the case was created on the hub.
     pub created_at: OffsetDateTime,
 }

@@ -36,7 +36,8 @@ pub trait CaseRepository: Send {
     /// Stores a new case (version 1).
     ///
     /// # Errors
-    /// [`CaseWriteError::ReferenceTaken`]; [`CaseWriteError::Store`] on a fault.
+    /// [`CaseWriteError::ReferenceTaken`], after which the unit of work stays usable (a caller
+    /// may try another reference); [`CaseWriteError::Store`] on a fault.
     async fn insert(&mut self, case: &Case) -> Result<(), CaseWriteError>;
 
     /// The case, if it exists.

@@ -208,7 +208,7 @@ impl CaseRole {
 pub struct CaseService<S, R> {
     pub(super) store: S,
     pub(super) secrets: R,
-    invitations: InvitationService<(), R>,
+    pub(super) invitations: InvitationService<(), R>,
 }
 
 /// The grants that count for `account`: their own and, through advocacy, those of the people
@@ -413,6 +413,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             exceptions: Vec::new(),
             withdrawn: Vec::new(),
             views: super::views::FamilyViews::default(),
+            request: None,
             created_at: now,
         };
         tx.cases().insert(&case).await?;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use super::deadline::{DeadlineStatus, Party, next_key_date};
-use super::{Case, CaseId, LaReference, Stage};
+use super::{Case, CaseId, LaReference, ReceivedBy, Stage};
 use crate::account::AccountId;
 use crate::role::Urn;
 
@@ -52,7 +52,9 @@ pub enum DueFilter {
 /// The order of a tray.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TraySort {
-    /// Nearest next statutory date first (overdue cases first); cases with none last.
+    /// Nearest next statutory date first (overdue cases first); cases with none last. On an LA
+    /// officer's tray (a scope of every case), new requests ([`CaseSummary::new_request`])
+    /// come before all others.
     #[default]
     NextDate,
     /// By the child's family name, then given name.
@@ -103,6 +105,11 @@ pub struct TrayQuery {
 }
 
 impl TrayQuery {
+    /// Whether new requests come first: the default order on a tray of every case.
+    pub fn new_requests_first(&self) -> bool {
+        self.scope.all && self.sort == TraySort::NextDate
+    }
+
     /// Rows to skip: `(page - 1) * per_page`.
     pub fn offset(&self) -> u64 {
         u64::from(self.page.max(1) - 1) * u64::from(self.per_page)
@@ -135,6 +142,11 @@ pub struct CaseSummary {
     pub officer: Option<AccountId>,
     /// The day the request was received.
     pub received_on: Date,
+    /// A new request: received online ([`ReceivedBy::Online`]) and not yet picked up by the
+    /// LA — no case officer is assigned, the rule the hub uses for "no LA officer has looked
+    /// at it yet". Shown first on an LA officer's tray (see [`TraySort::NextDate`]), tagged
+    /// *New request*.
+    pub new_request: bool,
 }
 
 impl CaseSummary {
@@ -152,6 +164,7 @@ impl CaseSummary {
             next_step: next.map(|d| d.kind.describe().to_owned()),
             officer: case.officer,
             received_on: case.received_on,
+            new_request: case.received_by == ReceivedBy::Online && case.officer.is_none(),
         }
     }
 

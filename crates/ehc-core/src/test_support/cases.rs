@@ -33,6 +33,7 @@ pub fn blank_case(received_on: Date, date_of_birth: Date) -> Case {
         exceptions: Vec::new(),
         withdrawn: Vec::new(),
         views: crate::case::views::FamilyViews::default(),
+        request: None,
         created_at: midnight(received_on),
     }
 }

@@ -94,14 +94,25 @@ impl CaseRepository for MemoryUnitOfWork {
             .map(|(s, _)| s)
             .collect();
         match query.sort {
-            TraySort::NextDate => rows.sort_by(|a, b| {
-                (a.next_due.is_none(), a.next_due, &a.child_sort, a.id).cmp(&(
-                    b.next_due.is_none(),
-                    b.next_due,
-                    &b.child_sort,
-                    b.id,
-                ))
-            }),
+            TraySort::NextDate => {
+                let first = query.new_requests_first();
+                rows.sort_by(|a, b| {
+                    (
+                        !(first && a.new_request),
+                        a.next_due.is_none(),
+                        a.next_due,
+                        &a.child_sort,
+                        a.id,
+                    )
+                        .cmp(&(
+                            !(first && b.new_request),
+                            b.next_due.is_none(),
+                            b.next_due,
+                            &b.child_sort,
+                            b.id,
+                        ))
+                });
+            }
             TraySort::ChildName => {
                 rows.sort_by(|a, b| (&a.child_sort, a.id).cmp(&(&b.child_sort, b.id)));
             }
