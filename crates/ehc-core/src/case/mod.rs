@@ -6,17 +6,21 @@
 //! The model ([`Case`], [`CaseEvent`], [`DeadlineException`]) checks every change against the
 //! case's dates, so an impossible history (a final plan before the request, a review before the
 //! plan) is refused with a message and never stored. The statutory dates are computed from it by
-//! [`deadline`]; [`timeline`] holds what people see of the case's history; [`tray`] describes
+//! [`deadline`]; [`plan`] keeps every version of the EHC plan and the family's consultation
+//! on a draft; [`timeline`] holds what people see of the case's history; [`tray`] describes
 //! the work-tray queries; [`CaseRepository`] is the storage port and [`CaseService`] the
 //! use cases, each checked with [`crate::role::authorize`].
 
 pub mod deadline;
 pub mod guidance;
+pub mod plan;
+mod plan_service;
 mod repository;
 mod service;
 pub mod timeline;
 pub mod tray;
 
+pub use plan_service::PlanView;
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockCaseRepository;
 pub use repository::{CaseRepository, CaseWriteError, StoredCase};
@@ -634,6 +638,11 @@ pub struct Case {
     /// kept so that nothing recorded is ever lost (older stored cases have none).
     #[serde(default)]
     pub withdrawn: Vec<Withdrawn>,
+    /// Every version of the EHC plan, oldest first, never overwritten: drafts, the final plan,
+    /// proposed amendments and amended plans, with the family's consultation on each draft
+    /// ([`plan`]; older stored cases have none).
+    #[serde(default)]
+    pub plans: Vec<plan::PlanVersion>,
     /// When the case was created on the hub.
     pub created_at: OffsetDateTime,
 }

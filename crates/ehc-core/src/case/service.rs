@@ -57,6 +57,9 @@ pub enum CaseServiceError {
     /// A storage fault; [`StoreError::Conflict`] when someone else changed the case first.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A step of the consultation on a draft plan was refused (see [`super::plan`]).
+    #[error(transparent)]
+    Plan(#[from] super::plan::PlanError),
 }
 
 impl From<CaseWriteError> for CaseServiceError {
@@ -196,14 +199,14 @@ impl CaseRole {
 /// The case use cases over a store.
 #[derive(Debug, Clone)]
 pub struct CaseService<S, R> {
-    store: S,
-    secrets: R,
+    pub(super) store: S,
+    pub(super) secrets: R,
     invitations: InvitationService<(), R>,
 }
 
 /// The grants that count for `account`: their own and, through advocacy, those of the people
 /// they act for.
-async fn effective_grants(
+pub(super) async fn effective_grants(
     tx: &mut dyn UnitOfWork,
     account: AccountId,
     now: OffsetDateTime,
@@ -218,7 +221,7 @@ async fn effective_grants(
     Ok(with_advocacy(&own, &principals, now))
 }
 
-fn audit(
+pub(super) fn audit(
     actor: AccountId,
     kind: AuditKind,
     case: CaseId,
@@ -243,7 +246,11 @@ fn audit(
 /// The grants of [`crate::role::RoleGrantRepository::for_case`] that give access to `case` at
 /// `now`: active ones, and an advocate's only while the family member they act for still has
 /// active access to the case.
-fn involved(grants: Vec<RoleGrant>, case: CaseId, now: OffsetDateTime) -> Vec<RoleGrant> {
+pub(super) fn involved(
+    grants: Vec<RoleGrant>,
+    case: CaseId,
+    now: OffsetDateTime,
+) -> Vec<RoleGrant> {
     let family: Vec<AccountId> = grants
         .iter()
         .filter(|g| g.is_active(now))
@@ -296,7 +303,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
     /// Loads a case for a change by `actor`, who must be allowed to manage it; with `version`,
     /// a case that has changed since is a conflict before anything else is checked (a stale or
     /// repeated form says so rather than failing on the new state).
-    async fn for_change(
+    pub(super) async fn for_change(
         tx: &mut dyn UnitOfWork,
         actor: AccountId,
         id: CaseId,
@@ -326,7 +333,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
 
     /// Stores a changed case with its timeline entry and audit entry, then commits.
     #[allow(clippy::too_many_arguments)] // one write: the case, what to say, and to whom
-    async fn save(
+    pub(super) async fn save(
         &self,
         mut tx: Box<dyn UnitOfWork + '_>,
         actor: AccountId,
@@ -402,6 +409,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             events: Vec::new(),
             exceptions: Vec::new(),
             withdrawn: Vec::new(),
+            plans: Vec::new(),
             created_at: now,
         };
         tx.cases().insert(&case).await?;
@@ -571,27 +579,59 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         stage: &str,
         now: OffsetDateTime,
     ) -> Result<(), CaseServiceError> {
+        self.alert_each(tx, case, now, |role| {
+            (!matches!(role, Role::Contributor { .. })).then(|| CaseUpdate::StageReached {
+                stage: stage.to_owned(),
+            })
+        })
+        .await
+    }
+
+    /// Queues a case-update e-mail (the LA reference only) to each person with access to the
+    /// case (not LA officers) for whom `update_for` their role gives an update; one e-mail per
+    /// person, by their first role that gives one.
+    pub(super) async fn alert_each(
+        &self,
+        tx: &mut dyn UnitOfWork,
+        case: &Case,
+        now: OffsetDateTime,
+        update_for: impl Fn(&Role) -> Option<CaseUpdate>,
+    ) -> Result<(), CaseServiceError> {
         let mut sent = Vec::new();
         let grants = tx.grants().for_case(case.id, &case.settings).await?;
         for g in involved(grants, case.id, now) {
-            if matches!(g.role, Role::Contributor { .. }) || sent.contains(&g.account) {
+            if sent.contains(&g.account) {
                 continue;
             }
+            let Some(update) = update_for(&g.role) else {
+                continue;
+            };
             sent.push(g.account);
-            if let Some(account) = tx.accounts().get(g.account).await? {
-                let message = OutboxMessage {
-                    id: MessageId::generate(&self.secrets)?,
-                    recipient: Recipient::Email(account.email),
-                    content: MessageContent::CaseUpdate {
-                        case_reference: case.la_reference.to_string(),
-                        update: CaseUpdate::StageReached {
-                            stage: stage.to_owned(),
-                        },
-                    },
-                    created_at: now,
-                };
-                tx.outbox().enqueue(&message).await?;
-            }
+            self.email_update(tx, case, g.account, update, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Queues one case-update e-mail to `account` (nothing when it has no account any more).
+    pub(super) async fn email_update(
+        &self,
+        tx: &mut dyn UnitOfWork,
+        case: &Case,
+        account: AccountId,
+        update: CaseUpdate,
+        now: OffsetDateTime,
+    ) -> Result<(), CaseServiceError> {
+        if let Some(account) = tx.accounts().get(account).await? {
+            let message = OutboxMessage {
+                id: MessageId::generate(&self.secrets)?,
+                recipient: Recipient::Email(account.email),
+                content: MessageContent::CaseUpdate {
+                    case_reference: case.la_reference.to_string(),
+                    update,
+                },
+                created_at: now,
+            };
+            tx.outbox().enqueue(&message).await?;
         }
         Ok(())
     }
