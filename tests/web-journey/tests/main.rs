@@ -15,6 +15,7 @@ mod cases;
 mod faults;
 mod fuzz;
 mod pages;
+mod plan;
 mod registration;
 mod sign_in;
 mod support;
@@ -93,4 +94,9 @@ journey! {
     cases::a_change_from_a_stale_page_is_refused_with_409_and_saves_nothing,
     cases::a_request_received_today_in_london_is_accepted_just_after_midnight_bst,
     cases::an_event_recorded_by_mistake_is_withdrawn_with_a_reason_and_stays_visible_as_withdrawn,
+    plan::a_draft_is_published_the_family_comments_the_la_sees_it_and_the_final_plan_waits_for_the_last_day,
+    plan::two_versions_compare_section_by_section_with_words_added_and_removed_marked_for_everyone,
+    plan::bad_plan_input_is_refused_with_the_error_summary_and_changes_nothing,
+    plan::plan_pages_answer_404_to_people_who_may_not_see_the_case_and_403_to_changes_they_may_not_make,
+    plan::every_plan_form_without_its_csrf_token_is_refused_and_changes_nothing,
 }

@@ -121,14 +121,25 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             if access.family && !access.la && case.record_plan_opened(number, viewer, now) {
                 tx.cases().update(&case, version).await?;
                 version += 1; // a store adds one to the version on each update
+                let what = format!("The family opened the plan on the hub (version {number})");
                 tx.cases()
                     .append_timeline(&TimelineEntry {
                         case: id,
                         at: now,
                         actor: Some(viewer),
-                        what: format!("The family opened the plan on the hub (version {number})"),
+                        what: what.clone(),
                         visible_to: Visibility::LA_AND_FAMILY,
                     })
+                    .await?;
+                tx.audit()
+                    .append(&audit(
+                        viewer,
+                        AuditKind::CaseChanged,
+                        id,
+                        &what,
+                        now,
+                        origin,
+                    ))
                     .await?;
             }
         }
