@@ -192,7 +192,7 @@ fn a_plan_without_any_text_or_with_a_section_too_long_is_refused_and_changes_not
         ),
         Err(CaseError::Missing("the text of at least one section"))
     );
-    let long = "x".repeat(5001);
+    let long = "x".repeat(4001);
     assert_eq!(
         case.publish_plan(
             PlanKind::Draft,
@@ -203,7 +203,7 @@ fn a_plan_without_any_text_or_with_a_section_too_long_is_refused_and_changes_not
         ),
         Err(CaseError::TooLong {
             what: "Section F",
-            max: 5000
+            max: 4000
         })
     );
     assert_eq!(case, before);

@@ -220,6 +220,7 @@ pub(crate) struct PublishPage {
     heading: &'static str,
     explanation: String,
     version: i64,
+    max: usize,
     sections: Vec<SectionInput>,
 }
 
@@ -272,6 +273,7 @@ async fn publish_form(
         version: form
             .and_then(|f| f.get("version").parse().ok())
             .unwrap_or(view.version),
+        max: ehc_core::case::plan::MAX_SECTION,
         sections: Section::ALL
             .iter()
             .map(|&s| SectionInput {

@@ -215,8 +215,9 @@ impl PlanKind {
     }
 }
 
-/// Longest text of one section, in characters (a longer plan goes in the plan document).
-pub const MAX_SECTION: usize = 5000;
+/// Longest text of one section, in characters (a longer plan goes in the plan document): 12
+/// sections this long still fit the hub's 64 KiB limit on a form's body, typed in English.
+pub const MAX_SECTION: usize = 4000;
 /// Longest comment, reasons or note of the family, in characters.
 pub const MAX_COMMENT: usize = 2000;
 /// Days before the last day of a consultation on which the family is reminded.
