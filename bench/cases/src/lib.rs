@@ -605,6 +605,7 @@ fn new_case(rng: &mut Rng, i: u32, plan: SeedPlan, roster: Roster, today: Date) 
         withdrawn: Vec::new(),
         views: ehc_core::case::views::FamilyViews::default(),
         request: None,
+        plans: Vec::new(),
         created_at: at(received_on),
     };
     Ok(case)

@@ -82,6 +82,7 @@ pub async fn seed(
             withdrawn: Vec::new(),
             views: ehc_core::case::views::FamilyViews::default(),
             request: None,
+            plans: Vec::new(),
             created_at: now,
         };
         for (kind, week) in events {

@@ -65,6 +65,7 @@ fn new_case(
         withdrawn: Vec::new(),
         views: ehc_core::case::views::FamilyViews::default(),
         request: None,
+        plans: Vec::new(),
         created_at: T0,
     }
 }

@@ -13,14 +13,14 @@ use ehc_core::role::{Role, Urn};
 
 use crate::support::{Browser, Hub, Options, Page};
 
-const OFFICER: &str = "casey.officer@anytown.gov.uk";
-const SENDCO_A: &str = "sam.sendco@anytown-primary.sch.uk";
-const SENDCO_B: &str = "bo.sendco@anytown-academy.sch.uk";
-const PARENT: &str = "pat.parent@example.com";
-const CONTRIBUTOR: &str = "eli.ep@anytown-ep.example.org";
+pub(crate) const OFFICER: &str = "casey.officer@anytown.gov.uk";
+pub(crate) const SENDCO_A: &str = "sam.sendco@anytown-primary.sch.uk";
+pub(crate) const SENDCO_B: &str = "bo.sendco@anytown-academy.sch.uk";
+pub(crate) const PARENT: &str = "pat.parent@example.com";
+pub(crate) const CONTRIBUTOR: &str = "eli.ep@anytown-ep.example.org";
 const ADVOCATE: &str = "ade.advocate@sendiass.example.org";
-const SETTING_A: &str = "100001";
-const SETTING_B: &str = "100002";
+pub(crate) const SETTING_A: &str = "100001";
+pub(crate) const SETTING_B: &str = "100002";
 
 // ---- reading pages ---------------------------------------------------------------------------
 
@@ -88,7 +88,7 @@ pub(crate) fn error_summary(page: &Page) -> String {
 }
 
 /// The value of the first input named `name`.
-fn input(html: &str, name: &str) -> String {
+pub(crate) fn input(html: &str, name: &str) -> String {
     let at = html
         .find(&format!("name=\"{name}\""))
         .unwrap_or_else(|| panic!("an input {name}"));
@@ -98,7 +98,7 @@ fn input(html: &str, name: &str) -> String {
 }
 
 /// The text of the page's `<h1>`.
-fn heading(page: &Page) -> String {
+pub(crate) fn heading(page: &Page) -> String {
     let start = page.body.find("<h1").expect("a heading");
     let rest = &page.body[start..];
     plain(&rest[..rest.find("</h1>").unwrap()])
@@ -139,7 +139,7 @@ fn happened(page: &Page) -> Vec<String> {
     list.split("<li>").skip(1).map(plain).collect()
 }
 
-fn says(page: &Page, words: &str) -> bool {
+pub(crate) fn says(page: &Page, words: &str) -> bool {
     plain(&page.body).contains(words)
 }
 
@@ -150,14 +150,14 @@ type Owned = Vec<(String, String)>;
 
 // ---- filling in forms --------------------------------------------------------------------------
 
-fn owned(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn owned(fields: &[(&str, &str)]) -> Vec<(String, String)> {
     fields
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
 }
 
-fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+pub(crate) fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
     fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -181,18 +181,18 @@ fn date(name: &str, dmy: &str) -> Vec<(String, String)> {
 
 /// What the back office's *Create a case* form is filled in with.
 #[derive(Clone)]
-struct Request {
+pub(crate) struct Request {
     reference: String,
     given: String,
     family: String,
     dob: String,
     received: String,
     by: String,
-    settings: String,
+    pub(crate) settings: String,
 }
 
 impl Request {
-    fn new(reference: &str, given: &str, family: &str) -> Self {
+    pub(crate) fn new(reference: &str, given: &str, family: &str) -> Self {
         Self {
             reference: reference.into(),
             given: given.into(),
@@ -204,7 +204,7 @@ impl Request {
         }
     }
 
-    fn fields(&self) -> Vec<(String, String)> {
+    pub(crate) fn fields(&self) -> Vec<(String, String)> {
         let mut fields = owned(&[
             ("la_reference", &self.reference),
             ("given_name", &self.given),
@@ -228,7 +228,7 @@ async fn create(officer: &Browser, request: &Request) -> Page {
 }
 
 /// Creates a case; its id.
-async fn created(officer: &Browser, request: &Request) -> String {
+pub(crate) async fn created(officer: &Browser, request: &Request) -> String {
     let page = create(officer, request).await;
     assert_eq!(
         page.status,
@@ -258,7 +258,13 @@ async fn record(browser: &Browser, id: &str, kind: &str, on: &str, extra: &[(&st
 }
 
 /// Records an event that must be accepted.
-async fn recorded(browser: &Browser, id: &str, kind: &str, on: &str, extra: &[(&str, &str)]) {
+pub(crate) async fn recorded(
+    browser: &Browser,
+    id: &str,
+    kind: &str,
+    on: &str,
+    extra: &[(&str, &str)],
+) {
     let page = record(browser, id, kind, on, extra).await;
     assert_eq!(
         page.status,
@@ -284,7 +290,7 @@ async fn case_form(browser: &Browser, id: &str, action: &str, extra: &[(&str, &s
 
 /// The LA officer invites `email` to the case with `role`; the person registers from the
 /// e-mail's link and signs in.
-async fn invited_to_case<B: Backend>(
+pub(crate) async fn invited_to_case<B: Backend>(
     hub: &Hub<B>,
     officer: &Browser,
     id: &str,
@@ -302,11 +308,11 @@ async fn invited_to_case<B: Backend>(
     hub.join(&link, email).await
 }
 
-async fn officer<B: Backend>(hub: &Hub<B>) -> Browser {
+pub(crate) async fn officer<B: Backend>(hub: &Hub<B>) -> Browser {
     hub.person(OFFICER, vec![Role::LaOfficer]).await
 }
 
-fn sendco(urn: &str) -> Vec<Role> {
+pub(crate) fn sendco(urn: &str) -> Vec<Role> {
     vec![Role::Sendco {
         setting: Urn::parse(urn).unwrap(),
     }]

@@ -16,6 +16,7 @@ mod cases;
 mod faults;
 mod fuzz;
 mod pages;
+mod plan;
 mod registration;
 mod request;
 mod sign_in;
@@ -104,4 +105,9 @@ journey! {
     request::a_signed_in_sendcos_request_is_linked_to_their_setting,
     request::a_request_sent_just_after_midnight_bst_is_received_that_london_day,
     request::sending_requests_too_often_from_one_address_gets_the_429_page,
+    plan::a_draft_is_published_the_family_comments_the_la_sees_it_and_the_final_plan_waits_for_the_last_day,
+    plan::two_versions_compare_section_by_section_with_words_added_and_removed_marked_for_everyone,
+    plan::bad_plan_input_is_refused_with_the_error_summary_and_changes_nothing,
+    plan::plan_pages_answer_404_to_people_who_may_not_see_the_case_and_403_to_changes_they_may_not_make,
+    plan::every_plan_form_without_its_csrf_token_is_refused_and_changes_nothing,
 }

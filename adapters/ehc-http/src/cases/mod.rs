@@ -7,6 +7,7 @@ mod back_office;
 mod case_page;
 mod date_input;
 mod request;
+mod plan;
 mod tray;
 mod views;
 
@@ -54,6 +55,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(views::views_page).post(views::views_submit),
         )
         .merge(request::routes())
+        .merge(plan::routes())
 }
 
 /// The signed-in person, or the redirect to where their sign-in stands.

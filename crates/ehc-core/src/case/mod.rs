@@ -6,12 +6,15 @@
 //! The model ([`Case`], [`CaseEvent`], [`DeadlineException`]) checks every change against the
 //! case's dates, so an impossible history (a final plan before the request, a review before the
 //! plan) is refused with a message and never stored. The statutory dates are computed from it by
-//! [`deadline`]; [`timeline`] holds what people see of the case's history; [`tray`] describes
+//! [`deadline`]; [`plan`] keeps every version of the EHC plan and the family's consultation
+//! on a draft; [`timeline`] holds what people see of the case's history; [`tray`] describes
 //! the work-tray queries; [`CaseRepository`] is the storage port and [`CaseService`] the
 //! use cases, each checked with [`crate::role::authorize`].
 
 pub mod deadline;
 pub mod guidance;
+pub mod plan;
+mod plan_service;
 mod repository;
 pub mod request;
 mod request_service;
@@ -21,6 +24,7 @@ pub mod tray;
 pub mod views;
 mod views_service;
 
+pub use plan_service::PlanView;
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockCaseRepository;
 pub use repository::{CaseRepository, CaseWriteError, StoredCase};
@@ -649,6 +653,11 @@ pub struct Case {
     /// request the LA entered itself (and for cases stored before online requests).
     #[serde(default)]
     pub request: Option<request::AssessmentRequest>,
+    /// Every version of the EHC plan, oldest first, never overwritten: drafts, the final plan,
+    /// proposed amendments and amended plans, with the family's consultation on each draft
+    /// ([`plan`]; older stored cases have none).
+    #[serde(default)]
+    pub plans: Vec<plan::PlanVersion>,
     /// When the case was created on the hub.
     pub created_at: OffsetDateTime,
 }

@@ -58,6 +58,9 @@ pub enum CaseServiceError {
     /// A storage fault; [`StoreError::Conflict`] when someone else changed the case first.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A step of the consultation on a draft plan was refused (see [`super::plan`]).
+    #[error(transparent)]
+    Plan(#[from] super::plan::PlanError),
 }
 
 impl From<AlertError> for CaseServiceError {
@@ -228,7 +231,7 @@ pub(super) async fn effective_grants(
     Ok(with_advocacy(&own, &principals, now))
 }
 
-fn audit(
+pub(super) fn audit(
     actor: AccountId,
     kind: AuditKind,
     case: CaseId,
@@ -253,7 +256,11 @@ fn audit(
 /// The grants of [`crate::role::RoleGrantRepository::for_case`] that give access to `case` at
 /// `now`: active ones, and an advocate's only while the family member they act for still has
 /// active access to the case.
-fn involved(grants: Vec<RoleGrant>, case: CaseId, now: OffsetDateTime) -> Vec<RoleGrant> {
+pub(super) fn involved(
+    grants: Vec<RoleGrant>,
+    case: CaseId,
+    now: OffsetDateTime,
+) -> Vec<RoleGrant> {
     let family: Vec<AccountId> = grants
         .iter()
         .filter(|g| g.is_active(now))
@@ -306,7 +313,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
     /// Loads a case for a change by `actor`, who must be allowed to manage it; with `version`,
     /// a case that has changed since is a conflict before anything else is checked (a stale or
     /// repeated form says so rather than failing on the new state).
-    async fn for_change(
+    pub(super) async fn for_change(
         tx: &mut dyn UnitOfWork,
         actor: AccountId,
         id: CaseId,
@@ -414,6 +421,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             withdrawn: Vec::new(),
             views: super::views::FamilyViews::default(),
             request: None,
+            plans: Vec::new(),
             created_at: now,
         };
         tx.cases().insert(&case).await?;
@@ -583,20 +591,51 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         stage: &str,
         now: OffsetDateTime,
     ) -> Result<(), CaseServiceError> {
+        self.alert_each(tx, case, now, |role| {
+            (!matches!(role, Role::Contributor { .. })).then(|| CaseUpdate::StageReached {
+                stage: stage.to_owned(),
+            })
+        })
+        .await
+    }
+
+    /// Queues a case-update e-mail (the LA reference only) to each person with access to the
+    /// case (not LA officers) for whom `update_for` their role gives an update; one e-mail per
+    /// person, by their first role that gives one.
+    pub(super) async fn alert_each(
+        &self,
+        tx: &mut dyn UnitOfWork,
+        case: &Case,
+        now: OffsetDateTime,
+        update_for: impl Fn(&Role) -> Option<CaseUpdate>,
+    ) -> Result<(), CaseServiceError> {
         let mut sent = Vec::new();
         let grants = tx.grants().for_case(case.id, &case.settings).await?;
         for g in involved(grants, case.id, now) {
-            if matches!(g.role, Role::Contributor { .. }) || sent.contains(&g.account) {
+            if sent.contains(&g.account) {
                 continue;
             }
+            let Some(update) = update_for(&g.role) else {
+                continue;
+            };
             sent.push(g.account);
-            if let Some(account) = tx.accounts().get(g.account).await? {
-                let update = CaseUpdate::StageReached {
-                    stage: stage.to_owned(),
-                };
-                let reference = case.la_reference.to_string();
-                queue_case_alert(tx, &self.secrets, &account, &reference, update, now).await?;
-            }
+            self.email_update(tx, case, g.account, update, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Queues one case-update e-mail to `account` (nothing when it has no account any more).
+    pub(super) async fn email_update(
+        &self,
+        tx: &mut dyn UnitOfWork,
+        case: &Case,
+        account: AccountId,
+        update: CaseUpdate,
+        now: OffsetDateTime,
+    ) -> Result<(), CaseServiceError> {
+        if let Some(account) = tx.accounts().get(account).await? {
+            let reference = case.la_reference.to_string();
+            queue_case_alert(tx, &self.secrets, &account, &reference, update, now).await?;
         }
         Ok(())
     }

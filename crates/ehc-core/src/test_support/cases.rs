@@ -34,6 +34,7 @@ pub fn blank_case(received_on: Date, date_of_birth: Date) -> Case {
         withdrawn: Vec::new(),
         views: crate::case::views::FamilyViews::default(),
         request: None,
+        plans: Vec::new(),
         created_at: midnight(received_on),
     }
 }
