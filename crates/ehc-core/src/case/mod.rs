@@ -12,11 +12,17 @@
 
 pub mod deadline;
 pub mod guidance;
+pub mod meeting;
+mod meeting_service;
 mod repository;
 mod service;
 pub mod timeline;
 pub mod tray;
 
+pub use meeting_service::{
+    MeetingCandidate, MeetingView, READ_ADVICE_ACTION, REPLY_ACTION, REPORT_DOCUMENT,
+    SEND_REPORT_ACTION,
+};
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockCaseRepository;
 pub use repository::{CaseRepository, CaseWriteError, StoredCase};
@@ -634,6 +640,10 @@ pub struct Case {
     /// kept so that nothing recorded is ever lost (older stored cases have none).
     #[serde(default)]
     pub withdrawn: Vec<Withdrawn>,
+    /// Review meetings arranged on the hub ([`meeting`]), in the order arranged (older stored
+    /// cases have none).
+    #[serde(default)]
+    pub meetings: Vec<meeting::ReviewMeeting>,
     /// When the case was created on the hub.
     pub created_at: OffsetDateTime,
 }
@@ -1161,6 +1171,7 @@ impl Case {
             .events
             .pop()
             .ok_or(CaseError::OutOfOrder("There is no event to withdraw"))?;
+        self.forget_meeting_event(event.number);
         self.withdrawn.push(Withdrawn {
             entry: WithdrawnEntry::Event(event.clone()),
             reason,
