@@ -88,6 +88,8 @@ pub(crate) struct CasePage {
     roles: Vec<(&'static str, &'static str)>,
     invite_email: String,
     link_setting: String,
+    meetings: Vec<super::meetings::MeetingLink>,
+    schedule_meeting: bool,
 }
 
 impl CasePage {
@@ -193,6 +195,7 @@ pub(crate) async fn render(
         Vec::new()
     };
     let id = case.id.to_string();
+    let (meetings, schedule_meeting) = super::meetings::section(&view, viewer);
     let page = CasePage {
         layout: app.layout(session, &case.child.full_name(), true).await?,
         errors,
@@ -349,6 +352,8 @@ pub(crate) async fn render(
             .collect(),
         invite_email,
         link_setting,
+        meetings,
+        schedule_meeting,
         id,
     };
     html(&page)

@@ -179,7 +179,8 @@ pub struct ReviewMeeting {
     pub on: Date,
     /// Its start, local time (Europe/London).
     pub starts_at: Time,
-    /// Where it is held, or how to join it ([`clean_text`], 1 to [`MAX_PLACE`] characters).
+    /// Where it is held, or how to join it ([`clean_text`], new lines kept, 1 to [`MAX_PLACE`]
+    /// characters).
     pub place: String,
     /// Who arranged it.
     pub organiser: Organiser,
@@ -352,15 +353,14 @@ pub fn clock_time(t: time::Time) -> String {
     }
 }
 
-/// A text as stored: [`clean_text`] (multi-line), required, at most `max` characters.
+/// A text as stored: [`clean_text`] (new lines kept), required, at most `max` characters.
 fn required_text(
     input: &str,
     max: usize,
     what: &'static str,
     field: &'static str,
-    multi_line: bool,
 ) -> Result<String, CaseError> {
-    let text = clean_text(input, multi_line);
+    let text = clean_text(input, true);
     if text.is_empty() {
         return Err(CaseError::Missing(field));
     }
@@ -414,7 +414,6 @@ impl Case {
             MAX_PLACE,
             "The place",
             "where the meeting is held or how to join it",
-            false,
         )?;
         if new.invitees.is_empty() {
             return Err(CaseError::Missing("who is invited"));
@@ -506,7 +505,7 @@ impl Case {
         now: OffsetDateTime,
         today: Date,
     ) -> Result<(), CaseError> {
-        let text = required_text(text, MAX_VIEWS, "Your views", "your views", true)?;
+        let text = required_text(text, MAX_VIEWS, "Your views", "your views")?;
         let meeting = self.meeting_mut(number)?;
         if meeting.invitee(account).is_none() {
             return Err(CaseError::OutOfOrder("You are not invited to this meeting"));
@@ -612,7 +611,7 @@ impl Case {
         now: OffsetDateTime,
         by: AccountId,
     ) -> Result<(), CaseError> {
-        let text = required_text(text, MAX_REPORT, "The report", "the report", true)?;
+        let text = required_text(text, MAX_REPORT, "The report", "the report")?;
         if sent_on > today {
             return Err(CaseError::InFuture("The date"));
         }
