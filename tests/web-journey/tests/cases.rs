@@ -13,20 +13,20 @@ use ehc_core::role::{Role, Urn};
 
 use crate::support::{Browser, Hub, Options, Page};
 
-const OFFICER: &str = "casey.officer@anytown.gov.uk";
-const SENDCO_A: &str = "sam.sendco@anytown-primary.sch.uk";
-const SENDCO_B: &str = "bo.sendco@anytown-academy.sch.uk";
-const PARENT: &str = "pat.parent@example.com";
-const CONTRIBUTOR: &str = "eli.ep@anytown-ep.example.org";
+pub(crate) const OFFICER: &str = "casey.officer@anytown.gov.uk";
+pub(crate) const SENDCO_A: &str = "sam.sendco@anytown-primary.sch.uk";
+pub(crate) const SENDCO_B: &str = "bo.sendco@anytown-academy.sch.uk";
+pub(crate) const PARENT: &str = "pat.parent@example.com";
+pub(crate) const CONTRIBUTOR: &str = "eli.ep@anytown-ep.example.org";
 const ADVOCATE: &str = "ade.advocate@sendiass.example.org";
-const SETTING_A: &str = "100001";
-const SETTING_B: &str = "100002";
+pub(crate) const SETTING_A: &str = "100001";
+pub(crate) const SETTING_B: &str = "100002";
 
 // ---- reading pages ---------------------------------------------------------------------------
 
 /// The text of `html` as a person reads it: tags dropped, entities decoded, white space
 /// collapsed.
-fn plain(html: &str) -> String {
+pub(crate) fn plain(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {
@@ -53,7 +53,7 @@ fn plain(html: &str) -> String {
 }
 
 /// The text of each table row of the page (`<tr>` … `</tr>`), head rows included.
-fn rows(html: &str) -> Vec<String> {
+pub(crate) fn rows(html: &str) -> Vec<String> {
     html.split("<tr")
         .skip(1)
         .map(|r| plain(&format!("<tr{}", &r[..r.find("</tr>").unwrap_or(r.len())])))
@@ -61,7 +61,7 @@ fn rows(html: &str) -> Vec<String> {
 }
 
 /// The text of the first table row holding `text`.
-fn row_with(html: &str, text: &str) -> Option<String> {
+pub(crate) fn row_with(html: &str, text: &str) -> Option<String> {
     rows(html).into_iter().find(|r| r.contains(text))
 }
 
@@ -76,7 +76,7 @@ fn raw_row_with<'a>(html: &'a str, text: &str) -> &'a str {
 }
 
 /// The text of the GOV.UK error summary's list ("" when the page has none).
-fn error_summary(page: &Page) -> String {
+pub(crate) fn error_summary(page: &Page) -> String {
     let Some(start) = page.body.find("govuk-error-summary__list") else {
         return String::new();
     };
@@ -88,7 +88,7 @@ fn error_summary(page: &Page) -> String {
 }
 
 /// The value of the first input named `name`.
-fn input(html: &str, name: &str) -> String {
+pub(crate) fn input(html: &str, name: &str) -> String {
     let at = html
         .find(&format!("name=\"{name}\""))
         .unwrap_or_else(|| panic!("an input {name}"));
@@ -139,7 +139,7 @@ fn happened(page: &Page) -> Vec<String> {
     list.split("<li>").skip(1).map(plain).collect()
 }
 
-fn says(page: &Page, words: &str) -> bool {
+pub(crate) fn says(page: &Page, words: &str) -> bool {
     plain(&page.body).contains(words)
 }
 
@@ -150,14 +150,14 @@ type Owned = Vec<(String, String)>;
 
 // ---- filling in forms --------------------------------------------------------------------------
 
-fn owned(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn owned(fields: &[(&str, &str)]) -> Vec<(String, String)> {
     fields
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
 }
 
-fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+pub(crate) fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
     fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -165,7 +165,7 @@ fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 /// The three fields of a GOV.UK date input `name`, from "day month year".
-fn date(name: &str, dmy: &str) -> Vec<(String, String)> {
+pub(crate) fn date(name: &str, dmy: &str) -> Vec<(String, String)> {
     let parts: Vec<&str> = dmy.split(' ').collect();
     ["day", "month", "year"]
         .iter()
@@ -181,18 +181,18 @@ fn date(name: &str, dmy: &str) -> Vec<(String, String)> {
 
 /// What the back office's *Create a case* form is filled in with.
 #[derive(Clone)]
-struct Request {
+pub(crate) struct Request {
     reference: String,
     given: String,
     family: String,
     dob: String,
     received: String,
     by: String,
-    settings: String,
+    pub(crate) settings: String,
 }
 
 impl Request {
-    fn new(reference: &str, given: &str, family: &str) -> Self {
+    pub(crate) fn new(reference: &str, given: &str, family: &str) -> Self {
         Self {
             reference: reference.into(),
             given: given.into(),
@@ -228,7 +228,7 @@ async fn create(officer: &Browser, request: &Request) -> Page {
 }
 
 /// Creates a case; its id.
-async fn created(officer: &Browser, request: &Request) -> String {
+pub(crate) async fn created(officer: &Browser, request: &Request) -> String {
     let page = create(officer, request).await;
     assert_eq!(
         page.status,
@@ -258,7 +258,13 @@ async fn record(browser: &Browser, id: &str, kind: &str, on: &str, extra: &[(&st
 }
 
 /// Records an event that must be accepted.
-async fn recorded(browser: &Browser, id: &str, kind: &str, on: &str, extra: &[(&str, &str)]) {
+pub(crate) async fn recorded(
+    browser: &Browser,
+    id: &str,
+    kind: &str,
+    on: &str,
+    extra: &[(&str, &str)],
+) {
     let page = record(browser, id, kind, on, extra).await;
     assert_eq!(
         page.status,
@@ -284,7 +290,7 @@ async fn case_form(browser: &Browser, id: &str, action: &str, extra: &[(&str, &s
 
 /// The LA officer invites `email` to the case with `role`; the person registers from the
 /// e-mail's link and signs in.
-async fn invited_to_case<B: Backend>(
+pub(crate) async fn invited_to_case<B: Backend>(
     hub: &Hub<B>,
     officer: &Browser,
     id: &str,
@@ -302,11 +308,11 @@ async fn invited_to_case<B: Backend>(
     hub.join(&link, email).await
 }
 
-async fn officer<B: Backend>(hub: &Hub<B>) -> Browser {
+pub(crate) async fn officer<B: Backend>(hub: &Hub<B>) -> Browser {
     hub.person(OFFICER, vec![Role::LaOfficer]).await
 }
 
-fn sendco(urn: &str) -> Vec<Role> {
+pub(crate) fn sendco(urn: &str) -> Vec<Role> {
     vec![Role::Sendco {
         setting: Urn::parse(urn).unwrap(),
     }]
@@ -323,7 +329,7 @@ async fn audited<B: Backend>(hub: &Hub<B>, kind: &str, id: &str) -> usize {
 }
 
 /// How many audit entries record a change to cases or to people's access.
-async fn changes<B: Backend>(hub: &Hub<B>) -> usize {
+pub(crate) async fn changes<B: Backend>(hub: &Hub<B>) -> usize {
     hub.store
         .audit()
         .await
@@ -1471,6 +1477,57 @@ pub async fn every_case_form_without_its_csrf_token_is_refused_and_changes_nothi
             ("withdraw_reason", "A mistake"),
         ]),
     ));
+    // Review meetings (meetings.rs): the token is checked before the meeting is looked up.
+    let mut meeting = owned(&[
+        ("version", &version),
+        ("time", "10:00"),
+        ("place", "Room 4"),
+        (&format!("invitee-{parent_account}"), "yes"),
+    ]);
+    meeting.extend(date("meeting", "14 12 2026"));
+    posts.push((format!("/cases/{id}/meetings/new"), meeting));
+    for (action, fields) in [
+        ("reply", vec![("reply", "accept")]),
+        ("views", vec![("views", "My views")]),
+        (
+            "advice",
+            vec![
+                ("advice-day", "30"),
+                ("advice-month", "11"),
+                ("advice-year", "2026"),
+            ],
+        ),
+        (
+            "held",
+            vec![
+                ("held-day", "30"),
+                ("held-month", "11"),
+                ("held-year", "2026"),
+            ],
+        ),
+        (
+            "report",
+            vec![
+                ("sent-day", "30"),
+                ("sent-month", "11"),
+                ("sent-year", "2026"),
+                ("report", "Report"),
+            ],
+        ),
+        (
+            "decision",
+            vec![
+                ("outcome", "maintain"),
+                ("decided-day", "30"),
+                ("decided-month", "11"),
+                ("decided-year", "2026"),
+            ],
+        ),
+    ] {
+        let mut fields = owned(&fields);
+        fields.extend(owned(&[("version", &version)]));
+        posts.push((format!("/cases/{id}/meetings/1/{action}"), fields));
+    }
     posts.push((
         "/people".into(),
         owned(&[

@@ -14,6 +14,7 @@ mod app;
 mod cases;
 mod faults;
 mod fuzz;
+mod meetings;
 mod pages;
 mod registration;
 mod sign_in;
@@ -93,4 +94,7 @@ journey! {
     cases::a_change_from_a_stale_page_is_refused_with_409_and_saves_nothing,
     cases::a_request_received_today_in_london_is_accepted_just_after_midnight_bst,
     cases::an_event_recorded_by_mistake_is_withdrawn_with_a_reason_and_stays_visible_as_withdrawn,
+    meetings::a_meeting_less_than_two_weeks_ahead_is_warned_about_then_invitations_go_out_without_the_childs_name,
+    meetings::invitees_reply_and_give_views_and_anyone_else_gets_403_or_404_with_nothing_changed,
+    meetings::a_sendco_holds_the_meeting_and_sends_its_report_and_the_las_decision_is_tracked,
 }
