@@ -606,6 +606,7 @@ fn new_case(rng: &mut Rng, i: u32, plan: SeedPlan, roster: Roster, today: Date) 
         views: ehc_core::case::views::FamilyViews::default(),
         request: None,
         plans: Vec::new(),
+        meetings: Vec::new(),
         created_at: at(received_on),
     };
     Ok(case)

@@ -83,6 +83,7 @@ pub async fn seed(
             views: ehc_core::case::views::FamilyViews::default(),
             request: None,
             plans: Vec::new(),
+            meetings: Vec::new(),
             created_at: now,
         };
         for (kind, week) in events {

@@ -66,6 +66,7 @@ fn new_case(
         views: ehc_core::case::views::FamilyViews::default(),
         request: None,
         plans: Vec::new(),
+        meetings: Vec::new(),
         created_at: T0,
     }
 }

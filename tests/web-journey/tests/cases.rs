@@ -53,7 +53,7 @@ pub(crate) fn plain(html: &str) -> String {
 }
 
 /// The text of each table row of the page (`<tr>` … `</tr>`), head rows included.
-fn rows(html: &str) -> Vec<String> {
+pub(crate) fn rows(html: &str) -> Vec<String> {
     html.split("<tr")
         .skip(1)
         .map(|r| plain(&format!("<tr{}", &r[..r.find("</tr>").unwrap_or(r.len())])))
@@ -61,7 +61,7 @@ fn rows(html: &str) -> Vec<String> {
 }
 
 /// The text of the first table row holding `text`.
-fn row_with(html: &str, text: &str) -> Option<String> {
+pub(crate) fn row_with(html: &str, text: &str) -> Option<String> {
     rows(html).into_iter().find(|r| r.contains(text))
 }
 
@@ -165,7 +165,7 @@ pub(crate) fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 /// The three fields of a GOV.UK date input `name`, from "day month year".
-fn date(name: &str, dmy: &str) -> Vec<(String, String)> {
+pub(crate) fn date(name: &str, dmy: &str) -> Vec<(String, String)> {
     let parts: Vec<&str> = dmy.split(' ').collect();
     ["day", "month", "year"]
         .iter()
@@ -1477,6 +1477,57 @@ pub async fn every_case_form_without_its_csrf_token_is_refused_and_changes_nothi
             ("withdraw_reason", "A mistake"),
         ]),
     ));
+    // Review meetings (meetings.rs): the token is checked before the meeting is looked up.
+    let mut meeting = owned(&[
+        ("version", &version),
+        ("time", "10:00"),
+        ("place", "Room 4"),
+        (&format!("invitee-{parent_account}"), "yes"),
+    ]);
+    meeting.extend(date("meeting", "14 12 2026"));
+    posts.push((format!("/cases/{id}/meetings/new"), meeting));
+    for (action, fields) in [
+        ("reply", vec![("reply", "accept")]),
+        ("views", vec![("views", "My views")]),
+        (
+            "advice",
+            vec![
+                ("advice-day", "30"),
+                ("advice-month", "11"),
+                ("advice-year", "2026"),
+            ],
+        ),
+        (
+            "held",
+            vec![
+                ("held-day", "30"),
+                ("held-month", "11"),
+                ("held-year", "2026"),
+            ],
+        ),
+        (
+            "report",
+            vec![
+                ("sent-day", "30"),
+                ("sent-month", "11"),
+                ("sent-year", "2026"),
+                ("report", "Report"),
+            ],
+        ),
+        (
+            "decision",
+            vec![
+                ("outcome", "maintain"),
+                ("decided-day", "30"),
+                ("decided-month", "11"),
+                ("decided-year", "2026"),
+            ],
+        ),
+    ] {
+        let mut fields = owned(&fields);
+        fields.extend(owned(&[("version", &version)]));
+        posts.push((format!("/cases/{id}/meetings/1/{action}"), fields));
+    }
     posts.push((
         "/people".into(),
         owned(&[

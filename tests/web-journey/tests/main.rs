@@ -15,6 +15,7 @@ mod app;
 mod cases;
 mod faults;
 mod fuzz;
+mod meetings;
 mod pages;
 mod plan;
 mod registration;
@@ -110,4 +111,7 @@ journey! {
     plan::bad_plan_input_is_refused_with_the_error_summary_and_changes_nothing,
     plan::plan_pages_answer_404_to_people_who_may_not_see_the_case_and_403_to_changes_they_may_not_make,
     plan::every_plan_form_without_its_csrf_token_is_refused_and_changes_nothing,
+    meetings::a_meeting_less_than_two_weeks_ahead_is_warned_about_then_invitations_go_out_without_the_childs_name,
+    meetings::invitees_reply_and_give_views_and_anyone_else_gets_403_or_404_with_nothing_changed,
+    meetings::a_sendco_holds_the_meeting_and_sends_its_report_and_the_las_decision_is_tracked,
 }

@@ -92,6 +92,8 @@ pub(crate) struct CasePage {
     link_setting: String,
     /// The family's spaces: (address, title, items shown).
     views: Vec<(String, &'static str, usize)>,
+    meetings: Vec<super::meetings::MeetingLink>,
+    schedule_meeting: bool,
 }
 
 impl CasePage {
@@ -197,6 +199,7 @@ pub(crate) async fn render(
         Vec::new()
     };
     let id = case.id.to_string();
+    let (meetings, schedule_meeting) = super::meetings::section(&view, viewer);
     let page = CasePage {
         layout: app.layout(session, &case.child.full_name(), true).await?,
         errors,
@@ -364,6 +367,8 @@ pub(crate) async fn render(
             .collect(),
         invite_email,
         link_setting,
+        meetings,
+        schedule_meeting,
         id,
     };
     html(&page)

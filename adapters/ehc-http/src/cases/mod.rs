@@ -8,6 +8,7 @@ mod case_page;
 mod date_input;
 mod request;
 mod plan;
+mod meetings;
 mod tray;
 mod views;
 
@@ -56,6 +57,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .merge(request::routes())
         .merge(plan::routes())
+        .merge(meetings::routes())
 }
 
 /// The signed-in person, or the redirect to where their sign-in stands.

@@ -450,7 +450,7 @@ fn exception_days(case: &Case, from: Date, to: Date) -> (i64, Vec<usize>) {
 /// | final plan | request received | + 20 weeks (reg 13(2)) | the final plan issued |
 /// | annual review by | the later of the plan (issued or transferred in) and the last review meeting held | the end of 12 months starting with it ([`within_months_starting`]; 6 months if the child is under 5 that day) | — (open while the plan is in force) |
 /// | invitations and advice by | the last meeting arranged | meeting − 14 days (reg 20, 21) | the meeting held after it was arranged |
-/// | review report | the last meeting held | + 2 weeks | the review decision after it |
+/// | review report | the last meeting held | + 2 weeks | its report ([`super::meeting::MeetingReport::sent_on`]), or the review decision after it, whichever is first |
 /// | LA review decision | the last meeting held | + 4 weeks | the review decision after it |
 /// | amendment comments last day | the last proposals | + 14 days (reg 22(2)(c)) | — (family; ends) |
 /// | amended plan by | the last proposals | + 8 weeks (reg 22(3)) | the amended plan issued after them |
@@ -611,11 +611,22 @@ fn review_meetings(t: &mut Timers<'_>) {
             .after(pos, |k| matches!(k, EventKind::ReviewDecision { .. }))
             .map(|e| e.on);
         let about = Some(held.number);
+        // The report recorded for the meeting held, if the hub has it; else the decision.
+        let reported = t
+            .case
+            .meetings
+            .iter()
+            .filter(|m| m.held.is_some_and(|(e, _)| e == held.number))
+            .find_map(|m| m.report.as_ref().map(|r| r.sent_on));
+        let report_met = match (reported, decided) {
+            (Some(r), Some(d)) => Some(r.min(d)),
+            (r, d) => r.or(d),
+        };
         t.push(
             DeadlineKind::ReviewReport,
             held.on,
             weeks_after(held.on, 2),
-            decided,
+            report_met,
             about,
         );
         t.push(

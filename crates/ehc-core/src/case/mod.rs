@@ -15,6 +15,8 @@ pub mod deadline;
 pub mod guidance;
 pub mod plan;
 mod plan_service;
+pub mod meeting;
+mod meeting_service;
 mod repository;
 pub mod request;
 mod request_service;
@@ -25,6 +27,10 @@ pub mod views;
 mod views_service;
 
 pub use plan_service::PlanView;
+pub use meeting_service::{
+    MeetingCandidate, MeetingView, READ_ADVICE_ACTION, REPLY_ACTION, REPORT_DOCUMENT,
+    SEND_REPORT_ACTION,
+};
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockCaseRepository;
 pub use repository::{CaseRepository, CaseWriteError, StoredCase};
@@ -658,6 +664,10 @@ pub struct Case {
     /// ([`plan`]; older stored cases have none).
     #[serde(default)]
     pub plans: Vec<plan::PlanVersion>,
+    /// Review meetings arranged on the hub ([`meeting`]), in the order arranged (older stored
+    /// cases have none).
+    #[serde(default)]
+    pub meetings: Vec<meeting::ReviewMeeting>,
     /// When the case was created on the hub.
     pub created_at: OffsetDateTime,
 }
@@ -1185,6 +1195,7 @@ impl Case {
             .events
             .pop()
             .ok_or(CaseError::OutOfOrder("There is no event to withdraw"))?;
+        self.forget_meeting_event(event.number);
         self.withdrawn.push(Withdrawn {
             entry: WithdrawnEntry::Event(event.clone()),
             reason,

@@ -422,6 +422,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             views: super::views::FamilyViews::default(),
             request: None,
             plans: Vec::new(),
+            meetings: Vec::new(),
             created_at: now,
         };
         tx.cases().insert(&case).await?;
@@ -584,7 +585,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
 
     /// Queues a case-update e-mail to each family member and SENDCo with an account on the
     /// case: the LA reference and the stage reached, never the child's details.
-    async fn alert(
+    pub(super) async fn alert(
         &self,
         tx: &mut dyn UnitOfWork,
         case: &Case,

@@ -35,6 +35,7 @@ pub fn blank_case(received_on: Date, date_of_birth: Date) -> Case {
         views: crate::case::views::FamilyViews::default(),
         request: None,
         plans: Vec::new(),
+        meetings: Vec::new(),
         created_at: midnight(received_on),
     }
 }
