@@ -13,20 +13,20 @@ use ehc_core::role::{Role, Urn};
 
 use crate::support::{Browser, Hub, Options, Page};
 
-const OFFICER: &str = "casey.officer@anytown.gov.uk";
-const SENDCO_A: &str = "sam.sendco@anytown-primary.sch.uk";
-const SENDCO_B: &str = "bo.sendco@anytown-academy.sch.uk";
-const PARENT: &str = "pat.parent@example.com";
-const CONTRIBUTOR: &str = "eli.ep@anytown-ep.example.org";
+pub(crate) const OFFICER: &str = "casey.officer@anytown.gov.uk";
+pub(crate) const SENDCO_A: &str = "sam.sendco@anytown-primary.sch.uk";
+pub(crate) const SENDCO_B: &str = "bo.sendco@anytown-academy.sch.uk";
+pub(crate) const PARENT: &str = "pat.parent@example.com";
+pub(crate) const CONTRIBUTOR: &str = "eli.ep@anytown-ep.example.org";
 const ADVOCATE: &str = "ade.advocate@sendiass.example.org";
-const SETTING_A: &str = "100001";
-const SETTING_B: &str = "100002";
+pub(crate) const SETTING_A: &str = "100001";
+pub(crate) const SETTING_B: &str = "100002";
 
 // ---- reading pages ---------------------------------------------------------------------------
 
 /// The text of `html` as a person reads it: tags dropped, entities decoded, white space
 /// collapsed.
-fn plain(html: &str) -> String {
+pub(crate) fn plain(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {
@@ -181,18 +181,18 @@ fn date(name: &str, dmy: &str) -> Vec<(String, String)> {
 
 /// What the back office's *Create a case* form is filled in with.
 #[derive(Clone)]
-struct Request {
+pub(crate) struct Request {
     reference: String,
     given: String,
     family: String,
     dob: String,
     received: String,
     by: String,
-    settings: String,
+    pub(crate) settings: String,
 }
 
 impl Request {
-    fn new(reference: &str, given: &str, family: &str) -> Self {
+    pub(crate) fn new(reference: &str, given: &str, family: &str) -> Self {
         Self {
             reference: reference.into(),
             given: given.into(),
@@ -228,7 +228,7 @@ async fn create(officer: &Browser, request: &Request) -> Page {
 }
 
 /// Creates a case; its id.
-async fn created(officer: &Browser, request: &Request) -> String {
+pub(crate) async fn created(officer: &Browser, request: &Request) -> String {
     let page = create(officer, request).await;
     assert_eq!(
         page.status,
@@ -258,7 +258,13 @@ async fn record(browser: &Browser, id: &str, kind: &str, on: &str, extra: &[(&st
 }
 
 /// Records an event that must be accepted.
-async fn recorded(browser: &Browser, id: &str, kind: &str, on: &str, extra: &[(&str, &str)]) {
+pub(crate) async fn recorded(
+    browser: &Browser,
+    id: &str,
+    kind: &str,
+    on: &str,
+    extra: &[(&str, &str)],
+) {
     let page = record(browser, id, kind, on, extra).await;
     assert_eq!(
         page.status,
@@ -284,7 +290,7 @@ async fn case_form(browser: &Browser, id: &str, action: &str, extra: &[(&str, &s
 
 /// The LA officer invites `email` to the case with `role`; the person registers from the
 /// e-mail's link and signs in.
-async fn invited_to_case<B: Backend>(
+pub(crate) async fn invited_to_case<B: Backend>(
     hub: &Hub<B>,
     officer: &Browser,
     id: &str,
@@ -302,18 +308,18 @@ async fn invited_to_case<B: Backend>(
     hub.join(&link, email).await
 }
 
-async fn officer<B: Backend>(hub: &Hub<B>) -> Browser {
+pub(crate) async fn officer<B: Backend>(hub: &Hub<B>) -> Browser {
     hub.person(OFFICER, vec![Role::LaOfficer]).await
 }
 
-fn sendco(urn: &str) -> Vec<Role> {
+pub(crate) fn sendco(urn: &str) -> Vec<Role> {
     vec![Role::Sendco {
         setting: Urn::parse(urn).unwrap(),
     }]
 }
 
 /// The audit entries of `kind` about the case `id`.
-async fn audited<B: Backend>(hub: &Hub<B>, kind: &str, id: &str) -> usize {
+pub(crate) async fn audited<B: Backend>(hub: &Hub<B>, kind: &str, id: &str) -> usize {
     hub.store
         .audit()
         .await

@@ -12,6 +12,7 @@
 
 mod app;
 mod cases;
+mod download;
 mod faults;
 mod fuzz;
 mod pages;
@@ -93,4 +94,6 @@ journey! {
     cases::a_change_from_a_stale_page_is_refused_with_409_and_saves_nothing,
     cases::a_request_received_today_in_london_is_accepted_just_after_midnight_bst,
     cases::an_event_recorded_by_mistake_is_withdrawn_with_a_reason_and_stays_visible_as_withdrawn,
+    download::everyone_who_sees_a_case_downloads_a_printable_summary_of_what_they_may_see_and_it_is_audited,
+    download::a_person_who_may_not_see_a_case_gets_404_for_its_download_and_nothing_is_audited,
 }

@@ -6,6 +6,7 @@
 mod back_office;
 mod case_page;
 mod date_input;
+mod download;
 mod tray;
 
 use axum::Router;
@@ -45,6 +46,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(back_office::people_page).post(back_office::people_submit),
         )
         .route("/grants/{id}/revoke", post(back_office::revoke_submit))
+        .merge(download::routes())
 }
 
 /// The signed-in person, or the redirect to where their sign-in stands.

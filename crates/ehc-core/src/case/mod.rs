@@ -11,12 +11,14 @@
 //! use cases, each checked with [`crate::role::authorize`].
 
 pub mod deadline;
+mod download_service;
 pub mod guidance;
 mod repository;
 mod service;
 pub mod timeline;
 pub mod tray;
 
+pub use download_service::DOWNLOAD_TIMELINE_LIMIT;
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockCaseRepository;
 pub use repository::{CaseRepository, CaseWriteError, StoredCase};
