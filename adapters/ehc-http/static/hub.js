@@ -36,3 +36,9 @@ if (dialog && typeof dialog.showModal === 'function') {
   })
   start()
 }
+
+// "Print this page" (shown only where this script runs): the browser's print dialog, which
+// uses the print rules of hub.css.
+for (const button of document.querySelectorAll('.hub-print-button')) {
+  button.addEventListener('click', () => window.print())
+}

@@ -47,6 +47,9 @@ pub struct Config {
     /// The case tracker's guidance for each stage, in the LA's words (`[guidance]`, keys
     /// `request_received`, `assessment`, `draft_plan`, `plan_maintained`, `review`, `closed`).
     pub guidance: StageGuidance,
+    /// ClamAV's clamd, which scans every upload (`[clamav] address = "unix:/run/clamav/clamd.ctl"`
+    /// or `"tcp://host:3310"`, `connect_timeout_seconds`, `timeout_seconds`); none by default.
+    pub clamav: Option<ehc_clamav::ClamdSettings>,
 }
 
 /// The local authority running the hub.
@@ -144,6 +147,7 @@ impl Default for Config {
             messages: MessageTemplates::default(),
             guidance: StageGuidance::default(),
             dispatch: RetryPolicy::default(),
+            clamav: None,
         }
     }
 }
@@ -253,6 +257,10 @@ mod tests {
         assert_eq!(config.security.la_name, "Anytown Council");
         assert!(matches!(config.sms, SmsConfig::Notify(_)));
         assert!(matches!(config.email, EmailConfig::Smtp(_)));
+        assert_eq!(
+            config.clamav.map(|c| c.address.to_string()),
+            Some("unix:/run/clamav/clamd.ctl".to_owned())
+        );
         assert_eq!(
             config.security,
             SecuritySettings {

@@ -271,6 +271,9 @@ pub async fn run(
         .validate()
         .map_err(|e| anyhow::anyhow!("[messages] {e}"))?;
     let backend = Backend::connect(&config).await?;
+    if let Some(clamav) = &config.clamav {
+        tokio::spawn(check_clamd(ehc_clamav::Clamd::new(clamav)));
+    }
     let secrets: Arc<dyn SecretSource> = Arc::new(OsSecretSource);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let hasher = BlockingHasher::per_core(Argon2idHasher::new(
@@ -310,6 +313,15 @@ pub async fn run(
         .context("the scheduled work stopped abnormally")?;
     tracing::info!("EHC Hub stopped");
     Ok(())
+}
+
+/// Says in the log whether clamd answers, so a wrong `[clamav] address` shows at start rather
+/// than at the first upload (which clamd being down refuses).
+async fn check_clamd(clamd: ehc_clamav::Clamd) {
+    match clamd.ping().await {
+        Ok(()) => tracing::info!(address = %clamd.address(), "clamd answers"),
+        Err(e) => tracing::warn!(error = %e, "clamd does not answer: uploads will be refused"),
+    }
 }
 
 /// The dispatcher over outbox `Q` with the configured senders.

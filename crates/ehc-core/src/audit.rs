@@ -47,6 +47,8 @@ pub enum AuditKind {
     CaseCreated,
     /// Someone opened a case page (detail: the case id).
     CaseViewed,
+    /// Someone downloaded all of a case's information they may see (detail: the case id).
+    CaseDownloaded,
     /// A case was changed: an event, an exception, a linked setting, the officer, a person
     /// invited (detail: the case id and what changed).
     CaseChanged,
@@ -73,6 +75,7 @@ impl AuditKind {
             Self::SignedOut => "signed-out",
             Self::CaseCreated => "case-created",
             Self::CaseViewed => "case-viewed",
+            Self::CaseDownloaded => "case-downloaded",
             Self::CaseChanged => "case-changed",
         }
     }

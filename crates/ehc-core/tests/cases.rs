@@ -1017,3 +1017,42 @@ fn an_entry_recorded_by_mistake_is_withdrawn_with_its_reason_and_kept() {
         ));
     });
 }
+
+#[test]
+fn a_download_is_audited_as_a_download_and_refused_like_a_missing_case_to_a_stranger() {
+    pollster::block_on(async {
+        let w = World::new().await;
+        let a = w.case("EHC-A", &["100001"]).await;
+        let b = w.case("EHC-B", &["100002"]).await;
+        let sendco = w
+            .person(
+                3,
+                "sendco@school.example",
+                Role::Sendco {
+                    setting: urn("100001"),
+                },
+                None,
+            )
+            .await;
+        let view = w.cases.download(sendco, a, NOW, None).await.unwrap();
+        assert_eq!(view.case.id, a);
+        assert_eq!(
+            w.cases.download(sendco, b, NOW, None).await,
+            Err(CaseServiceError::NotFound)
+        );
+        let audit = w.store.audit_events().await;
+        let downloads: Vec<_> = audit
+            .iter()
+            .filter(|e| e.kind == AuditKind::CaseDownloaded)
+            .collect();
+        assert_eq!(downloads.len(), 1, "only the download that was given");
+        assert_eq!(downloads[0].actor, Some(sendco));
+        assert!(downloads[0].detail.contains(&a.to_string()));
+        assert!(
+            !audit
+                .iter()
+                .any(|e| e.kind == AuditKind::CaseViewed && e.actor == Some(sendco)),
+            "a download is not recorded as a view"
+        );
+    });
+}

@@ -319,7 +319,7 @@ pub(crate) fn sendco(urn: &str) -> Vec<Role> {
 }
 
 /// The audit entries of `kind` about the case `id`.
-async fn audited<B: Backend>(hub: &Hub<B>, kind: &str, id: &str) -> usize {
+pub(crate) async fn audited<B: Backend>(hub: &Hub<B>, kind: &str, id: &str) -> usize {
     hub.store
         .audit()
         .await

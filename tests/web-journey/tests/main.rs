@@ -13,6 +13,7 @@
 mod alerts;
 mod app;
 mod cases;
+mod download;
 mod faults;
 mod fuzz;
 mod meetings;
@@ -114,4 +115,6 @@ journey! {
     meetings::a_meeting_less_than_two_weeks_ahead_is_warned_about_then_invitations_go_out_without_the_childs_name,
     meetings::invitees_reply_and_give_views_and_anyone_else_gets_403_or_404_with_nothing_changed,
     meetings::a_sendco_holds_the_meeting_and_sends_its_report_and_the_las_decision_is_tracked,
+    download::everyone_who_sees_a_case_downloads_a_printable_summary_of_what_they_may_see_and_it_is_audited,
+    download::a_person_who_may_not_see_a_case_gets_404_for_its_download_and_nothing_is_audited,
 }

@@ -11,44 +11,44 @@ use ehc_core::case::{CaseRole, CaseView, EventKind, Stage, WithdrawnEntry};
 
 use crate::AppState;
 use crate::client::Origin;
-use crate::pages::{FieldError, Layout, PageResult, html, messages_for};
+use crate::pages::{FieldError, Layout, PageError, PageResult, html, messages_for};
 use crate::session::HubSession;
 use crate::times::{london, london_today};
 
 /// One statutory date of the tracker.
 pub(crate) struct TrackerRow {
-    what: &'static str,
-    source: &'static str,
-    counts_from: String,
-    statutory: String,
-    moved_to: Option<String>,
-    actual: String,
-    status: String,
-    status_class: &'static str,
+    pub(super) what: &'static str,
+    pub(super) source: &'static str,
+    pub(super) counts_from: String,
+    pub(super) statutory: String,
+    pub(super) moved_to: Option<String>,
+    pub(super) actual: String,
+    pub(super) status: String,
+    pub(super) status_class: &'static str,
 }
 
 /// One stage of the tracker: its time limits and the LA's guidance for it.
 pub(crate) struct StageSection {
-    number: usize,
-    name: &'static str,
-    state: &'static str,
-    state_class: &'static str,
-    guidance: String,
-    rows: Vec<TrackerRow>,
+    pub(super) number: usize,
+    pub(super) name: &'static str,
+    pub(super) state: &'static str,
+    pub(super) state_class: &'static str,
+    pub(super) guidance: String,
+    pub(super) rows: Vec<TrackerRow>,
 }
 
 /// One line of a simple list: a date and what happened.
 pub(crate) struct Dated {
-    when: String,
-    what: String,
+    pub(super) when: String,
+    pub(super) what: String,
 }
 
 /// One person involved.
 pub(crate) struct Person {
     account: String,
-    email: String,
-    role: String,
-    until: Option<String>,
+    pub(super) email: String,
+    pub(super) role: String,
+    pub(super) until: Option<String>,
     revoke: Option<String>,
 }
 
@@ -63,7 +63,7 @@ pub(crate) struct RecordLink {
 pub(crate) struct CasePage {
     layout: Layout,
     errors: Vec<FieldError>,
-    id: String,
+    pub(super) id: String,
     version: i64,
     child_name: String,
     date_of_birth: String,
@@ -77,14 +77,24 @@ pub(crate) struct CasePage {
     settings: Vec<String>,
     family: Vec<(String, String)>,
     participant: bool,
+    pub(super) child_name: String,
+    pub(super) date_of_birth: String,
+    pub(super) la_reference: String,
+    pub(super) received: String,
+    pub(super) stage: &'static str,
+    pub(super) stages: Vec<StageSection>,
+    pub(super) officer: String,
+    pub(super) settings: Vec<String>,
+    pub(super) family: Vec<(String, String)>,
+    pub(super) participant: bool,
     la: bool,
-    tracker: Vec<TrackerRow>,
-    events: Vec<Dated>,
-    exceptions: Vec<Dated>,
-    withdrawn: Vec<Dated>,
+    pub(super) tracker: Vec<TrackerRow>,
+    pub(super) events: Vec<Dated>,
+    pub(super) exceptions: Vec<Dated>,
+    pub(super) withdrawn: Vec<Dated>,
     withdrawable: Vec<(String, String)>,
-    timeline: Vec<Dated>,
-    people: Vec<Person>,
+    pub(super) timeline: Vec<Dated>,
+    pub(super) people: Vec<Person>,
     record_links: Vec<RecordLink>,
     officers: Vec<(String, String, bool)>,
     roles: Vec<(&'static str, &'static str)>,
@@ -187,6 +197,31 @@ pub(crate) async fn render(
     invite_email: String,
     link_setting: String,
 ) -> PageResult {
+    html(
+        &page(
+            app,
+            session,
+            viewer,
+            view,
+            errors,
+            invite_email,
+            link_setting,
+        )
+        .await?,
+    )
+}
+
+/// The case page's content as `viewer` may see it; also what the downloaded summary shows
+/// (`super::download`), so both show the same things to the same person.
+pub(super) async fn page(
+    app: &AppState,
+    session: &HubSession,
+    viewer: ehc_core::account::AccountId,
+    view: CaseView,
+    errors: Vec<FieldError>,
+    invite_email: String,
+    link_setting: String,
+) -> Result<CasePage, PageError> {
     let now = app.now();
     let today = london_today(now);
     let case = &view.case;
@@ -371,7 +406,7 @@ pub(crate) async fn render(
         schedule_meeting,
         id,
     };
-    html(&page)
+    Ok(page)
 }
 
 pub(crate) async fn case_page(

@@ -9,6 +9,7 @@ mod date_input;
 mod request;
 mod plan;
 mod meetings;
+mod download;
 mod tray;
 mod views;
 
@@ -58,6 +59,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(request::routes())
         .merge(plan::routes())
         .merge(meetings::routes())
+        .merge(download::routes())
 }
 
 /// The signed-in person, or the redirect to where their sign-in stands.

@@ -12,6 +12,7 @@
 //! use cases, each checked with [`crate::role::authorize`].
 
 pub mod deadline;
+mod download_service;
 pub mod guidance;
 pub mod plan;
 mod plan_service;
@@ -31,6 +32,7 @@ pub use meeting_service::{
     MeetingCandidate, MeetingView, READ_ADVICE_ACTION, REPLY_ACTION, REPORT_DOCUMENT,
     SEND_REPORT_ACTION,
 };
+pub use download_service::DOWNLOAD_TIMELINE_LIMIT;
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockCaseRepository;
 pub use repository::{CaseRepository, CaseWriteError, StoredCase};

@@ -466,6 +466,28 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         now: OffsetDateTime,
         origin: Option<IpAddr>,
     ) -> Result<CaseView, CaseServiceError> {
+        self.view_as(
+            viewer,
+            id,
+            now,
+            origin,
+            AuditKind::CaseViewed,
+            TIMELINE_LIMIT,
+        )
+        .await
+    }
+
+    /// The case as `viewer` may see it, with at most `timeline_limit` timeline entries; the
+    /// reading is written to the audit log as `kind`.
+    pub(super) async fn view_as(
+        &self,
+        viewer: AccountId,
+        id: CaseId,
+        now: OffsetDateTime,
+        origin: Option<IpAddr>,
+        kind: AuditKind,
+        timeline_limit: u32,
+    ) -> Result<CaseView, CaseServiceError> {
         let mut tx = self.store.begin().await?;
         let grants = effective_grants(&mut *tx, viewer, now).await?;
         let stored = tx
@@ -480,9 +502,9 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         }
         // A contributor sees few entries of a busy case: read further back for them.
         let read = if access.is_participant() {
-            TIMELINE_LIMIT
+            timeline_limit
         } else {
-            TIMELINE_LIMIT * 10
+            timeline_limit.saturating_mul(10)
         };
         let timeline = tx
             .cases()
@@ -490,7 +512,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             .await?
             .into_iter()
             .filter(|e| e.visible_to.shows_to(&access))
-            .take(TIMELINE_LIMIT as usize)
+            .take(timeline_limit as usize)
             .collect();
         let deadlines = own_deadlines(&case, &access);
         let mut people = Vec::new();
@@ -524,7 +546,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             None => None,
         };
         tx.audit()
-            .append(&audit(viewer, AuditKind::CaseViewed, id, "", now, origin))
+            .append(&audit(viewer, kind, id, "", now, origin))
             .await?;
         tx.commit().await?;
         Ok(CaseView {
