@@ -6,10 +6,10 @@
 mod back_office;
 mod case_page;
 mod date_input;
-mod request;
-mod plan;
-mod meetings;
 mod download;
+mod meetings;
+mod plan;
+mod request;
 mod tray;
 mod views;
 

@@ -14,10 +14,10 @@
 pub mod deadline;
 mod download_service;
 pub mod guidance;
-pub mod plan;
-mod plan_service;
 pub mod meeting;
 mod meeting_service;
+pub mod plan;
+mod plan_service;
 mod repository;
 pub mod request;
 mod request_service;
@@ -27,12 +27,12 @@ pub mod tray;
 pub mod views;
 mod views_service;
 
-pub use plan_service::PlanView;
+pub use download_service::DOWNLOAD_TIMELINE_LIMIT;
 pub use meeting_service::{
     MeetingCandidate, MeetingView, READ_ADVICE_ACTION, REPLY_ACTION, REPORT_DOCUMENT,
     SEND_REPORT_ACTION,
 };
-pub use download_service::DOWNLOAD_TIMELINE_LIMIT;
+pub use plan_service::PlanView;
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockCaseRepository;
 pub use repository::{CaseRepository, CaseWriteError, StoredCase};

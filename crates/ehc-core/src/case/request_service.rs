@@ -120,7 +120,10 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             events: Vec::new(),
             exceptions: Vec::new(),
             withdrawn: Vec::new(),
+            views: super::views::FamilyViews::default(),
             request: Some(request.clone()),
+            plans: Vec::new(),
+            meetings: Vec::new(),
             created_at: now,
         };
         let mut attempts = 1;
