@@ -584,6 +584,40 @@ pub async fn plan_pages_answer_404_to_people_who_may_not_see_the_case_and_403_to
         assert_eq!(page.status, StatusCode::FORBIDDEN);
     }
     assert_eq!(versions(&officer, &id).await, 1);
+
+    // A draft sent by mistake is withdrawn with its event: kept, marked, closed.
+    let page = officer.get(&format!("/cases/{id}")).await;
+    let withdrawn = officer
+        .post(
+            &format!("/cases/{id}/withdraw"),
+            &[
+                ("csrf_token", &page.csrf()),
+                ("version", &input(&page.body, "version")),
+                ("entry", "last-event"),
+                ("withdraw_reason", "Sent to the wrong family"),
+            ],
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::SEE_OTHER);
+    let list = parent.get(&format!("/cases/{id}/plan")).await;
+    assert!(says(
+        &list,
+        "Draft EHC plan Withdrawn as recorded by mistake"
+    ));
+    assert!(!list.has("id=\"last-day\""));
+    let closed = respond(
+        &parent,
+        &id,
+        1,
+        "comment",
+        &[("section", "b"), ("comment", "x")],
+    )
+    .await;
+    assert_eq!(closed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        error_summary(&closed),
+        "This version of the plan is not open for comments"
+    );
 }
 
 /// Posts `fields` to `path` with the session's token taken from the work tray (for forms the

@@ -128,6 +128,8 @@ pub(crate) struct VersionRow {
     kind: &'static str,
     served: String,
     responses: usize,
+    /// Its event was withdrawn as recorded by mistake.
+    withdrawn: bool,
 }
 
 #[derive(Template)]
@@ -180,6 +182,7 @@ pub(crate) async fn plan_page(
                 responses: p.consultation.as_ref().map_or(0, |c| {
                     c.comments.len() + c.placement_requests.len() + c.meeting_requests.len()
                 }),
+                withdrawn: !case.events.iter().any(|e| e.number == p.event),
             })
             .collect(),
         actions: PlanKind::ALL

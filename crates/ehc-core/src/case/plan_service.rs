@@ -86,8 +86,8 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         Ok((stored.case, stored.version, access))
     }
 
-    /// The case's plan versions as `viewer` may see them. With `opened` (the version the viewer
-    /// opens), the view is audited, and a family member's first opening of the current
+    /// The case's plan versions as `viewer` may see them; the view is audited. With `opened`
+    /// (the version the viewer opens), a family member's first opening of the current
     /// consultation is recorded on it and on the timeline (the LA and the family see it).
     ///
     /// # Errors
@@ -104,44 +104,47 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         let mut tx = self.store.begin().await?;
         let (mut case, mut version, access) =
             Self::for_participant(&mut *tx, viewer, id, now).await?;
-        if let Some(number) = opened {
-            if case.plan_version(number).is_none() {
-                return Err(CaseServiceError::NotFound);
-            }
+        if opened.is_some_and(|n| case.plan_version(n).is_none()) {
+            return Err(CaseServiceError::NotFound);
+        }
+        let seen = opened.map_or_else(|| "plan".to_owned(), |n| format!("plan version {n}"));
+        tx.audit()
+            .append(&audit(
+                viewer,
+                AuditKind::CaseViewed,
+                id,
+                &seen,
+                now,
+                origin,
+            ))
+            .await?;
+        if let Some(number) = opened
+            && access.family
+            && !access.la
+            && case.record_plan_opened(number, viewer, now)
+        {
+            tx.cases().update(&case, version).await?;
+            version += 1; // a store adds one to the version on each update
+            let what = format!("The family opened the plan on the hub (version {number})");
+            tx.cases()
+                .append_timeline(&TimelineEntry {
+                    case: id,
+                    at: now,
+                    actor: Some(viewer),
+                    what: what.clone(),
+                    visible_to: Visibility::LA_AND_FAMILY,
+                })
+                .await?;
             tx.audit()
                 .append(&audit(
                     viewer,
-                    AuditKind::CaseViewed,
+                    AuditKind::CaseChanged,
                     id,
-                    &format!("plan version {number}"),
+                    &what,
                     now,
                     origin,
                 ))
                 .await?;
-            if access.family && !access.la && case.record_plan_opened(number, viewer, now) {
-                tx.cases().update(&case, version).await?;
-                version += 1; // a store adds one to the version on each update
-                let what = format!("The family opened the plan on the hub (version {number})");
-                tx.cases()
-                    .append_timeline(&TimelineEntry {
-                        case: id,
-                        at: now,
-                        actor: Some(viewer),
-                        what: what.clone(),
-                        visible_to: Visibility::LA_AND_FAMILY,
-                    })
-                    .await?;
-                tx.audit()
-                    .append(&audit(
-                        viewer,
-                        AuditKind::CaseChanged,
-                        id,
-                        &what,
-                        now,
-                        origin,
-                    ))
-                    .await?;
-            }
         }
         tx.commit().await?;
         Ok(PlanView {
