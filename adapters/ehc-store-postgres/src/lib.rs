@@ -32,6 +32,7 @@
 //! stored as the core gives it (base32) — encrypt it at rest in production (docs/storage.md).
 
 mod cases;
+mod documents;
 mod error;
 mod outbox_queue;
 mod sessions;
@@ -71,6 +72,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_education_settings.sql"),
     ),
     (4, "cases", include_str!("../migrations/0004_cases.sql")),
+    (
+        5,
+        "documents",
+        include_str!("../migrations/0005_documents.sql"),
+    ),
 ];
 
 /// Pool size and timeouts.

@@ -35,6 +35,7 @@
 //! production (docs/storage.md).
 
 mod cases;
+mod documents;
 mod error;
 mod outbox_queue;
 mod sessions;
@@ -78,6 +79,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_education_settings.sql"),
     ),
     (4, "cases", include_str!("../migrations/0004_cases.sql")),
+    (
+        5,
+        "documents",
+        include_str!("../migrations/0005_documents.sql"),
+    ),
 ];
 
 /// Pool size and timeouts.

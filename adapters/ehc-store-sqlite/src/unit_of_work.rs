@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use ehc_core::account::{Account, AccountError, AccountId, AccountRepository, EmailAddress};
 use ehc_core::audit::{AuditEvent, AuditLog};
 use ehc_core::case::{CaseId, CaseRepository};
+use ehc_core::document::DocumentRepository;
 use ehc_core::invitation::{
     Invitation, InvitationError, InvitationId, InvitationRepository, InvitationStatus, TokenHash,
 };
@@ -71,6 +72,9 @@ impl UnitOfWork for SqliteUnitOfWork {
         self
     }
     fn cases(&mut self) -> &mut dyn CaseRepository {
+        self
+    }
+    fn documents(&mut self) -> &mut dyn DocumentRepository {
         self
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

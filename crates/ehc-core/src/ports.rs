@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use crate::account::AccountRepository;
 use crate::audit::AuditLog;
 use crate::case::CaseRepository;
+use crate::document::DocumentRepository;
 use crate::invitation::InvitationRepository;
 use crate::lockout::LockoutRepository;
 use crate::outbox::Outbox;
@@ -121,6 +122,9 @@ pub trait UnitOfWork: Send {
     fn audit(&mut self) -> &mut dyn AuditLog;
     /// EHC cases, their timelines and work trays.
     fn cases(&mut self) -> &mut dyn CaseRepository;
+    /// The metadata of documents kept on cases (the bytes are in a
+    /// [`crate::document::DocumentStore`]).
+    fn documents(&mut self) -> &mut dyn DocumentRepository;
     /// Makes every change of this unit of work visible at once.
     ///
     /// # Errors

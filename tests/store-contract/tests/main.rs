@@ -14,6 +14,7 @@
 mod accounts;
 mod audit_and_units;
 mod cases;
+mod documents;
 mod faults;
 mod invitations;
 mod journey;
@@ -122,4 +123,7 @@ contract! {
     cases::a_timeline_cannot_be_changed_or_deleted,
     cases::the_grants_of_a_case_are_its_family_contributors_advocates_and_linked_sendcos,
     cases::no_la_officers_is_an_empty_list,
+    documents::a_document_round_trips_whole_and_a_case_lists_its_own_newest_first,
+    documents::an_uncommitted_document_leaves_no_row,
+    documents::a_document_must_name_a_stored_case_and_account,
 }

@@ -24,6 +24,7 @@ pub use service::{
     CaseRole, CaseService, CaseServiceError, CaseView, NewCase, Participant, TIMELINE_LIMIT,
     TrayFilters, Withdrawal,
 };
+pub(crate) use service::{alert_people, audit, effective_grants};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

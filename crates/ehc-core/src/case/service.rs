@@ -203,7 +203,7 @@ pub struct CaseService<S, R> {
 
 /// The grants that count for `account`: their own and, through advocacy, those of the people
 /// they act for.
-async fn effective_grants(
+pub(crate) async fn effective_grants(
     tx: &mut dyn UnitOfWork,
     account: AccountId,
     now: OffsetDateTime,
@@ -218,7 +218,7 @@ async fn effective_grants(
     Ok(with_advocacy(&own, &principals, now))
 }
 
-fn audit(
+pub(crate) fn audit(
     actor: AccountId,
     kind: AuditKind,
     case: CaseId,
@@ -260,6 +260,43 @@ fn involved(grants: Vec<RoleGrant>, case: CaseId, now: OffsetDateTime) -> Vec<Ro
             _ => true,
         })
         .collect()
+}
+
+/// Queues a case-update e-mail (`update`, with the LA reference only, never the child's
+/// details) to each family member and SENDCo with an account on the case, once each, except
+/// `except` (the person who caused it).
+///
+/// # Errors
+/// Faults of the store or the secret source.
+pub(crate) async fn alert_people(
+    tx: &mut dyn UnitOfWork,
+    secrets: &dyn SecretSource,
+    case: &Case,
+    update: &CaseUpdate,
+    except: Option<AccountId>,
+    now: OffsetDateTime,
+) -> Result<(), CaseServiceError> {
+    let mut sent: Vec<AccountId> = except.into_iter().collect();
+    let grants = tx.grants().for_case(case.id, &case.settings).await?;
+    for g in involved(grants, case.id, now) {
+        if matches!(g.role, Role::Contributor { .. }) || sent.contains(&g.account) {
+            continue;
+        }
+        sent.push(g.account);
+        if let Some(account) = tx.accounts().get(g.account).await? {
+            let message = OutboxMessage {
+                id: MessageId::generate(secrets)?,
+                recipient: Recipient::Email(account.email),
+                content: MessageContent::CaseUpdate {
+                    case_reference: case.la_reference.to_string(),
+                    update: update.clone(),
+                },
+                created_at: now,
+            };
+            tx.outbox().enqueue(&message).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The statutory dates a viewer with `access` may see: all of them for a participant; for a
@@ -571,29 +608,10 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         stage: &str,
         now: OffsetDateTime,
     ) -> Result<(), CaseServiceError> {
-        let mut sent = Vec::new();
-        let grants = tx.grants().for_case(case.id, &case.settings).await?;
-        for g in involved(grants, case.id, now) {
-            if matches!(g.role, Role::Contributor { .. }) || sent.contains(&g.account) {
-                continue;
-            }
-            sent.push(g.account);
-            if let Some(account) = tx.accounts().get(g.account).await? {
-                let message = OutboxMessage {
-                    id: MessageId::generate(&self.secrets)?,
-                    recipient: Recipient::Email(account.email),
-                    content: MessageContent::CaseUpdate {
-                        case_reference: case.la_reference.to_string(),
-                        update: CaseUpdate::StageReached {
-                            stage: stage.to_owned(),
-                        },
-                    },
-                    created_at: now,
-                };
-                tx.outbox().enqueue(&message).await?;
-            }
-        }
-        Ok(())
+        let update = CaseUpdate::StageReached {
+            stage: stage.to_owned(),
+        };
+        alert_people(tx, &self.secrets, case, &update, None, now).await
     }
 
     /// Records an exception to the case's time limits (reg 5(4), 8(2), 10(4)).

@@ -3,6 +3,7 @@
 //! works on a copy, so units of work are serialisable and an uncommitted one leaves no trace.
 
 mod cases;
+mod documents;
 mod settings;
 
 use async_lock::{Mutex, MutexGuardArc};
@@ -15,6 +16,7 @@ use crate::account::{Account, AccountError, AccountId, AccountRepository, EmailA
 use crate::audit::{AuditEvent, AuditLog};
 use crate::case::timeline::TimelineEntry;
 use crate::case::{CaseId, CaseRepository, StoredCase};
+use crate::document::{Document, DocumentRepository};
 use crate::invitation::{
     Invitation, InvitationError, InvitationRepository, InvitationStatus, TokenHash,
 };
@@ -49,6 +51,7 @@ struct State {
     audit: Vec<AuditEvent>,
     cases: Vec<StoredCase>,
     timeline: Vec<TimelineEntry>,
+    documents: Vec<Document>,
     settings: BTreeMap<Urn, EducationSetting>,
 }
 
@@ -130,6 +133,9 @@ impl UnitOfWork for MemoryUnitOfWork {
         self
     }
     fn cases(&mut self) -> &mut dyn CaseRepository {
+        self
+    }
+    fn documents(&mut self) -> &mut dyn DocumentRepository {
         self
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
