@@ -56,7 +56,11 @@ async fn an_upload_written_in_chunks_is_stored_under_its_sha256_and_read_back_wh
     assert_eq!(blob.size_bytes, bytes.len() as u64);
     let hex = expected.to_hex();
     let path = dir.path().join(&hex[..2]).join(&hex[2..4]).join(&hex);
-    assert_eq!(files(dir.path()), vec![path], "one file, at ab/cd/<hash>, nothing staged");
+    assert_eq!(
+        files(dir.path()),
+        vec![path],
+        "one file, at ab/cd/<hash>, nothing staged"
+    );
     assert_eq!(read_all(&store, &expected).await, bytes);
 }
 
@@ -104,7 +108,10 @@ async fn a_discarded_or_dropped_upload_leaves_nothing_and_is_never_found() {
         .read_to_end(&mut scanned)
         .await
         .unwrap();
-    assert_eq!(scanned, b"an infected file", "the scanner reads the staged bytes");
+    assert_eq!(
+        scanned, b"an infected file",
+        "the scanner reads the staged bytes"
+    );
     assert_eq!(files(dir.path()).len(), 1, "staged while it is scanned");
     discarded.discard().await.unwrap();
 

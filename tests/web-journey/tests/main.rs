@@ -12,6 +12,7 @@
 
 mod app;
 mod cases;
+mod documents;
 mod faults;
 mod fuzz;
 mod pages;
@@ -93,4 +94,9 @@ journey! {
     cases::a_change_from_a_stale_page_is_refused_with_409_and_saves_nothing,
     cases::a_request_received_today_in_london_is_accepted_just_after_midnight_bst,
     cases::an_event_recorded_by_mistake_is_withdrawn_with_a_reason_and_stays_visible_as_withdrawn,
+    documents::a_parents_upload_is_downloaded_by_the_people_on_the_case_and_is_404_for_everyone_else,
+    documents::a_contributors_word_document_is_seen_by_them_and_the_family_and_downloads_as_an_attachment,
+    documents::an_upload_over_20_mb_is_refused_with_the_limit_and_nothing_is_stored,
+    documents::a_renamed_executable_a_missing_file_or_title_and_a_virus_are_refused_and_nothing_is_stored,
+    documents::an_upload_without_its_csrf_token_first_is_refused_and_stores_nothing,
 }

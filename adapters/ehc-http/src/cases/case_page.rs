@@ -88,6 +88,7 @@ pub(crate) struct CasePage {
     roles: Vec<(&'static str, &'static str)>,
     invite_email: String,
     link_setting: String,
+    documents: Vec<super::documents::DocumentRow>,
 }
 
 impl CasePage {
@@ -349,6 +350,7 @@ pub(crate) async fn render(
             .collect(),
         invite_email,
         link_setting,
+        documents: super::documents::section(app, viewer, case.id).await?,
         id,
     };
     html(&page)

@@ -59,6 +59,9 @@ pub enum DocumentError {
     /// The virus scanner found something: the file was not stored.
     #[error("The selected file contains a virus")]
     Infected,
+    /// The upload broke off before the whole form arrived: nothing was stored.
+    #[error("The selected file could not be uploaded – try again")]
+    Interrupted,
     /// The virus scanner could not check the file: nothing was stored.
     #[error("The selected file could not be checked for viruses – try again later")]
     ScannerUnavailable,
