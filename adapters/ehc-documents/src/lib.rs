@@ -9,7 +9,7 @@
 //!   file system — hashing as it goes (never the whole file in memory), then renamed into place
 //!   at commit (an atomic step: a half-written file is never visible under a hash). A discarded
 //!   or abandoned upload is removed; staged files older than a day, left by a crash, are removed
-//!   when the store opens.
+//!   by [`DiskDocumentStore::remove_abandoned`] (the hub calls it at start-up).
 //! - [`DevelopmentScanner`] implements [`VirusScanner`] for the demo and development only: it
 //!   reads the file and **finds nothing, ever**. Production uses ClamAV's adapter.
 //!
@@ -50,27 +50,33 @@ pub struct DiskDocumentStore {
 }
 
 impl DiskDocumentStore {
-    /// Opens the store at `root`, creating the folder (and its `staging/`) if missing, and
-    /// removes staged files left by a crash more than a day ago.
+    /// Opens the store at `root`, creating the folder (and its `staging/`) if missing.
     ///
     /// # Errors
-    /// The folder cannot be created or read.
+    /// The folder cannot be created.
     pub async fn open(root: impl Into<PathBuf>) -> std::io::Result<Self> {
         let root = root.into();
-        let staging = root.join(STAGING);
-        tokio::fs::create_dir_all(&staging).await?;
-        let mut entries = tokio::fs::read_dir(&staging).await?;
+        tokio::fs::create_dir_all(root.join(STAGING)).await?;
+        Ok(Self { root })
+    }
+
+    /// Removes staged files last written more than a day before `now` (left by a crash: a
+    /// live upload writes continually); the hub calls it at start-up. Returns how many.
+    ///
+    /// # Errors
+    /// The staging folder cannot be read.
+    pub async fn remove_abandoned(&self, now: SystemTime) -> std::io::Result<usize> {
+        let mut removed = 0;
+        let mut entries = tokio::fs::read_dir(self.staging_dir()).await?;
         while let Some(entry) = entries.next_entry().await? {
             let modified = entry.metadata().await?.modified()?;
-            let age = SystemTime::now()
-                .duration_since(modified)
-                .unwrap_or_default();
-            if age > STALE_AFTER {
-                tracing::info!(file = %entry.path().display(), "removing an abandoned staged upload");
-                let _ = tokio::fs::remove_file(entry.path()).await;
+            let age = now.duration_since(modified).unwrap_or_default();
+            if age > STALE_AFTER && tokio::fs::remove_file(entry.path()).await.is_ok() {
+                tracing::info!(file = %entry.path().display(), "removed an abandoned staged upload");
+                removed += 1;
             }
         }
-        Ok(Self { root })
+        Ok(removed)
     }
 
     /// Where the bytes with `hash` are kept: `{root}/ab/cd/abcd…` (the first two pairs of hex

@@ -140,3 +140,27 @@ fn futures_io_cursor(bytes: &'static [u8]) -> impl futures_io::AsyncRead + Send 
     use tokio_util::compat::TokioAsyncReadCompatExt;
     std::io::Cursor::new(bytes).compat()
 }
+
+#[tokio::test]
+async fn a_staged_file_left_for_more_than_a_day_is_removed_and_a_fresh_one_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DiskDocumentStore::open(dir.path()).await.unwrap();
+    let left = store.staging_dir().join("upload-left-by-a-crash.part");
+    std::fs::write(&left, b"half an upload").unwrap();
+    let written = std::fs::metadata(&left).unwrap().modified().unwrap();
+    let hours = |h: u64| std::time::Duration::from_secs(h * 3600);
+
+    assert_eq!(
+        store.remove_abandoned(written + hours(23)).await.unwrap(),
+        0
+    );
+    assert!(
+        left.exists(),
+        "less than a day old: perhaps still being written"
+    );
+    assert_eq!(
+        store.remove_abandoned(written + hours(25)).await.unwrap(),
+        1
+    );
+    assert!(!left.exists());
+}

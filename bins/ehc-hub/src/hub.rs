@@ -281,6 +281,10 @@ pub async fn run(
     let documents = ehc_documents::DiskDocumentStore::open(&folder)
         .await
         .with_context(|| format!("cannot open the document folder {}", folder.display()))?;
+    documents
+        .remove_abandoned(clock.now().into())
+        .await
+        .with_context(|| format!("cannot read the document folder {}", folder.display()))?;
     tracing::warn!(
         "uploads are checked by the development virus scanner, which finds nothing: \
          not for real cases"

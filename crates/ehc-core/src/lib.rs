@@ -18,6 +18,7 @@
 //! | [`sign_in`] | [`sign_in::SignInState`] | — | [`sign_in::SignInService`] |
 //! | [`role`] | [`role::Role`], [`role::RoleGrant`], [`role::authorize`] | [`role::RoleGrantRepository`] | — |
 //! | [`setting`] | [`setting::EducationSetting`], [`setting::LaCode`], [`setting::SettingStatus`], the GIAS file ([`setting::gias::GiasReader`]) | [`setting::SettingRepository`] | [`setting::import::SettingImport`] |
+//! | [`document`] | [`document::Document`], [`document::ContentHash`], [`document::sniff`], [`document::SizeLimits`] | [`document::DocumentStore`], [`document::DocumentRepository`], [`document::scan::VirusScanner`] | [`document::DocumentService`] |
 //! | [`outbox`], [`audit`] | messages, audit entries | [`outbox::Outbox`], [`outbox::OutboxQueue`], [`audit::AuditLog`] | — |
 //! | [`notification`] | [`notification::templates::MessageTemplates`], [`notification::Email`], [`notification::TextMessage`] | [`notification::Mailer`], [`notification::SmsSender`] | [`notification::dispatcher::Dispatcher`] |
 //!

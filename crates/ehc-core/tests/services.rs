@@ -29,6 +29,8 @@ use ehc_core::account::{
 };
 use ehc_core::audit::{AuditEvent, AuditKind, AuditLog, MockAuditLog};
 use ehc_core::case::{CaseRepository, MockCaseRepository};
+use ehc_core::document::DocumentRepository;
+use ehc_core::document::repository::MockDocumentRepository;
 use ehc_core::invitation::{
     Invitation, InvitationId, InvitationRepository, InvitationService, InvitationStatus,
     InvitationToken, InviteOutcome, MockInvitationRepository,
@@ -90,6 +92,7 @@ struct Unit {
     lockouts: MockLockoutRepository,
     settings: MockSettingRepository,
     cases: MockCaseRepository,
+    documents: MockDocumentRepository,
     outbox: MockOutbox,
     audit: MockAuditLog,
     pending_outbox: Arc<Mutex<Vec<OutboxMessage>>>,
@@ -121,6 +124,7 @@ impl Unit {
             lockouts: MockLockoutRepository::new(),
             settings: MockSettingRepository::new(),
             cases: MockCaseRepository::new(),
+            documents: MockDocumentRepository::new(),
             outbox,
             audit,
             pending_outbox,
@@ -146,6 +150,9 @@ impl UnitOfWork for Unit {
     }
     fn cases(&mut self) -> &mut dyn CaseRepository {
         &mut self.cases
+    }
+    fn documents(&mut self) -> &mut dyn DocumentRepository {
+        &mut self.documents
     }
     fn second_factors(&mut self) -> &mut dyn SecondFactorRepository {
         &mut self.second_factors

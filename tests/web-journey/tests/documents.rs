@@ -126,13 +126,16 @@ async fn case<B: Backend>(store: &B) -> Case<B> {
     }
 }
 
+/// A file as a browser sends it: its name, the type the browser claims, its bytes.
+type File<'a> = (&'a str, &'a str, Vec<u8>);
+
 /// Posts the upload form as a browser does: the page's CSRF token first, then the fields.
 async fn upload(
     browser: &Browser,
     id: &str,
     title: &str,
     kind: &str,
-    file: Option<(&str, &str, Vec<u8>)>,
+    file: Option<File<'_>>,
 ) -> Page {
     let form_page = browser.get(&format!("/cases/{id}/documents/new")).await;
     assert_eq!(form_page.status, StatusCode::OK, "{}", form_page.body);
@@ -174,13 +177,7 @@ async fn post_multipart(browser: &Browser, id: &str, form: Form) -> Page {
 }
 
 /// Uploads a file that must be accepted.
-async fn uploaded(
-    browser: &Browser,
-    id: &str,
-    title: &str,
-    kind: &str,
-    file: (&str, &str, Vec<u8>),
-) {
+async fn uploaded(browser: &Browser, id: &str, title: &str, kind: &str, file: File<'_>) {
     let page = upload(browser, id, title, kind, Some(file)).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     assert_eq!(
@@ -505,7 +502,7 @@ pub async fn a_renamed_executable_a_missing_file_or_title_and_a_virus_are_refuse
     let mut exe = b"MZ\x90\x00\x03\x00\x00\x00".to_vec();
     exe.extend_from_slice(b"%PDF-1.7 this is not a PDF");
     exe.resize(4096, 0);
-    let refusals: Vec<(&str, &str, Option<(&str, &str, Vec<u8>)>, Vec<&str>)> = vec![
+    let refusals: Vec<(&str, &str, Option<File>, Vec<&str>)> = vec![
         (
             "Report",
             "report",

@@ -408,7 +408,7 @@ impl SizeLimits {
 pub fn size_in_words(bytes: u64) -> String {
     if bytes >= MB {
         let tenths = bytes * 10 / MB;
-        if tenths % 10 == 0 {
+        if tenths.is_multiple_of(10) {
             format!("{} MB", tenths / 10)
         } else {
             format!("{}.{} MB", tenths / 10, tenths % 10)
