@@ -32,6 +32,8 @@ use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 use ehc_core::alert::DigestService;
 use ehc_core::case::CaseService;
 use ehc_core::case::guidance::StageGuidance;
+use ehc_core::document::scan::VirusScanner;
+use ehc_core::document::{DocumentService, DocumentStore, SizeLimits};
 use ehc_core::invitation::InvitationService;
 use ehc_core::password::PasswordHasher;
 use ehc_core::ports::{Clock, SecretSource, Store};
@@ -68,6 +70,10 @@ pub struct WebConfig {
     pub request_rate_limit_period_seconds: u64,
     /// The guidance shown with each stage on the case tracker (the LA's `[guidance]`).
     pub guidance: StageGuidance,
+    /// The largest upload of each kind of document (the LA's `[documents]`; defaults 20 MB for
+    /// documents and images, 50 MB for audio, 200 MB for videos). The upload route alone takes
+    /// bodies beyond [`WebConfig::max_body_bytes`]: up to the largest of these plus 1 MB.
+    pub document_limits: SizeLimits,
 }
 
 impl Default for WebConfig {
@@ -85,6 +91,7 @@ impl Default for WebConfig {
             request_rate_limit_burst: 5,
             request_rate_limit_period_seconds: 600,
             guidance: StageGuidance::default(),
+            document_limits: SizeLimits::default(),
         }
     }
 }
@@ -112,10 +119,15 @@ struct Inner {
     cases: CaseService<DynStore, DynSecrets>,
     grants: RoleGrantService<DynStore, DynSecrets>,
     digests: DigestService<DynStore, DynSecrets>,
+    documents: DocumentService<DynStore, DynSecrets>,
+    document_store: Arc<dyn DocumentStore>,
+    scanner: Arc<dyn VirusScanner>,
 }
 
 impl AppState {
-    /// Wires the core's services to these ports.
+    /// Wires the core's services to these ports; documents' bytes go to `document_store`,
+    /// each upload through `scanner` first.
+    #[allow(clippy::too_many_arguments)] // one argument per port
     pub fn new(
         web: WebConfig,
         settings: SecuritySettings,
@@ -123,6 +135,8 @@ impl AppState {
         hasher: DynHasher,
         secrets: DynSecrets,
         clock: Arc<dyn Clock>,
+        document_store: Arc<dyn DocumentStore>,
+        scanner: Arc<dyn VirusScanner>,
     ) -> Self {
         let registration = RegistrationService::new(
             store.clone(),
@@ -135,6 +149,7 @@ impl AppState {
         let cases = CaseService::new(store.clone(), secrets.clone(), settings.clone());
         let grants = RoleGrantService::new(store.clone(), secrets.clone());
         let digests = DigestService::new(store.clone(), secrets.clone());
+        let documents = DocumentService::new(store.clone(), secrets.clone(), web.document_limits);
         Self {
             inner: Arc::new(Inner {
                 client_address: client::ClientAddress::new(web.trusted_proxies.clone()),
@@ -149,6 +164,9 @@ impl AppState {
                 cases,
                 grants,
                 digests,
+                documents,
+                document_store,
+                scanner,
             }),
         }
     }
@@ -234,10 +252,12 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
         .merge(limited)
         .merge(requests)
         .nest_service("/assets", assets)
-        .layer(session_layer)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             web.max_body_bytes,
         ))
+        // Merged after the body limit, so it alone takes uploads (it limits them itself).
+        .merge(cases::upload_routes(&web.document_limits))
+        .layer(session_layer)
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             csp,

@@ -5,6 +5,7 @@ use ehc_core::account::{Account, AccountError, AccountId, AccountRepository, Ema
 use ehc_core::alert::AlertRepository;
 use ehc_core::audit::{AuditEvent, AuditLog};
 use ehc_core::case::{CaseId, CaseRepository};
+use ehc_core::document::DocumentRepository;
 use ehc_core::invitation::{
     Invitation, InvitationError, InvitationId, InvitationRepository, InvitationStatus, TokenHash,
 };
@@ -71,6 +72,9 @@ impl UnitOfWork for PgUnitOfWork {
         self
     }
     fn alerts(&mut self) -> &mut dyn AlertRepository {
+        self
+    }
+    fn documents(&mut self) -> &mut dyn DocumentRepository {
         self
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

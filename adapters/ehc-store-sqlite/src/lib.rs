@@ -36,6 +36,7 @@
 
 mod alerts;
 mod cases;
+mod documents;
 mod error;
 mod outbox_queue;
 mod sessions;
@@ -79,6 +80,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_education_settings.sql"),
     ),
     (4, "cases", include_str!("../migrations/0004_cases.sql")),
+    (
+        5,
+        "documents",
+        include_str!("../migrations/0005_documents.sql"),
+    ),
     (7, "alerts", include_str!("../migrations/0007_alerts.sql")),
     (
         8,

@@ -584,15 +584,6 @@ fn new_case(rng: &mut Rng, i: u32, plan: SeedPlan, roster: Roster, today: Date) 
         .then(|| account_id(Kind::Officer, rng.below(roster.officers)));
     let reference = format!("EHC/{}/{i:07}", received_on.year());
     let case = Case {
-        id: CaseId(rng.uuid()),
-        la_reference: LaReference::parse(&reference).map_err(|e| anyhow!("{reference}: {e}"))?,
-        child: Child {
-            given_name,
-            family_name: family_name.clone(),
-            date_of_birth,
-        },
-        received_on,
-        received_by: ReceivedBy::ALL[rng.below(4) as usize],
         settings,
         officer,
         family: vec![FamilyMember {
@@ -600,14 +591,18 @@ fn new_case(rng: &mut Rng, i: u32, plan: SeedPlan, roster: Roster, today: Date) 
             relationship: ["Mother", "Father", "Carer", "Grandparent"][rng.below(4) as usize]
                 .into(),
         }],
-        events: Vec::new(),
-        exceptions: Vec::new(),
-        withdrawn: Vec::new(),
-        views: ehc_core::case::views::FamilyViews::default(),
-        request: None,
-        plans: Vec::new(),
-        meetings: Vec::new(),
-        created_at: at(received_on),
+        ..Case::received(
+            CaseId(rng.uuid()),
+            LaReference::parse(&reference).map_err(|e| anyhow!("{reference}: {e}"))?,
+            Child {
+                given_name,
+                family_name: family_name.clone(),
+                date_of_birth,
+            },
+            received_on,
+            ReceivedBy::ALL[rng.below(4) as usize],
+            at(received_on),
+        )
     };
     Ok(case)
 }

@@ -10,6 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use ehc_core::case::guidance::StageGuidance;
+use ehc_core::document::{MB, SizeLimits};
 use ehc_core::notification::dispatcher::RetryPolicy;
 use ehc_core::notification::templates::MessageTemplates;
 use ehc_core::settings::SecuritySettings;
@@ -50,6 +51,51 @@ pub struct Config {
     /// ClamAV's clamd, which scans every upload (`[clamav] address = "unix:/run/clamav/clamd.ctl"`
     /// or `"tcp://host:3310"`, `connect_timeout_seconds`, `timeout_seconds`); none by default.
     pub clamav: Option<ehc_clamav::ClamdSettings>,
+    /// Documents uploaded to cases: where they are kept and how large they may be
+    /// (docs/documents.md).
+    pub documents: DocumentsConfig,
+}
+
+/// Documents uploaded to cases (`[documents]`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DocumentsConfig {
+    /// Folder of the local-disk document store (default: `documents` under `data_dir`). Several
+    /// hub processes must share it (a network file system), or use an object-store adapter.
+    pub folder: Option<PathBuf>,
+    /// Largest PDF or Word document, in MB (1 MB = 1 048 576 bytes; default 20).
+    pub document_mb: u64,
+    /// Largest photo or scan (JPG, PNG, HEIC), in MB (default 20).
+    pub image_mb: u64,
+    /// Largest sound recording (MP3, M4A, WAV), in MB (default 50).
+    pub audio_mb: u64,
+    /// Largest video (MP4, MOV), in MB (default 200).
+    pub video_mb: u64,
+}
+
+impl Default for DocumentsConfig {
+    fn default() -> Self {
+        let limits = SizeLimits::default();
+        Self {
+            folder: None,
+            document_mb: limits.document_bytes / MB,
+            image_mb: limits.image_bytes / MB,
+            audio_mb: limits.audio_bytes / MB,
+            video_mb: limits.video_bytes / MB,
+        }
+    }
+}
+
+impl DocumentsConfig {
+    /// The limits in bytes.
+    pub fn limits(&self) -> SizeLimits {
+        SizeLimits {
+            document_bytes: self.document_mb.saturating_mul(MB),
+            image_bytes: self.image_mb.saturating_mul(MB),
+            audio_bytes: self.audio_mb.saturating_mul(MB),
+            video_bytes: self.video_mb.saturating_mul(MB),
+        }
+    }
 }
 
 /// The local authority running the hub.
@@ -148,6 +194,7 @@ impl Default for Config {
             guidance: StageGuidance::default(),
             dispatch: RetryPolicy::default(),
             clamav: None,
+            documents: DocumentsConfig::default(),
         }
     }
 }
@@ -194,6 +241,14 @@ impl Config {
         }
     }
 
+    /// The folder of the local-disk document store.
+    pub fn documents_folder(&self) -> PathBuf {
+        self.documents
+            .folder
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("documents"))
+    }
+
     /// The web adapter's settings.
     pub fn web_config(&self) -> ehc_http::WebConfig {
         ehc_http::WebConfig {
@@ -208,6 +263,7 @@ impl Config {
             request_rate_limit_burst: self.web.request_rate_limit_burst,
             request_rate_limit_period_seconds: self.web.request_rate_limit_period_seconds,
             guidance: self.guidance.clone(),
+            document_limits: self.documents.limits(),
             ..ehc_http::WebConfig::default()
         }
     }

@@ -65,26 +65,19 @@ pub async fn seed(
     for (reference, given, family, age, weeks_ago, urn, events) in CASES {
         let received_on = today - Duration::weeks(weeks_ago);
         let mut case = Case {
-            id: CaseId::generate(secrets)?,
-            la_reference: LaReference::parse(reference)?,
-            child: Child {
-                given_name: given.into(),
-                family_name: family.into(),
-                date_of_birth: received_on - Duration::days(age * 365 + 40),
-            },
-            received_on,
-            received_by: ReceivedBy::Email,
             settings: vec![Urn::parse(&urn.to_string())?],
-            officer: None,
-            family: Vec::new(),
-            events: Vec::new(),
-            exceptions: Vec::new(),
-            withdrawn: Vec::new(),
-            views: ehc_core::case::views::FamilyViews::default(),
-            request: None,
-            plans: Vec::new(),
-            meetings: Vec::new(),
-            created_at: now,
+            ..Case::received(
+                CaseId::generate(secrets)?,
+                LaReference::parse(reference)?,
+                Child {
+                    given_name: given.into(),
+                    family_name: family.into(),
+                    date_of_birth: received_on - Duration::days(age * 365 + 40),
+                },
+                received_on,
+                ReceivedBy::Email,
+                now,
+            )
         };
         for (kind, week) in events {
             let kind = match *kind {

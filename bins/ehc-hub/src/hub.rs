@@ -280,6 +280,18 @@ pub async fn run(
         Argon2idParams::default(),
         secrets.clone(),
     )?)?;
+    let folder = config.documents_folder();
+    let documents = ehc_documents::DiskDocumentStore::open(&folder)
+        .await
+        .with_context(|| format!("cannot open the document folder {}", folder.display()))?;
+    documents
+        .remove_abandoned(clock.now().into())
+        .await
+        .with_context(|| format!("cannot read the document folder {}", folder.display()))?;
+    tracing::warn!(
+        "uploads are checked by the development virus scanner, which finds nothing: \
+         not for real cases"
+    );
     let state = ehc_http::AppState::new(
         config.web_config(),
         config.security.clone(),
@@ -287,6 +299,8 @@ pub async fn run(
         Arc::new(hasher),
         secrets.clone(),
         clock.clone(),
+        Arc::new(documents),
+        Arc::new(ehc_documents::DevelopmentScanner),
     );
     let mut app = backend.router(state);
     if config.development {

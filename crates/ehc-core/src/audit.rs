@@ -52,6 +52,14 @@ pub enum AuditKind {
     /// A case was changed: an event, an exception, a linked setting, the officer, a person
     /// invited (detail: the case id and what changed).
     CaseChanged,
+    /// A document was uploaded to a case (detail: the case id, the document id, its type,
+    /// length and SHA-256; never its title or name).
+    DocumentUploaded,
+    /// Someone downloaded a document of a case (detail: the case id and the document id).
+    DocumentDownloaded,
+    /// An upload was refused because the virus scanner found something; nothing was stored
+    /// (detail: the case id, what was found and the length).
+    DocumentInfected,
 }
 
 impl AuditKind {
@@ -77,6 +85,9 @@ impl AuditKind {
             Self::CaseViewed => "case-viewed",
             Self::CaseDownloaded => "case-downloaded",
             Self::CaseChanged => "case-changed",
+            Self::DocumentUploaded => "document-uploaded",
+            Self::DocumentDownloaded => "document-downloaded",
+            Self::DocumentInfected => "document-infected",
         }
     }
 }

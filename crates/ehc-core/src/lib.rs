@@ -19,6 +19,7 @@
 //! | [`role`] | [`role::Role`], [`role::RoleGrant`], [`role::authorize`] | [`role::RoleGrantRepository`] | — |
 //! | [`setting`] | [`setting::EducationSetting`], [`setting::LaCode`], [`setting::SettingStatus`], the GIAS file ([`setting::gias::GiasReader`]) | [`setting::SettingRepository`] | [`setting::import::SettingImport`] |
 //! | [`alert`] | [`alert::AlertPreference`], [`alert::ParkedAlert`] | [`alert::AlertRepository`] | [`alert::DigestService`] |
+//! | [`document`] | [`document::Document`], [`document::ContentHash`], [`document::sniff`], [`document::SizeLimits`] | [`document::DocumentStore`], [`document::DocumentRepository`], [`document::scan::VirusScanner`] | [`document::DocumentService`] |
 //! | [`outbox`], [`audit`] | messages, audit entries | [`outbox::Outbox`], [`outbox::OutboxQueue`], [`audit::AuditLog`] | — |
 //! | [`notification`] | [`notification::templates::MessageTemplates`], [`notification::Email`], [`notification::TextMessage`] | [`notification::Mailer`], [`notification::SmsSender`] | [`notification::dispatcher::Dispatcher`] |
 //!

@@ -13,6 +13,7 @@ use crate::account::AccountRepository;
 use crate::alert::AlertRepository;
 use crate::audit::AuditLog;
 use crate::case::CaseRepository;
+use crate::document::DocumentRepository;
 use crate::invitation::InvitationRepository;
 use crate::lockout::LockoutRepository;
 use crate::outbox::Outbox;
@@ -124,6 +125,9 @@ pub trait UnitOfWork: Send {
     fn cases(&mut self) -> &mut dyn CaseRepository;
     /// Alert preferences and alerts parked for the daily digest.
     fn alerts(&mut self) -> &mut dyn AlertRepository;
+    /// The metadata of documents kept on cases (the bytes are in a
+    /// [`crate::document::DocumentStore`]).
+    fn documents(&mut self) -> &mut dyn DocumentRepository;
     /// Makes every change of this unit of work visible at once.
     ///
     /// # Errors

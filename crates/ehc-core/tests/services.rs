@@ -30,6 +30,8 @@ use ehc_core::account::{
 use ehc_core::alert::{AlertRepository, MockAlertRepository};
 use ehc_core::audit::{AuditEvent, AuditKind, AuditLog, MockAuditLog};
 use ehc_core::case::{CaseRepository, MockCaseRepository};
+use ehc_core::document::DocumentRepository;
+use ehc_core::document::repository::MockDocumentRepository;
 use ehc_core::invitation::{
     Invitation, InvitationId, InvitationRepository, InvitationService, InvitationStatus,
     InvitationToken, InviteOutcome, MockInvitationRepository,
@@ -92,6 +94,7 @@ struct Unit {
     settings: MockSettingRepository,
     cases: MockCaseRepository,
     alerts: MockAlertRepository,
+    documents: MockDocumentRepository,
     outbox: MockOutbox,
     audit: MockAuditLog,
     pending_outbox: Arc<Mutex<Vec<OutboxMessage>>>,
@@ -124,6 +127,7 @@ impl Unit {
             settings: MockSettingRepository::new(),
             cases: MockCaseRepository::new(),
             alerts: MockAlertRepository::new(),
+            documents: MockDocumentRepository::new(),
             outbox,
             audit,
             pending_outbox,
@@ -152,6 +156,9 @@ impl UnitOfWork for Unit {
     }
     fn alerts(&mut self) -> &mut dyn AlertRepository {
         &mut self.alerts
+    }
+    fn documents(&mut self) -> &mut dyn DocumentRepository {
+        &mut self.documents
     }
     fn second_factors(&mut self) -> &mut dyn SecondFactorRepository {
         &mut self.second_factors

@@ -48,26 +48,20 @@ fn new_case(
     officer: Option<AccountId>,
 ) -> Case {
     Case {
-        id: case_id(n),
-        la_reference: LaReference::parse(reference).unwrap(),
-        child: Child {
-            given_name: given.into(),
-            family_name: family.into(),
-            date_of_birth: date!(2015 - 03 - 14),
-        },
-        received_on,
-        received_by: ReceivedBy::Email,
         settings: settings.iter().map(|u| urn(*u)).collect(),
         officer,
-        family: Vec::new(),
-        events: Vec::new(),
-        exceptions: Vec::new(),
-        withdrawn: Vec::new(),
-        views: ehc_core::case::views::FamilyViews::default(),
-        request: None,
-        plans: Vec::new(),
-        meetings: Vec::new(),
-        created_at: T0,
+        ..Case::received(
+            case_id(n),
+            LaReference::parse(reference).unwrap(),
+            Child {
+                given_name: given.into(),
+                family_name: family.into(),
+                date_of_birth: date!(2015 - 03 - 14),
+            },
+            received_on,
+            ReceivedBy::Email,
+            T0,
+        )
     }
 }
 

@@ -15,6 +15,7 @@ mod accounts;
 mod alerts;
 mod audit_and_units;
 mod cases;
+mod documents;
 mod faults;
 mod invitations;
 mod journey;
@@ -127,4 +128,7 @@ contract! {
     alerts::parked_alerts_leave_by_whole_people_before_the_cutoff_oldest_first,
     alerts::taken_alerts_come_back_if_the_unit_of_work_is_not_committed,
     alerts::two_digest_runs_at_once_never_take_the_same_alert,
+    documents::a_document_round_trips_whole_and_a_case_lists_its_own_newest_first,
+    documents::an_uncommitted_document_leaves_no_row,
+    documents::a_document_must_name_a_stored_case_and_account,
 }

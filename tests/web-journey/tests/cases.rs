@@ -1470,6 +1470,10 @@ pub async fn every_case_form_without_its_csrf_token_is_refused_and_changes_nothi
         ]),
     ));
     posts.push((
+        format!("/cases/{id}/documents"),
+        owned(&[("title", "A report"), ("kind", "report")]),
+    ));
+    posts.push((
         format!("/cases/{id}/withdraw"),
         owned(&[
             ("version", &version),

@@ -13,6 +13,7 @@
 mod alerts;
 mod app;
 mod cases;
+mod documents;
 mod download;
 mod faults;
 mod fuzz;
@@ -117,4 +118,9 @@ journey! {
     meetings::a_sendco_holds_the_meeting_and_sends_its_report_and_the_las_decision_is_tracked,
     download::everyone_who_sees_a_case_downloads_a_printable_summary_of_what_they_may_see_and_it_is_audited,
     download::a_person_who_may_not_see_a_case_gets_404_for_its_download_and_nothing_is_audited,
+    documents::a_parents_upload_is_downloaded_by_the_people_on_the_case_and_is_404_for_everyone_else,
+    documents::a_contributors_word_document_is_seen_by_them_and_the_family_and_downloads_as_an_attachment,
+    documents::an_upload_over_20_mb_is_refused_with_the_limit_and_nothing_is_stored,
+    documents::a_renamed_executable_a_missing_file_or_title_and_a_virus_are_refused_and_nothing_is_stored,
+    documents::an_upload_without_its_csrf_token_first_is_refused_and_stores_nothing,
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use ehc_core::account::{AccountId, EmailAddress};
+use ehc_core::document::scan::{ScanError, ScanVerdict, VirusScanner};
 use ehc_core::invitation::{InvitationService, InviteOutcome};
 use ehc_core::outbox::Recipient;
 use ehc_core::ports::{Clock, RandomnessUnavailable, SecretSource};
@@ -63,6 +64,45 @@ pub struct Hub<B: Backend> {
     pub store: B,
     pub clock: Arc<FakeClock>,
     pub settings: SecuritySettings,
+    /// The document store's folder (removed with the hub).
+    pub documents: tempfile::TempDir,
+    /// The virus scanner the hub uses.
+    pub scanner: Arc<TestScanner>,
+}
+
+/// A virus scanner for tests: it reads the whole file, as clamd does, and finds the EICAR test
+/// signature anywhere in it; when `down`, it cannot give a verdict.
+#[derive(Default)]
+pub struct TestScanner {
+    pub down: std::sync::atomic::AtomicBool,
+}
+
+/// The EICAR anti-virus test file (68 bytes), which every scanner reports.
+pub const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+#[async_trait::async_trait]
+impl VirusScanner for TestScanner {
+    async fn scan(
+        &self,
+        content: &mut (dyn futures_io::AsyncRead + Send + Unpin),
+    ) -> Result<ScanVerdict, ScanError> {
+        use tokio::io::AsyncReadExt;
+        use tokio_util::compat::FuturesAsyncReadCompatExt;
+        let mut bytes = Vec::new();
+        content.compat().read_to_end(&mut bytes).await.unwrap();
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ScanError {
+                reason: "clamd did not answer".into(),
+            });
+        }
+        Ok(if bytes.windows(EICAR.len()).any(|w| w == EICAR) {
+            ScanVerdict::Infected {
+                signature: "Eicar-Test-Signature".into(),
+            }
+        } else {
+            ScanVerdict::Clean
+        })
+    }
 }
 
 impl<B: Backend> Hub<B> {
@@ -89,6 +129,8 @@ impl<B: Backend> Hub<B> {
         } else {
             Arc::new(OsSecretSource)
         };
+        let documents = tempfile::tempdir().unwrap();
+        let scanner = Arc::new(TestScanner::default());
         let state = AppState::new(
             web,
             settings.clone(),
@@ -96,6 +138,12 @@ impl<B: Backend> Hub<B> {
             Arc::new(FastHasher::new()),
             secrets,
             clock.clone(),
+            Arc::new(
+                ehc_documents::DiskDocumentStore::open(documents.path())
+                    .await
+                    .unwrap(),
+            ),
+            scanner.clone(),
         );
         let app = router(state, store.sessions());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -106,6 +154,8 @@ impl<B: Backend> Hub<B> {
             store,
             clock,
             settings,
+            documents,
+            scanner,
         }
     }
 

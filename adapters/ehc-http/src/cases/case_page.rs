@@ -94,6 +94,7 @@ pub(crate) struct CasePage {
     views: Vec<(String, &'static str, usize)>,
     meetings: Vec<super::meetings::MeetingLink>,
     schedule_meeting: bool,
+    documents: Vec<super::documents::DocumentRow>,
 }
 
 impl CasePage {
@@ -394,6 +395,7 @@ pub(super) async fn page(
         link_setting,
         meetings,
         schedule_meeting,
+        documents: super::documents::section(app, viewer, case.id).await?,
         id,
     };
     Ok(page)

@@ -6,6 +6,7 @@
 mod back_office;
 mod case_page;
 mod date_input;
+mod documents;
 mod download;
 mod meetings;
 mod plan;
@@ -47,6 +48,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/cases/{id}/people", post(back_office::invite_submit))
         .route("/cases/{id}/family", post(back_office::family_submit))
         .route("/cases/{id}/withdraw", post(back_office::withdraw_submit))
+        .merge(documents::routes())
         .route(
             "/people",
             get(back_office::people_page).post(back_office::people_submit),
@@ -61,6 +63,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(meetings::routes())
         .merge(download::routes())
 }
+
+pub(crate) use documents::upload_routes;
 
 /// The signed-in person, or the redirect to where their sign-in stands.
 pub(crate) async fn signed_in(

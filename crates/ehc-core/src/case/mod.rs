@@ -41,6 +41,7 @@ pub use service::{
     CaseRole, CaseService, CaseServiceError, CaseView, NewCase, Participant, TIMELINE_LIMIT,
     TrayFilters, Withdrawal,
 };
+pub(crate) use service::{alert_each, audit, effective_grants};
 pub use views_service::ViewChange;
 
 use serde::{Deserialize, Serialize};
@@ -682,6 +683,36 @@ fn too_early(what: &'static str, event: &str, day: Date) -> CaseError {
 }
 
 impl Case {
+    /// A case as the request arrives: no linked settings, officer, family, events, exceptions,
+    /// views, plans or meetings yet (set those fields after, with struct update syntax).
+    pub fn received(
+        id: CaseId,
+        la_reference: LaReference,
+        child: Child,
+        received_on: Date,
+        received_by: ReceivedBy,
+        created_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id,
+            la_reference,
+            child,
+            received_on,
+            received_by,
+            settings: Vec::new(),
+            officer: None,
+            family: Vec::new(),
+            events: Vec::new(),
+            exceptions: Vec::new(),
+            withdrawn: Vec::new(),
+            views: views::FamilyViews::default(),
+            request: None,
+            plans: Vec::new(),
+            meetings: Vec::new(),
+            created_at,
+        }
+    }
+
     /// Checks a new case's dates: the request cannot be received in the future (`today` in the
     /// LA's time zone), nor before the child was born; the child must be under 26 that day.
     ///

@@ -15,7 +15,7 @@ use time::{Date, OffsetDateTime};
 
 use super::deadline::long_date;
 use super::plan::{FamilyResponse, PlanAlert, PlanKind, PlanVersion, Section};
-use super::service::{audit, effective_grants};
+use super::service::{alert_each, audit, effective_grants, email_update};
 use super::timeline::{TimelineEntry, Visibility};
 use super::{Case, CaseId, CaseService, CaseServiceError};
 use crate::account::AccountId;
@@ -190,7 +190,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         let stage = (case.stage() != stage_before).then(|| CaseUpdate::StageReached {
             stage: case.stage().describe().to_owned(),
         });
-        self.alert_each(&mut *tx, &case, now, |role| {
+        alert_each(&mut *tx, &self.secrets, &case, None, now, |role| {
             if is_family(role) {
                 ask.clone().or_else(|| stage.clone())
             } else if matches!(role, Role::Sendco { .. }) {
@@ -314,7 +314,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             match alert {
                 PlanAlert::CommentReminder => {
                     let ask = comment_action(&version);
-                    self.alert_each(&mut *tx, &case, now, |role| {
+                    alert_each(&mut *tx, &self.secrets, &case, None, now, |role| {
                         is_family(role).then(|| ask.clone()).flatten()
                     })
                     .await?;
@@ -337,8 +337,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                                 .to_owned(),
                             by: c.last_day,
                         };
-                        self.email_update(&mut *tx, &case, officer, update, now)
-                            .await?;
+                        email_update(&mut *tx, &self.secrets, &case, officer, update, now).await?;
                     }
                     entries.push((
                         format!(

@@ -100,16 +100,10 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             }
         }
         let mut case = Case {
-            id: CaseId::generate(&self.secrets)?,
-            la_reference: super::request::new_request_reference(&self.secrets, today)?,
-            child,
-            received_on: today,
-            received_by: ReceivedBy::Online,
             settings: match request.requester {
                 Requester::Sendco { setting } => vec![setting],
                 Requester::ParentCarer | Requester::YoungPerson => Vec::new(),
             },
-            officer: None,
             family: match request.requester {
                 Requester::ParentCarer => vec![FamilyMember {
                     name: request.requester_name.clone(),
@@ -117,14 +111,15 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                 }],
                 Requester::YoungPerson | Requester::Sendco { .. } => Vec::new(),
             },
-            events: Vec::new(),
-            exceptions: Vec::new(),
-            withdrawn: Vec::new(),
-            views: super::views::FamilyViews::default(),
             request: Some(request.clone()),
-            plans: Vec::new(),
-            meetings: Vec::new(),
-            created_at: now,
+            ..Case::received(
+                CaseId::generate(&self.secrets)?,
+                super::request::new_request_reference(&self.secrets, today)?,
+                child,
+                today,
+                ReceivedBy::Online,
+                now,
+            )
         };
         let mut attempts = 1;
         loop {

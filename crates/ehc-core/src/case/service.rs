@@ -216,7 +216,7 @@ pub struct CaseService<S, R> {
 
 /// The grants that count for `account`: their own and, through advocacy, those of the people
 /// they act for.
-pub(super) async fn effective_grants(
+pub(crate) async fn effective_grants(
     tx: &mut dyn UnitOfWork,
     account: AccountId,
     now: OffsetDateTime,
@@ -231,7 +231,7 @@ pub(super) async fn effective_grants(
     Ok(with_advocacy(&own, &principals, now))
 }
 
-pub(super) fn audit(
+pub(crate) fn audit(
     actor: AccountId,
     kind: AuditKind,
     case: CaseId,
@@ -277,6 +277,55 @@ pub(super) fn involved(
             _ => true,
         })
         .collect()
+}
+
+/// Queues a case alert (the LA reference only, [`queue_case_alert`]) to each person with
+/// access to the case — LA officers have none of their own — for whom `update_for` their role
+/// gives an update: one alert per person, by their first role that gives one, and none to
+/// `except` (the person who acted).
+///
+/// # Errors
+/// Storage faults and missing randomness.
+pub(crate) async fn alert_each(
+    tx: &mut dyn UnitOfWork,
+    secrets: &dyn SecretSource,
+    case: &Case,
+    except: Option<AccountId>,
+    now: OffsetDateTime,
+    update_for: impl Fn(&Role) -> Option<CaseUpdate>,
+) -> Result<(), CaseServiceError> {
+    let mut sent: Vec<AccountId> = except.into_iter().collect();
+    let grants = tx.grants().for_case(case.id, &case.settings).await?;
+    for g in involved(grants, case.id, now) {
+        if sent.contains(&g.account) {
+            continue;
+        }
+        let Some(update) = update_for(&g.role) else {
+            continue;
+        };
+        sent.push(g.account);
+        email_update(tx, secrets, case, g.account, update, now).await?;
+    }
+    Ok(())
+}
+
+/// Queues one case alert to `account` (nothing when it has no account any more).
+///
+/// # Errors
+/// Storage faults and missing randomness.
+pub(crate) async fn email_update(
+    tx: &mut dyn UnitOfWork,
+    secrets: &dyn SecretSource,
+    case: &Case,
+    account: AccountId,
+    update: CaseUpdate,
+    now: OffsetDateTime,
+) -> Result<(), CaseServiceError> {
+    if let Some(account) = tx.accounts().get(account).await? {
+        let reference = case.la_reference.to_string();
+        queue_case_alert(tx, secrets, &account, &reference, update, now).await?;
+    }
+    Ok(())
 }
 
 /// The statutory dates a viewer with `access` may see: all of them for a participant; for a
@@ -408,22 +457,15 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         settings.sort_unstable();
         settings.dedup();
         let case = Case {
-            id: CaseId::generate(&self.secrets)?,
-            la_reference,
-            child,
-            received_on: new.received_on,
-            received_by: new.received_by,
             settings,
-            officer: None,
-            family: Vec::new(),
-            events: Vec::new(),
-            exceptions: Vec::new(),
-            withdrawn: Vec::new(),
-            views: super::views::FamilyViews::default(),
-            request: None,
-            plans: Vec::new(),
-            meetings: Vec::new(),
-            created_at: now,
+            ..Case::received(
+                CaseId::generate(&self.secrets)?,
+                la_reference,
+                child,
+                new.received_on,
+                new.received_by,
+                now,
+            )
         };
         tx.cases().insert(&case).await?;
         let what = format!(
@@ -614,53 +656,12 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         stage: &str,
         now: OffsetDateTime,
     ) -> Result<(), CaseServiceError> {
-        self.alert_each(tx, case, now, |role| {
+        alert_each(tx, &self.secrets, case, None, now, |role| {
             (!matches!(role, Role::Contributor { .. })).then(|| CaseUpdate::StageReached {
                 stage: stage.to_owned(),
             })
         })
         .await
-    }
-
-    /// Queues a case-update e-mail (the LA reference only) to each person with access to the
-    /// case (not LA officers) for whom `update_for` their role gives an update; one e-mail per
-    /// person, by their first role that gives one.
-    pub(super) async fn alert_each(
-        &self,
-        tx: &mut dyn UnitOfWork,
-        case: &Case,
-        now: OffsetDateTime,
-        update_for: impl Fn(&Role) -> Option<CaseUpdate>,
-    ) -> Result<(), CaseServiceError> {
-        let mut sent = Vec::new();
-        let grants = tx.grants().for_case(case.id, &case.settings).await?;
-        for g in involved(grants, case.id, now) {
-            if sent.contains(&g.account) {
-                continue;
-            }
-            let Some(update) = update_for(&g.role) else {
-                continue;
-            };
-            sent.push(g.account);
-            self.email_update(tx, case, g.account, update, now).await?;
-        }
-        Ok(())
-    }
-
-    /// Queues one case-update e-mail to `account` (nothing when it has no account any more).
-    pub(super) async fn email_update(
-        &self,
-        tx: &mut dyn UnitOfWork,
-        case: &Case,
-        account: AccountId,
-        update: CaseUpdate,
-        now: OffsetDateTime,
-    ) -> Result<(), CaseServiceError> {
-        if let Some(account) = tx.accounts().get(account).await? {
-            let reference = case.la_reference.to_string();
-            queue_case_alert(tx, &self.secrets, &account, &reference, update, now).await?;
-        }
-        Ok(())
     }
 
     /// Records an exception to the case's time limits (reg 5(4), 8(2), 10(4)).

@@ -16,28 +16,18 @@ pub fn blank_case(received_on: Date, date_of_birth: Date) -> Case {
     let Ok(la_reference) = LaReference::parse("TEST/1") else {
         unreachable!("a valid reference")
     };
-    Case {
-        id: CaseId(Uuid::nil()),
+    Case::received(
+        CaseId(Uuid::nil()),
         la_reference,
-        child: Child {
+        Child {
             given_name: "Sam".into(),
             family_name: "Example".into(),
             date_of_birth,
         },
         received_on,
-        received_by: ReceivedBy::Online,
-        settings: Vec::new(),
-        officer: None,
-        family: Vec::new(),
-        events: Vec::new(),
-        exceptions: Vec::new(),
-        withdrawn: Vec::new(),
-        views: crate::case::views::FamilyViews::default(),
-        request: None,
-        plans: Vec::new(),
-        meetings: Vec::new(),
-        created_at: midnight(received_on),
-    }
+        ReceivedBy::Online,
+        midnight(received_on),
+    )
 }
 
 /// Appends an event happening on `on`, unchecked, numbering it like [`Case::record_event`].

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod cases;
+mod documents;
 mod settings;
 
 use async_lock::{Mutex, MutexGuardArc};
@@ -17,6 +18,7 @@ use crate::alert::{AlertPreference, AlertRepository, ParkedAlert};
 use crate::audit::{AuditEvent, AuditLog};
 use crate::case::timeline::TimelineEntry;
 use crate::case::{CaseId, CaseRepository, StoredCase};
+use crate::document::{Document, DocumentRepository};
 use crate::invitation::{
     Invitation, InvitationError, InvitationRepository, InvitationStatus, TokenHash,
 };
@@ -51,6 +53,7 @@ struct State {
     audit: Vec<AuditEvent>,
     cases: Vec<StoredCase>,
     timeline: Vec<TimelineEntry>,
+    documents: Vec<Document>,
     settings: BTreeMap<Urn, EducationSetting>,
     alert_preferences: HashMap<AccountId, AlertPreference>,
     parked_alerts: Vec<ParkedAlert>,
@@ -137,6 +140,9 @@ impl UnitOfWork for MemoryUnitOfWork {
         self
     }
     fn alerts(&mut self) -> &mut dyn AlertRepository {
+        self
+    }
+    fn documents(&mut self) -> &mut dyn DocumentRepository {
         self
     }
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {

@@ -1,0 +1,367 @@
+//! The document use cases: who may upload to and download from a case, the record of an
+//! upload with its receipt on the case timeline, its audit entry and its alerts (one unit of
+//! work), the audited download, and the audited refusal of an infected upload.
+//!
+//! Access follows the case ([`crate::role::case_access`]): everyone who may see a case may
+//! upload to it — the LA, the SENDCos of its settings, the family and their advocates, and a
+//! contributor (whose documents are seen by the participants and by that contributor only). A
+//! document is seen by the audiences of its [`Visibility`], exactly as a timeline entry is. A
+//! case or a document the person may not see is [`DocumentError::NotFound`], the same answer as
+//! one that does not exist.
+
+use std::net::IpAddr;
+use time::OffsetDateTime;
+
+use super::{
+    ContentType, Document, DocumentId, DocumentKind, MAX_TITLE, SizeLimits, StoredBlob,
+    clean_file_name, size_in_words,
+};
+use crate::account::AccountId;
+use crate::audit::AuditKind;
+use crate::case::timeline::{TimelineEntry, Visibility};
+use crate::case::{
+    Case, CaseId, CaseServiceError, alert_each, audit, clean_text, effective_grants,
+};
+use crate::outbox::CaseUpdate;
+use crate::ports::{RandomnessUnavailable, SecretSource, Store, StoreError, UnitOfWork};
+use crate::role::{CaseAccess, Role, case_access};
+
+/// Why a document use case did nothing. Nothing is stored in any case; each message is fit to
+/// show next to the form's field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentError {
+    /// No such case or document, or the person may not see it (HTTP 404 for both).
+    #[error("Page not found")]
+    NotFound,
+    /// No title was given.
+    #[error("Enter a title for the document")]
+    MissingTitle,
+    /// The title is longer than [`MAX_TITLE`] characters.
+    #[error("The title must be {MAX_TITLE} characters or fewer")]
+    TitleTooLong,
+    /// No file was chosen (or its name was empty).
+    #[error("Select a file")]
+    NoFile,
+    /// The file has no bytes.
+    #[error("The selected file is empty")]
+    Empty,
+    /// The content is none of the accepted types ([`ContentType`]).
+    #[error(
+        "The selected file must be a PDF, Word document, JPG, PNG, HEIC, MP4, MOV, MP3, M4A or WAV"
+    )]
+    TypeNotAllowed,
+    /// The file is longer than the limit of its type ([`SizeLimits`]), in bytes.
+    #[error("The selected file must be smaller than {}", size_in_words(*limit))]
+    TooBig {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The virus scanner found something: the file was not stored.
+    #[error("The selected file contains a virus")]
+    Infected,
+    /// The upload broke off before the whole form arrived: nothing was stored.
+    #[error("The selected file could not be uploaded – try again")]
+    Interrupted,
+    /// The virus scanner could not check the file: nothing was stored.
+    #[error("The selected file could not be checked for viruses – try again later")]
+    ScannerUnavailable,
+    /// No randomness for an id or a message.
+    #[error(transparent)]
+    Randomness(#[from] RandomnessUnavailable),
+    /// A storage fault.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<CaseServiceError> for DocumentError {
+    fn from(e: CaseServiceError) -> Self {
+        match e {
+            CaseServiceError::Randomness(r) => Self::Randomness(r),
+            CaseServiceError::Store(s) => Self::Store(s),
+            // `alert_each` gives only faults; any other refusal means the case is not there.
+            _ => Self::NotFound,
+        }
+    }
+}
+
+/// A document's title as stored: [`clean_text`] on one line, 1 to [`MAX_TITLE`] characters.
+///
+/// # Errors
+/// [`DocumentError::MissingTitle`] or [`DocumentError::TitleTooLong`].
+pub fn clean_title(input: &str) -> Result<String, DocumentError> {
+    let title = clean_text(input, false);
+    if !title.chars().any(char::is_alphanumeric) {
+        return Err(DocumentError::MissingTitle);
+    }
+    if title.chars().count() > MAX_TITLE {
+        return Err(DocumentError::TitleTooLong);
+    }
+    Ok(title)
+}
+
+/// An upload whose bytes are committed to the [`super::DocumentStore`], to record on a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDocument {
+    /// What the store kept: the hash and the length.
+    pub blob: StoredBlob,
+    /// The type sniffed from its first bytes ([`super::sniff`]).
+    pub content_type: ContentType,
+    /// The file name the browser gave (cleaned here).
+    pub file_name: String,
+    /// The person's title (checked here with [`clean_title`]).
+    pub title: String,
+    /// What it is.
+    pub kind: DocumentKind,
+}
+
+/// The document use cases over a store.
+#[derive(Debug, Clone)]
+pub struct DocumentService<S, R> {
+    store: S,
+    secrets: R,
+    limits: SizeLimits,
+}
+
+/// The case and how far `person` may see it, or [`DocumentError::NotFound`].
+async fn access_to(
+    tx: &mut dyn UnitOfWork,
+    person: AccountId,
+    id: CaseId,
+    now: OffsetDateTime,
+) -> Result<(Case, CaseAccess), DocumentError> {
+    let grants = effective_grants(tx, person, now).await?;
+    let case = tx
+        .cases()
+        .get(id)
+        .await?
+        .ok_or(DocumentError::NotFound)?
+        .case;
+    let access = case_access(&grants, id, &case.settings, now);
+    if !access.any() {
+        return Err(DocumentError::NotFound);
+    }
+    Ok((case, access))
+}
+
+impl<S: Store, R: SecretSource> DocumentService<S, R> {
+    /// A service over these ports, with the LA's size limits.
+    pub fn new(store: S, secrets: R, limits: SizeLimits) -> Self {
+        Self {
+            store,
+            secrets,
+            limits,
+        }
+    }
+
+    /// The size limits in force.
+    pub fn limits(&self) -> &SizeLimits {
+        &self.limits
+    }
+
+    /// Whether `actor` may upload to the case: asked before a single byte of the file is read.
+    ///
+    /// # Errors
+    /// [`DocumentError::NotFound`] when the case does not exist or the person may not see it;
+    /// faults.
+    pub async fn may_upload(
+        &self,
+        actor: AccountId,
+        case: CaseId,
+        now: OffsetDateTime,
+    ) -> Result<(), DocumentError> {
+        let mut tx = self.store.begin().await?;
+        access_to(&mut *tx, actor, case, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records an upload on the case, in one unit of work: the document, its receipt on the
+    /// case timeline (what, when, by whom) for the same audiences as the document, an audit
+    /// entry (`document-uploaded`, with the hash and size, never the title), and a
+    /// `DocumentAdded` alert (the kind only) to the family and the SENDCos except the uploader.
+    ///
+    /// # Errors
+    /// [`DocumentError::NotFound`] (no access any more), [`DocumentError::MissingTitle`],
+    /// [`DocumentError::TitleTooLong`], [`DocumentError::Empty`], [`DocumentError::TooBig`]
+    /// (the adapter enforces the limit while streaming; this is the rule's own check), faults.
+    pub async fn record_upload(
+        &self,
+        actor: AccountId,
+        case_id: CaseId,
+        new: NewDocument,
+        now: OffsetDateTime,
+        origin: Option<IpAddr>,
+    ) -> Result<Document, DocumentError> {
+        let title = clean_title(&new.title)?;
+        if new.blob.size_bytes == 0 {
+            return Err(DocumentError::Empty);
+        }
+        let limit = self.limits.for_type(new.content_type);
+        if new.blob.size_bytes > limit {
+            return Err(DocumentError::TooBig { limit });
+        }
+        let file_name = clean_file_name(&new.file_name)
+            .unwrap_or_else(|| format!("document.{}", new.content_type.extension()));
+        let mut tx = self.store.begin().await?;
+        let (case, access) = access_to(&mut *tx, actor, case_id, now).await?;
+        let visible_to = if access.is_participant() {
+            Visibility::PARTICIPANTS
+        } else {
+            Visibility::participants_and(access.contributor)
+        };
+        let document = Document {
+            id: DocumentId::generate(&self.secrets)?,
+            case: case_id,
+            hash: new.blob.hash,
+            file_name,
+            content_type: new.content_type,
+            size_bytes: new.blob.size_bytes,
+            title,
+            kind: new.kind,
+            uploaded_by: actor,
+            uploaded_at: now,
+            visible_to,
+        };
+        tx.documents().insert(&document).await?;
+        let by = tx
+            .accounts()
+            .get(actor)
+            .await?
+            .map_or_else(String::new, |a| format!(" by {}", a.email));
+        tx.cases()
+            .append_timeline(&TimelineEntry {
+                case: case_id,
+                at: now,
+                actor: Some(actor),
+                what: format!(
+                    "Document uploaded{by}: {} ({}, {}, {}, file {})",
+                    document.title,
+                    document.kind.describe(),
+                    document.content_type.describe(),
+                    size_in_words(document.size_bytes),
+                    document.file_name
+                ),
+                visible_to,
+            })
+            .await?;
+        let detail = format!(
+            "document {} uploaded ({}, {} bytes, sha256 {})",
+            document.id,
+            document.content_type.as_str(),
+            document.size_bytes,
+            document.hash
+        );
+        tx.audit()
+            .append(&audit(
+                actor,
+                AuditKind::DocumentUploaded,
+                case_id,
+                &detail,
+                now,
+                origin,
+            ))
+            .await?;
+        let update = CaseUpdate::DocumentAdded {
+            kind: document.kind.describe().to_owned(),
+        };
+        alert_each(&mut *tx, &self.secrets, &case, Some(actor), now, |role| {
+            (!matches!(role, Role::Contributor { .. })).then(|| update.clone())
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(document)
+    }
+
+    /// The documents of the case that `viewer` may see, newest first.
+    ///
+    /// # Errors
+    /// [`DocumentError::NotFound`] when the case does not exist or the viewer may not see it;
+    /// faults.
+    pub async fn list(
+        &self,
+        viewer: AccountId,
+        case: CaseId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Document>, DocumentError> {
+        let mut tx = self.store.begin().await?;
+        let (_, access) = access_to(&mut *tx, viewer, case, now).await?;
+        let documents = tx.documents().for_case(case).await?;
+        tx.commit().await?;
+        Ok(documents
+            .into_iter()
+            .filter(|d| d.visible_to.shows_to(&access))
+            .collect())
+    }
+
+    /// The document `id` of the case, for `viewer` to download; the download is written to the
+    /// audit log (`document-downloaded`) before the bytes are sent.
+    ///
+    /// # Errors
+    /// [`DocumentError::NotFound`] when the case or the document does not exist, the document
+    /// is not on that case, or the viewer may not see it; faults.
+    pub async fn download(
+        &self,
+        viewer: AccountId,
+        case: CaseId,
+        id: DocumentId,
+        now: OffsetDateTime,
+        origin: Option<IpAddr>,
+    ) -> Result<Document, DocumentError> {
+        let mut tx = self.store.begin().await?;
+        let (_, access) = access_to(&mut *tx, viewer, case, now).await?;
+        let document = tx
+            .documents()
+            .get(id)
+            .await?
+            .filter(|d| d.case == case && d.visible_to.shows_to(&access))
+            .ok_or(DocumentError::NotFound)?;
+        tx.audit()
+            .append(&audit(
+                viewer,
+                AuditKind::DocumentDownloaded,
+                case,
+                &format!("document {id} downloaded"),
+                now,
+                origin,
+            ))
+            .await?;
+        tx.commit().await?;
+        Ok(document)
+    }
+
+    /// Writes the refusal of an infected upload to the audit log (`document-infected`: what the
+    /// scanner found and the length, never the file's name or content). Nothing else is stored.
+    ///
+    /// # Errors
+    /// [`DocumentError::NotFound`] when the case does not exist or the person may not see it;
+    /// faults.
+    #[allow(clippy::too_many_arguments)] // the case, what was found and the instant
+    pub async fn refuse_infected(
+        &self,
+        actor: AccountId,
+        case: CaseId,
+        signature: &str,
+        size_bytes: u64,
+        now: OffsetDateTime,
+        origin: Option<IpAddr>,
+    ) -> Result<(), DocumentError> {
+        let mut tx = self.store.begin().await?;
+        access_to(&mut *tx, actor, case, now).await?;
+        let detail = format!(
+            "upload refused, virus found: {} ({size_bytes} bytes)",
+            clean_text(signature, false)
+        );
+        tx.audit()
+            .append(&audit(
+                actor,
+                AuditKind::DocumentInfected,
+                case,
+                &detail,
+                now,
+                origin,
+            ))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
