@@ -22,8 +22,9 @@ use super::service::{audit, effective_grants, involved};
 use super::timeline::Visibility;
 use super::{Case, CaseError, CaseEvent, CaseId, CaseService, CaseServiceError, StoredCase};
 use crate::account::AccountId;
+use crate::alert::queue_case_alert;
 use crate::audit::AuditKind;
-use crate::outbox::{CaseUpdate, MessageContent, MessageId, OutboxMessage, Recipient};
+use crate::outbox::CaseUpdate;
 use crate::ports::{SecretSource, Store, UnitOfWork};
 use crate::role::{Action, CaseAccess, Role, RoleGrant, authorize, case_access};
 
@@ -257,8 +258,9 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         Ok(out)
     }
 
-    /// Queues one [`MessageContent::CaseUpdate`] e-mail (the LA reference only, never the
-    /// child's details) to each of `to` but `except`.
+    /// Sends one case alert ([`queue_case_alert`]: at once or in the person's daily digest, as
+    /// they prefer; the LA reference only, never the child's details) to each of `to` but
+    /// `except`.
     async fn notify(
         &self,
         tx: &mut dyn UnitOfWork,
@@ -270,17 +272,15 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
     ) -> Result<(), CaseServiceError> {
         for account in to.iter().filter(|a| Some(**a) != except) {
             if let Some(account) = tx.accounts().get(*account).await? {
-                tx.outbox()
-                    .enqueue(&OutboxMessage {
-                        id: MessageId::generate(&self.secrets)?,
-                        recipient: Recipient::Email(account.email),
-                        content: MessageContent::CaseUpdate {
-                            case_reference: case.la_reference.to_string(),
-                            update: update.clone(),
-                        },
-                        created_at: now,
-                    })
-                    .await?;
+                queue_case_alert(
+                    tx,
+                    &self.secrets,
+                    &account,
+                    case.la_reference.as_str(),
+                    update.clone(),
+                    now,
+                )
+                .await?;
             }
         }
         Ok(())
