@@ -603,6 +603,7 @@ fn new_case(rng: &mut Rng, i: u32, plan: SeedPlan, roster: Roster, today: Date) 
         events: Vec::new(),
         exceptions: Vec::new(),
         withdrawn: Vec::new(),
+        advice: Vec::new(),
         created_at: at(received_on),
     };
     Ok(case)

@@ -80,6 +80,7 @@ pub async fn seed(
             events: Vec::new(),
             exceptions: Vec::new(),
             withdrawn: Vec::new(),
+            advice: Vec::new(),
             created_at: now,
         };
         for (kind, week) in events {

@@ -63,6 +63,7 @@ fn new_case(
         events: Vec::new(),
         exceptions: Vec::new(),
         withdrawn: Vec::new(),
+        advice: Vec::new(),
         created_at: T0,
     }
 }

@@ -7,9 +7,14 @@
 //! case's dates, so an impossible history (a final plan before the request, a review before the
 //! plan) is refused with a message and never stored. The statutory dates are computed from it by
 //! [`deadline`]; [`timeline`] holds what people see of the case's history; [`tray`] describes
-//! the work-tray queries; [`CaseRepository`] is the storage port and [`CaseService`] the
-//! use cases, each checked with [`crate::role::authorize`].
+//! the work-tray queries; [`advice`] the requests for advice and the contributors' answers;
+//! [`alerts`] the timed alerts (reminders, overdue alerts) of every feature;
+//! [`CaseRepository`] is the storage port and [`CaseService`] the use cases, each checked with
+//! [`crate::role::authorize`].
 
+pub mod advice;
+mod advice_service;
+pub mod alerts;
 pub mod deadline;
 pub mod guidance;
 mod repository;
@@ -19,6 +24,9 @@ pub mod tray;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockCaseRepository;
+pub use advice_service::{
+    ALERT_BATCH, AdviceItem, AdvicePage, TimedAlertReport, advice_for,
+};
 pub use repository::{CaseRepository, CaseWriteError, StoredCase};
 pub use service::{
     CaseRole, CaseService, CaseServiceError, CaseView, NewCase, Participant, TIMELINE_LIMIT,
@@ -634,6 +642,10 @@ pub struct Case {
     /// kept so that nothing recorded is ever lost (older stored cases have none).
     #[serde(default)]
     pub withdrawn: Vec<Withdrawn>,
+    /// Requests for advice made on the hub, with the contributors' drafts and advice
+    /// ([`advice`]; older stored cases have none).
+    #[serde(default)]
+    pub advice: Vec<advice::AdviceRequest>,
     /// When the case was created on the hub.
     pub created_at: OffsetDateTime,
 }

@@ -196,14 +196,14 @@ impl CaseRole {
 /// The case use cases over a store.
 #[derive(Debug, Clone)]
 pub struct CaseService<S, R> {
-    store: S,
-    secrets: R,
-    invitations: InvitationService<(), R>,
+    pub(super) store: S,
+    pub(super) secrets: R,
+    pub(super) invitations: InvitationService<(), R>,
 }
 
 /// The grants that count for `account`: their own and, through advocacy, those of the people
 /// they act for.
-async fn effective_grants(
+pub(super) async fn effective_grants(
     tx: &mut dyn UnitOfWork,
     account: AccountId,
     now: OffsetDateTime,
@@ -218,7 +218,7 @@ async fn effective_grants(
     Ok(with_advocacy(&own, &principals, now))
 }
 
-fn audit(
+pub(super) fn audit(
     actor: AccountId,
     kind: AuditKind,
     case: CaseId,
@@ -296,7 +296,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
     /// Loads a case for a change by `actor`, who must be allowed to manage it; with `version`,
     /// a case that has changed since is a conflict before anything else is checked (a stale or
     /// repeated form says so rather than failing on the new state).
-    async fn for_change(
+    pub(super) async fn for_change(
         tx: &mut dyn UnitOfWork,
         actor: AccountId,
         id: CaseId,
@@ -326,7 +326,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
 
     /// Stores a changed case with its timeline entry and audit entry, then commits.
     #[allow(clippy::too_many_arguments)] // one write: the case, what to say, and to whom
-    async fn save(
+    pub(super) async fn save(
         &self,
         mut tx: Box<dyn UnitOfWork + '_>,
         actor: AccountId,
@@ -402,6 +402,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             events: Vec::new(),
             exceptions: Vec::new(),
             withdrawn: Vec::new(),
+            advice: Vec::new(),
             created_at: now,
         };
         tx.cases().insert(&case).await?;

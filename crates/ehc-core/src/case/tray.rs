@@ -47,6 +47,8 @@ pub enum DueFilter {
     Overdue,
     /// The next date is today or within the next 14 days.
     DueSoon,
+    /// Advice asked for is overdue: [`CaseSummary::advice_due`] is before today.
+    AdviceOverdue,
 }
 
 /// The order of a tray.
@@ -135,6 +137,9 @@ pub struct CaseSummary {
     pub officer: Option<AccountId>,
     /// The day the request was received.
     pub received_on: Date,
+    /// The earliest due date of the advice still awaited ([`Case::advice_awaited_due`]):
+    /// before today, the row carries the tag *Advice overdue*.
+    pub advice_due: Option<Date>,
 }
 
 impl CaseSummary {
@@ -152,16 +157,25 @@ impl CaseSummary {
             next_step: next.map(|d| d.kind.describe().to_owned()),
             officer: case.officer,
             received_on: case.received_on,
+            advice_due: case.advice_awaited_due(),
         }
     }
 
-    /// The summary with its next date and step hidden (see [`TrayScope::partial`]).
+    /// The summary with its next date and step and its advice date hidden (see
+    /// [`TrayScope::partial`]).
     pub fn without_next_date(self) -> Self {
         Self {
             next_due: None,
             next_step: None,
+            advice_due: None,
             ..self
         }
+    }
+
+    /// Whether advice asked for on the case is overdue on `today` (the tray's *Advice overdue*
+    /// tag): an awaited request's due date has passed.
+    pub fn advice_overdue(&self, today: Date) -> bool {
+        self.advice_due.is_some_and(|d| d < today)
     }
 
     /// The next date's status on `today`, if there is one.

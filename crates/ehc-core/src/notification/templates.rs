@@ -285,6 +285,10 @@ impl MessageTemplates {
                         format!("you are asked to: {action}"),
                         format!("Please do this by {}.", long_date(*by)),
                     ),
+                    CaseUpdate::Overdue { what, due } => (
+                        format!("overdue: {what}"),
+                        format!("It was due on {}.", long_date(*due)),
+                    ),
                 };
                 self.email(
                     &self.case_update,

@@ -32,6 +32,7 @@ pub fn blank_case(received_on: Date, date_of_birth: Date) -> Case {
         events: Vec::new(),
         exceptions: Vec::new(),
         withdrawn: Vec::new(),
+        advice: Vec::new(),
         created_at: midnight(received_on),
     }
 }
