@@ -71,6 +71,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0003_education_settings.sql"),
     ),
     (4, "cases", include_str!("../migrations/0004_cases.sql")),
+    (
+        6,
+        "case alerts",
+        include_str!("../migrations/0006_case_alerts.sql"),
+    ),
 ];
 
 /// Pool size and timeouts.

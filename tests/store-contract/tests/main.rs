@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod alerts;
 mod audit_and_units;
 mod cases;
 mod faults;
@@ -70,6 +71,8 @@ macro_rules! contract {
 }
 
 contract! {
+    alerts::next_alert_on_follows_each_write_and_due_cases_come_in_id_order_after_the_cursor,
+    alerts::the_advice_overdue_filter_finds_cases_whose_awaited_advice_is_past_due,
     accounts::an_account_is_found_by_its_address_in_any_case_and_by_its_id,
     accounts::one_address_holds_one_account_whatever_its_case,
     accounts::a_refused_account_leaves_the_unit_of_work_usable,

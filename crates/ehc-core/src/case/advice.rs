@@ -261,7 +261,11 @@ impl NewAdviceRequest {
     /// # Errors
     /// [`CaseError::Missing`] / [`CaseError::TooLong`] for who is asked or what is asked.
     pub fn check(&self) -> Result<(), CaseError> {
-        name_part(&self.from, "Who the advice is from", "who the advice is from")?;
+        name_part(
+            &self.from,
+            "Who the advice is from",
+            "who the advice is from",
+        )?;
         asked_text(&self.asked)?;
         Ok(())
     }

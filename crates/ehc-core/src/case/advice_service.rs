@@ -143,7 +143,10 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             content: MessageContent::CaseUpdate {
                 case_reference: case.la_reference.to_string(),
                 update: CaseUpdate::ActionRequested {
-                    action: format!("give your advice ({})", advice_words(&request, request.due_on)),
+                    action: format!(
+                        "give your advice ({})",
+                        advice_words(&request, request.due_on)
+                    ),
                     by: request.due_on,
                 },
             },

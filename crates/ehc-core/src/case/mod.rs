@@ -22,11 +22,9 @@ mod service;
 pub mod timeline;
 pub mod tray;
 
+pub use advice_service::{ALERT_BATCH, AdviceItem, AdvicePage, TimedAlertReport, advice_for};
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockCaseRepository;
-pub use advice_service::{
-    ALERT_BATCH, AdviceItem, AdvicePage, TimedAlertReport, advice_for,
-};
 pub use repository::{CaseRepository, CaseWriteError, StoredCase};
 pub use service::{
     CaseRole, CaseService, CaseServiceError, CaseView, NewCase, Participant, TIMELINE_LIMIT,
