@@ -88,6 +88,7 @@ pub(crate) struct CasePage {
     roles: Vec<(&'static str, &'static str)>,
     invite_email: String,
     link_setting: String,
+    advice: super::advice::AdviceSection,
 }
 
 impl CasePage {
@@ -193,7 +194,12 @@ pub(crate) async fn render(
         Vec::new()
     };
     let id = case.id.to_string();
+    let advice = match super::advice::section(app, viewer, case.id, view.access.la).await {
+        Ok(a) => a,
+        Err(e) => return super::refused(app, e).await,
+    };
     let page = CasePage {
+        advice,
         layout: app.layout(session, &case.child.full_name(), true).await?,
         errors,
         version: view.version,

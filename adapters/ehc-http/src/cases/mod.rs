@@ -3,6 +3,7 @@
 //! person's grants: a case the person may not see is the 404 page, exactly like a case that
 //! does not exist.
 
+mod advice;
 mod back_office;
 mod case_page;
 mod date_input;
@@ -45,6 +46,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(back_office::people_page).post(back_office::people_submit),
         )
         .route("/grants/{id}/revoke", post(back_office::revoke_submit))
+        .merge(advice::routes())
 }
 
 /// The signed-in person, or the redirect to where their sign-in stands.

@@ -38,6 +38,7 @@ pub(crate) struct Row {
     key_date: String,
     status: String,
     status_class: &'static str,
+    advice_overdue: bool,
 }
 
 /// A link of the pagination component.
@@ -142,6 +143,7 @@ async fn show(
     let due = match params.due.as_deref() {
         Some("overdue") => Some(DueFilter::Overdue),
         Some("due-soon") => Some(DueFilter::DueSoon),
+        Some("advice-overdue") => Some(DueFilter::AdviceOverdue),
         _ => None,
     };
     let (is_officer, officers) = match app.cases().la_officers(account, now).await {
@@ -196,6 +198,7 @@ async fn show(
                 key_date: s.next_due.map(long_date).unwrap_or_default(),
                 status: status.map(|st| st.describe()).unwrap_or_default(),
                 status_class: status.map_or("", |st| super::status_tag(st.key())),
+                advice_overdue: s.advice_overdue(today),
             }
         })
         .collect();
