@@ -291,6 +291,11 @@ pub async fn run(
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    let reminding = tokio::spawn(reminder_loop(
+        reminder_service(&backend, &config, secrets.clone()),
+        clock.clone(),
+        stop_rx.clone(),
+    ));
     let dispatching = backend.start_dispatcher(&config, secrets, clock, stop_rx)?;
 
     tracing::info!(address = %listener.local_addr()?, "EHC Hub listening");
@@ -299,7 +304,82 @@ pub async fn run(
     dispatching
         .await
         .context("the dispatcher stopped abnormally")?;
+    reminding
+        .await
+        .context("the timed alerts task stopped abnormally")?;
     tracing::info!("EHC Hub stopped");
+    Ok(())
+}
+
+/// How often `serve` sends the timed alerts due (reminders, overdue alerts).
+const REMINDER_PERIOD: Duration = Duration::from_secs(15 * 60);
+
+/// The case service that sends timed alerts.
+type ReminderService = ehc_core::case::CaseService<Arc<dyn Store>, Arc<dyn SecretSource>>;
+
+fn reminder_service(
+    backend: &Backend,
+    config: &Config,
+    secrets: Arc<dyn SecretSource>,
+) -> ReminderService {
+    ehc_core::case::CaseService::new(backend.store(), secrets, config.security.clone())
+}
+
+/// Sends the timed alerts due today (London), logging what was done.
+async fn send_reminders_once(
+    cases: &ReminderService,
+    clock: &dyn Clock,
+) -> Result<ehc_core::case::TimedAlertReport, ehc_core::case::CaseServiceError> {
+    let now = clock.now();
+    let report = cases
+        .send_timed_alerts(ehc_http::times::london_today(now), now)
+        .await?;
+    if report.cases > 0 {
+        tracing::info!(
+            cases = report.cases,
+            sent = report.sent,
+            deferred = report.deferred,
+            "timed alerts sent"
+        );
+    }
+    Ok(report)
+}
+
+/// Sends the timed alerts due at start, then every [`REMINDER_PERIOD`], until told to stop.
+/// Safe beside other hub processes doing the same: each alert is recorded on its case under
+/// the case's version, so it is sent once.
+async fn reminder_loop(
+    cases: ReminderService,
+    clock: Arc<dyn Clock>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        if let Err(e) = send_reminders_once(&cases, &*clock).await {
+            tracing::warn!(error = %e, "timed alerts could not be sent; retrying later");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(REMINDER_PERIOD) => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+    }
+}
+
+/// `ehc-hub send-reminders`: sends the timed alerts due now (reminders to contributors,
+/// overdue alerts to case officers) into the outbox, once, for cron; a running `serve` also
+/// does it every 15 minutes. Safe to run beside `serve`.
+pub async fn send_reminders(config: Config) -> Result<()> {
+    let backend = Backend::connect(&config).await?;
+    let cases = reminder_service(&backend, &config, Arc::new(OsSecretSource));
+    let report = send_reminders_once(&cases, &SystemClock)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "Timed alerts: {} sent on {} cases ({} left for the next run).",
+        report.sent, report.cases, report.deferred
+    );
     Ok(())
 }
 
