@@ -13,11 +13,11 @@ use ehc_core::role::{Role, Urn};
 
 use crate::support::{Browser, Hub, Options, Page};
 
-const OFFICER: &str = "casey.officer@anytown.gov.uk";
+pub(crate) const OFFICER: &str = "casey.officer@anytown.gov.uk";
 const SENDCO_A: &str = "sam.sendco@anytown-primary.sch.uk";
 const SENDCO_B: &str = "bo.sendco@anytown-academy.sch.uk";
-const PARENT: &str = "pat.parent@example.com";
-const CONTRIBUTOR: &str = "eli.ep@anytown-ep.example.org";
+pub(crate) const PARENT: &str = "pat.parent@example.com";
+pub(crate) const CONTRIBUTOR: &str = "eli.ep@anytown-ep.example.org";
 const ADVOCATE: &str = "ade.advocate@sendiass.example.org";
 const SETTING_A: &str = "100001";
 const SETTING_B: &str = "100002";
@@ -26,7 +26,7 @@ const SETTING_B: &str = "100002";
 
 /// The text of `html` as a person reads it: tags dropped, entities decoded, white space
 /// collapsed.
-fn plain(html: &str) -> String {
+pub(crate) fn plain(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {
@@ -53,7 +53,7 @@ fn plain(html: &str) -> String {
 }
 
 /// The text of each table row of the page (`<tr>` … `</tr>`), head rows included.
-fn rows(html: &str) -> Vec<String> {
+pub(crate) fn rows(html: &str) -> Vec<String> {
     html.split("<tr")
         .skip(1)
         .map(|r| plain(&format!("<tr{}", &r[..r.find("</tr>").unwrap_or(r.len())])))
@@ -76,7 +76,7 @@ fn raw_row_with<'a>(html: &'a str, text: &str) -> &'a str {
 }
 
 /// The text of the GOV.UK error summary's list ("" when the page has none).
-fn error_summary(page: &Page) -> String {
+pub(crate) fn error_summary(page: &Page) -> String {
     let Some(start) = page.body.find("govuk-error-summary__list") else {
         return String::new();
     };
@@ -88,7 +88,7 @@ fn error_summary(page: &Page) -> String {
 }
 
 /// The value of the first input named `name`.
-fn input(html: &str, name: &str) -> String {
+pub(crate) fn input(html: &str, name: &str) -> String {
     let at = html
         .find(&format!("name=\"{name}\""))
         .unwrap_or_else(|| panic!("an input {name}"));
@@ -105,7 +105,7 @@ fn heading(page: &Page) -> String {
 }
 
 /// The children's names in a tray's table, in order.
-fn tray_names(page: &Page) -> Vec<String> {
+pub(crate) fn tray_names(page: &Page) -> Vec<String> {
     let marker = "<td class=\"govuk-table__cell\"><a class=\"govuk-link\" href=\"/cases/";
     page.body
         .split(marker)
@@ -139,7 +139,7 @@ fn happened(page: &Page) -> Vec<String> {
     list.split("<li>").skip(1).map(plain).collect()
 }
 
-fn says(page: &Page, words: &str) -> bool {
+pub(crate) fn says(page: &Page, words: &str) -> bool {
     plain(&page.body).contains(words)
 }
 
@@ -150,14 +150,14 @@ type Owned = Vec<(String, String)>;
 
 // ---- filling in forms --------------------------------------------------------------------------
 
-fn owned(fields: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn owned(fields: &[(&str, &str)]) -> Vec<(String, String)> {
     fields
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
 }
 
-fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+pub(crate) fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
     fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -165,7 +165,7 @@ fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 /// The three fields of a GOV.UK date input `name`, from "day month year".
-fn date(name: &str, dmy: &str) -> Vec<(String, String)> {
+pub(crate) fn date(name: &str, dmy: &str) -> Vec<(String, String)> {
     let parts: Vec<&str> = dmy.split(' ').collect();
     ["day", "month", "year"]
         .iter()
@@ -181,7 +181,7 @@ fn date(name: &str, dmy: &str) -> Vec<(String, String)> {
 
 /// What the back office's *Create a case* form is filled in with.
 #[derive(Clone)]
-struct Request {
+pub(crate) struct Request {
     reference: String,
     given: String,
     family: String,
@@ -192,7 +192,7 @@ struct Request {
 }
 
 impl Request {
-    fn new(reference: &str, given: &str, family: &str) -> Self {
+    pub(crate) fn new(reference: &str, given: &str, family: &str) -> Self {
         Self {
             reference: reference.into(),
             given: given.into(),
@@ -228,7 +228,7 @@ async fn create(officer: &Browser, request: &Request) -> Page {
 }
 
 /// Creates a case; its id.
-async fn created(officer: &Browser, request: &Request) -> String {
+pub(crate) async fn created(officer: &Browser, request: &Request) -> String {
     let page = create(officer, request).await;
     assert_eq!(
         page.status,
@@ -258,7 +258,13 @@ async fn record(browser: &Browser, id: &str, kind: &str, on: &str, extra: &[(&st
 }
 
 /// Records an event that must be accepted.
-async fn recorded(browser: &Browser, id: &str, kind: &str, on: &str, extra: &[(&str, &str)]) {
+pub(crate) async fn recorded(
+    browser: &Browser,
+    id: &str,
+    kind: &str,
+    on: &str,
+    extra: &[(&str, &str)],
+) {
     let page = record(browser, id, kind, on, extra).await;
     assert_eq!(
         page.status,
@@ -269,7 +275,12 @@ async fn recorded(browser: &Browser, id: &str, kind: &str, on: &str, extra: &[(&
 }
 
 /// Posts one of the case page's forms (`/cases/{id}/{action}`) with the page's version and token.
-async fn case_form(browser: &Browser, id: &str, action: &str, extra: &[(&str, &str)]) -> Page {
+pub(crate) async fn case_form(
+    browser: &Browser,
+    id: &str,
+    action: &str,
+    extra: &[(&str, &str)],
+) -> Page {
     let page = browser.get(&format!("/cases/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
     let mut fields = owned(&[
@@ -284,7 +295,7 @@ async fn case_form(browser: &Browser, id: &str, action: &str, extra: &[(&str, &s
 
 /// The LA officer invites `email` to the case with `role`; the person registers from the
 /// e-mail's link and signs in.
-async fn invited_to_case<B: Backend>(
+pub(crate) async fn invited_to_case<B: Backend>(
     hub: &Hub<B>,
     officer: &Browser,
     id: &str,
@@ -302,7 +313,7 @@ async fn invited_to_case<B: Backend>(
     hub.join(&link, email).await
 }
 
-async fn officer<B: Backend>(hub: &Hub<B>) -> Browser {
+pub(crate) async fn officer<B: Backend>(hub: &Hub<B>) -> Browser {
     hub.person(OFFICER, vec![Role::LaOfficer]).await
 }
 
@@ -323,7 +334,7 @@ async fn audited<B: Backend>(hub: &Hub<B>, kind: &str, id: &str) -> usize {
 }
 
 /// How many audit entries record a change to cases or to people's access.
-async fn changes<B: Backend>(hub: &Hub<B>) -> usize {
+pub(crate) async fn changes<B: Backend>(hub: &Hub<B>) -> usize {
     hub.store
         .audit()
         .await
@@ -1470,6 +1481,19 @@ pub async fn every_case_form_without_its_csrf_token_is_refused_and_changes_nothi
             ("entry", "last-event"),
             ("withdraw_reason", "A mistake"),
         ]),
+    ));
+    posts.push((
+        format!("/cases/{id}/advice/new"),
+        owned(&[
+            ("version", &version),
+            ("from", "Educational psychologist"),
+            ("email", "newcomer.ep@example.com"),
+            ("asked", "Cognition and learning"),
+        ]),
+    ));
+    posts.push((
+        format!("/cases/{id}/advice/2"),
+        owned(&[("action", "submit"), ("advice", "Advice")]),
     ));
     posts.push((
         "/people".into(),

@@ -10,6 +10,7 @@
 // Test helpers outside `#[test]` functions unwrap and panic too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod advice;
 mod app;
 mod cases;
 mod faults;
@@ -93,4 +94,8 @@ journey! {
     cases::a_change_from_a_stale_page_is_refused_with_409_and_saves_nothing,
     cases::a_request_received_today_in_london_is_accepted_just_after_midnight_bst,
     cases::an_event_recorded_by_mistake_is_withdrawn_with_a_reason_and_stays_visible_as_withdrawn,
+    advice::the_la_requests_advice_the_contributor_drafts_then_submits_and_the_family_reads_it,
+    advice::bad_advice_forms_show_their_errors_and_change_nothing,
+    advice::a_contributor_of_another_case_or_request_gets_404,
+    advice::overdue_advice_is_tagged_and_filtered_on_the_officers_tray,
 }
