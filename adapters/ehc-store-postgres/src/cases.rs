@@ -65,8 +65,9 @@ impl CaseRepository for PgUnitOfWork {
             self.limit,
             sqlx::query(
                 "INSERT INTO cases (id, la_reference, child_name, child_sort, stage, next_due,
-                     next_step, officer_id, received_on, body, version, created_at, new_request)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12)",
+                     next_step, officer_id, received_on, body, version, created_at, new_request,
+                     next_alert_on, advice_due)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14)",
             )
             .bind(case.id.0)
             .bind(s.la_reference.as_str())
@@ -80,6 +81,8 @@ impl CaseRepository for PgUnitOfWork {
             .bind(Json(case))
             .bind(case.created_at)
             .bind(s.new_request)
+            .bind(case.next_timed_alert_on())
+            .bind(s.advice_due)
             .execute(&mut *self.tx),
         )
         .await;
@@ -128,7 +131,7 @@ impl CaseRepository for PgUnitOfWork {
             sqlx::query(
                 "UPDATE cases SET la_reference = $2, child_name = $3, child_sort = $4, stage = $5,
                      next_due = $6, next_step = $7, officer_id = $8, received_on = $9, body = $10,
-                     new_request = $12, version = version + 1
+                     new_request = $12, next_alert_on = $13, advice_due = $14, version = version + 1
                  WHERE id = $1 AND version = $11",
             )
             .bind(case.id.0)
@@ -143,6 +146,8 @@ impl CaseRepository for PgUnitOfWork {
             .bind(Json(case))
             .bind(version)
             .bind(s.new_request)
+            .bind(case.next_timed_alert_on())
+            .bind(s.advice_due)
             .execute(&mut *self.tx),
         )
         .await;
@@ -169,6 +174,34 @@ impl CaseRepository for PgUnitOfWork {
         }
         self.write_settings(case).await?;
         Ok(())
+    }
+
+    async fn alerts_due(
+        &mut self,
+        today: time::Date,
+        after: Option<CaseId>,
+        limit: u32,
+    ) -> Result<Vec<CaseId>, StoreError> {
+        let rows = timed(
+            self.limit,
+            sqlx::query(
+                "SELECT id FROM cases
+                 WHERE next_alert_on <= $1 AND ($2 IS NULL OR id > $2)
+                 ORDER BY id LIMIT $3",
+            )
+            .bind(today)
+            .bind(after.map(|a| a.0))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx),
+        )
+        .await?;
+        rows.iter()
+            .map(|r| {
+                r.try_get::<uuid::Uuid, _>("id")
+                    .map(CaseId)
+                    .map_err(from_sqlx)
+            })
+            .collect()
     }
 
     async fn tray(&mut self, query: &TrayQuery) -> Result<TrayPage, StoreError> {

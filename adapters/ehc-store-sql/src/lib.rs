@@ -14,8 +14,9 @@ use sqlx::{ColumnIndex, Database, Decode, Encode, QueryBuilder, Row, Type};
 use time::Date;
 use uuid::Uuid;
 
-/// The columns of a tray row, in `cases`, before `next_due` and `next_step` (which
-/// [`push_tray`] selects itself, hidden for the scope's partial cases).
+/// The columns of a tray row, in `cases`, before `next_due`, `next_step` and `advice_due`
+/// (which [`push_tray`] selects itself, hidden for the scope's partial cases; `advice_due` is
+/// migration `0006_case_alerts.sql`'s).
 pub const TRAY_COLUMNS: &str =
     "id, la_reference, child_name, child_sort, stage, officer_id, received_on, new_request";
 
@@ -63,7 +64,9 @@ where
             push_hidden(qb, query, "next_due");
             qb.push(" AS next_due, ");
             push_hidden(qb, query, "next_step");
-            qb.push(" AS next_step")
+            qb.push(" AS next_step, ");
+            push_hidden(qb, query, "advice_due");
+            qb.push(" AS advice_due")
         }
         Select::Count => qb.push("SELECT count(*)"),
     };
@@ -137,6 +140,11 @@ where
             push_hidden(qb, query, "next_due");
             qb.push(" <= ").push_bind(query.due_soon_until());
         }
+        Some(DueFilter::AdviceOverdue) => {
+            qb.push(" AND ");
+            push_hidden(qb, query, "advice_due");
+            qb.push(" < ").push_bind(query.today);
+        }
     }
     if select == Select::Rows {
         match query.sort {
@@ -163,7 +171,8 @@ pub fn urn_value(urn: u32) -> i32 {
     i32::try_from(urn).unwrap_or(i32::MAX)
 }
 
-/// A row of the tray query (or any row with the [`TRAY_COLUMNS`] and `next_due`, `next_step`)
+/// A row of the tray query (or any row with the [`TRAY_COLUMNS`] and `next_due`, `next_step`,
+/// `advice_due`)
 /// read back into the core's summary. A stored value the core refuses (a stage or reference it
 /// does not know) is `sqlx::Error::Decode`, so each adapter maps it as any unreadable value.
 ///
@@ -193,5 +202,6 @@ where
         officer: row.try_get::<Option<Uuid>, _>("officer_id")?.map(AccountId),
         received_on: row.try_get("received_on")?,
         new_request: row.try_get("new_request")?,
+        advice_due: row.try_get("advice_due")?,
     })
 }

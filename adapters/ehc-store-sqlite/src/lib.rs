@@ -85,6 +85,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "documents",
         include_str!("../migrations/0005_documents.sql"),
     ),
+    (
+        6,
+        "case alerts",
+        include_str!("../migrations/0006_case_alerts.sql"),
+    ),
     (7, "alerts", include_str!("../migrations/0007_alerts.sql")),
     (
         8,

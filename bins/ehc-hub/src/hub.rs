@@ -311,6 +311,7 @@ pub async fn run(
     let scheduling = tokio::spawn(crate::scheduled::scheduled_loop(
         backend.store(),
         secrets.clone(),
+        config.security.clone(),
         clock.clone(),
         stop_rx.clone(),
     ));

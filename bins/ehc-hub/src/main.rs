@@ -5,6 +5,8 @@
 //! - `serve`: the web service and the outbox dispatcher, until SIGTERM or Ctrl-C.
 //! - `migrate`: bring the database's schema up to date, then exit.
 //! - `invite`: invite a person with roles (the first LA officer, typically).
+//! - `send-reminders`: send the timed alerts due now (reminders, overdue alerts), for cron;
+//!   `serve` also does it every 15 minutes.
 //! - `dead-letters`: the messages the dispatcher gave up on; `--retry ID` queues one again.
 //! - `import-settings FILE`: load GIAS's establishment file into the education settings.
 //! - `demo`: a development hub on 127.0.0.1:8080 with a demo LA, its mail and texts visible at
@@ -41,6 +43,9 @@ enum Command {
     Migrate,
     /// Invite a person to register, with roles.
     Invite(hub::InviteArgs),
+    /// Send the timed alerts due now (advice reminders, overdue alerts to case officers), then
+    /// exit; `serve` also does it every 15 minutes.
+    SendReminders,
     /// List the messages the dispatcher gave up on, or queue one again (`--retry ID`).
     DeadLetters(hub::DeadLetterArgs),
     /// Queue the daily e-mail alert digests now (`serve` does it every morning at 7am,
@@ -80,6 +85,10 @@ fn main() -> Result<()> {
                     }
                     Command::Invite(args) => {
                         hub::invite(config::Config::load(cli.config.as_deref())?, &args).await
+                    }
+                    Command::SendReminders => {
+                        scheduled::send_reminders(config::Config::load(cli.config.as_deref())?)
+                            .await
                     }
                     Command::DeadLetters(args) => {
                         hub::dead_letters(config::Config::load(cli.config.as_deref())?, &args).await

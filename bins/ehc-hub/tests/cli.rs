@@ -341,3 +341,16 @@ fn import_settings_refuses_each_bad_file_with_its_reason_and_changes_nothing() {
         assert_eq!(settings_in(&dir), before, "{fixture} changed nothing");
     }
 }
+
+#[test]
+fn send_reminders_runs_once_for_cron_and_says_what_it_sent() {
+    let dir = folder("reminders");
+    let file = config(&dir, "");
+    let o = hub(&file, &["send-reminders"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("Timed alerts: 0 sent on 0 cases (0 left for the next run)."),
+        "{}",
+        text(&o)
+    );
+}

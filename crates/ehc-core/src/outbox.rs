@@ -125,6 +125,14 @@ pub enum CaseUpdate {
         /// The last day (a local date in the LA's time zone).
         by: time::Date,
     },
+    /// Something the person looks after is overdue, e.g. `advice from Educational
+    /// psychologist` (a timed alert to the case officer, [`crate::case::alerts`]).
+    Overdue {
+        /// What is overdue.
+        what: String,
+        /// The day it was due (a local date in the LA's time zone).
+        due: time::Date,
+    },
 }
 
 impl MessageContent {

@@ -1077,3 +1077,43 @@ fn the_familys_first_opening_is_recorded_once_and_an_unopened_draft_alerts_the_o
         );
     });
 }
+
+#[test]
+fn the_hubs_timed_alert_run_finds_the_plans_alerts_through_next_alert_on_and_sends_each_once() {
+    pollster::block_on(async {
+        let w = World::new().await;
+        let version = w.version().await;
+        w.cases
+            .assign_officer(w.officer, w.case, version, w.officer, NOW, None)
+            .await
+            .unwrap();
+        w.publish_draft().await;
+        let five_days_on = TODAY + days(5);
+        let stored = w
+            .cases
+            .plan(w.officer, w.case, None, NOW, None)
+            .await
+            .unwrap()
+            .case;
+        assert_eq!(stored.next_timed_alert_on(), Some(five_days_on));
+        let before = w
+            .cases
+            .send_timed_alerts(five_days_on - days(1), NOW)
+            .await
+            .unwrap();
+        assert_eq!(before.sent, 0);
+        let report = w.cases.send_timed_alerts(five_days_on, NOW).await.unwrap();
+        assert_eq!((report.cases, report.sent, report.deferred), (1, 1, 0));
+        let again = w.cases.send_timed_alerts(five_days_on, NOW).await.unwrap();
+        assert_eq!(again.sent, 0, "once");
+        assert_eq!(w.emails_to("officer@anytown.example").await.len(), 1);
+        // Next: the family's reminder, 5 days before the last day.
+        let stored = w
+            .cases
+            .plan(w.officer, w.case, None, NOW, None)
+            .await
+            .unwrap()
+            .case;
+        assert_eq!(stored.next_timed_alert_on(), Some(date!(2026 - 11 - 11)));
+    });
+}

@@ -156,7 +156,17 @@ pub async fn migrating_twice_changes_nothing<S: Backend>(store: &S) {
     let jo = account(1, "jo@example.org");
     insert_account(store, &jo).await;
     let before = store.schema_fingerprint().await;
-    assert!(before.starts_with("5 migrations;"), "{before}");
+    // Every migration file of the adapters is applied (both adapters have the same numbers).
+    let files = std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../adapters/ehc-store-sqlite/migrations"
+    ))
+    .unwrap()
+    .count();
+    assert!(
+        before.starts_with(&format!("{files} migrations;")),
+        "{files} files: {before}"
+    );
 
     store.migrate_again().await.unwrap();
     store.migrate_again().await.unwrap();

@@ -135,6 +135,7 @@ fn expected(cases: &[Case], q: &TrayQuery) -> (Vec<CaseId>, u64) {
             Some(DueFilter::DueSoon) => s
                 .next_due
                 .is_some_and(|d| d >= q.today && d <= q.due_soon_until()),
+            Some(DueFilter::AdviceOverdue) => s.advice_overdue(q.today),
         })
         .collect();
     match q.sort {

@@ -14,6 +14,7 @@
 mod accounts;
 mod alerts;
 mod audit_and_units;
+mod case_alerts;
 mod cases;
 mod documents;
 mod faults;
@@ -72,6 +73,8 @@ macro_rules! contract {
 }
 
 contract! {
+    case_alerts::next_alert_on_follows_each_write_and_due_cases_come_in_id_order_after_the_cursor,
+    case_alerts::the_advice_overdue_filter_finds_cases_whose_awaited_advice_is_past_due,
     accounts::an_account_is_found_by_its_address_in_any_case_and_by_its_id,
     accounts::one_address_holds_one_account_whatever_its_case,
     accounts::a_refused_account_leaves_the_unit_of_work_usable,

@@ -275,7 +275,12 @@ pub(crate) async fn recorded(
 }
 
 /// Posts one of the case page's forms (`/cases/{id}/{action}`) with the page's version and token.
-async fn case_form(browser: &Browser, id: &str, action: &str, extra: &[(&str, &str)]) -> Page {
+pub(crate) async fn case_form(
+    browser: &Browser,
+    id: &str,
+    action: &str,
+    extra: &[(&str, &str)],
+) -> Page {
     let page = browser.get(&format!("/cases/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
     let mut fields = owned(&[
@@ -1532,6 +1537,19 @@ pub async fn every_case_form_without_its_csrf_token_is_refused_and_changes_nothi
         fields.extend(owned(&[("version", &version)]));
         posts.push((format!("/cases/{id}/meetings/1/{action}"), fields));
     }
+    posts.push((
+        format!("/cases/{id}/advice/new"),
+        owned(&[
+            ("version", &version),
+            ("from", "Educational psychologist"),
+            ("email", "newcomer.ep@example.com"),
+            ("asked", "Cognition and learning"),
+        ]),
+    ));
+    posts.push((
+        format!("/cases/{id}/advice/2"),
+        owned(&[("action", "submit"), ("advice", "Advice")]),
+    ));
     posts.push((
         "/people".into(),
         owned(&[

@@ -10,6 +10,7 @@
 // Test helpers outside `#[test]` functions unwrap and panic too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod advice;
 mod alerts;
 mod app;
 mod cases;
@@ -123,4 +124,8 @@ journey! {
     documents::an_upload_over_20_mb_is_refused_with_the_limit_and_nothing_is_stored,
     documents::a_renamed_executable_a_missing_file_or_title_and_a_virus_are_refused_and_nothing_is_stored,
     documents::an_upload_without_its_csrf_token_first_is_refused_and_stores_nothing,
+    advice::the_la_requests_advice_the_contributor_drafts_then_submits_and_the_family_reads_it,
+    advice::bad_advice_forms_show_their_errors_and_change_nothing,
+    advice::a_contributor_of_another_case_or_request_gets_404,
+    advice::overdue_advice_is_tagged_and_filtered_on_the_officers_tray,
 }

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 
 use ehc_core::case::deadline::{Deadline, long_date};
-use ehc_core::case::{CaseRole, CaseView, EventKind, Stage, WithdrawnEntry};
+use ehc_core::case::{CaseRole, CaseServiceError, CaseView, EventKind, Stage, WithdrawnEntry};
 
 use crate::AppState;
 use crate::client::Origin;
@@ -95,6 +95,7 @@ pub(crate) struct CasePage {
     meetings: Vec<super::meetings::MeetingLink>,
     schedule_meeting: bool,
     documents: Vec<super::documents::DocumentRow>,
+    advice: super::advice::AdviceSection,
 }
 
 impl CasePage {
@@ -226,7 +227,14 @@ pub(super) async fn page(
     };
     let id = case.id.to_string();
     let (meetings, schedule_meeting) = super::meetings::section(&view, viewer);
+    let advice = super::advice::section(app, viewer, case.id, view.access.la)
+        .await
+        .map_err(|e| match e {
+            CaseServiceError::Store(s) => PageError::from(s),
+            other => PageError::Internal(other.to_string()),
+        })?;
     let page = CasePage {
+        advice,
         layout: app.layout(session, &case.child.full_name(), true).await?,
         errors,
         version: view.version,

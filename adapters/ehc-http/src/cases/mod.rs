@@ -3,6 +3,7 @@
 //! person's grants: a case the person may not see is the 404 page, exactly like a case that
 //! does not exist.
 
+mod advice;
 mod back_office;
 mod case_page;
 mod date_input;
@@ -62,6 +63,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .merge(plan::routes())
         .merge(meetings::routes())
         .merge(download::routes())
+        .merge(advice::routes())
 }
 
 pub(crate) use documents::upload_routes;

@@ -40,6 +40,7 @@ pub(crate) struct Row {
     status_class: &'static str,
     /// Tagged *New request* (LA officers only): sent online, no case officer yet.
     new_request: bool,
+    advice_overdue: bool,
 }
 
 /// A link of the pagination component.
@@ -144,6 +145,7 @@ async fn show(
     let due = match params.due.as_deref() {
         Some("overdue") => Some(DueFilter::Overdue),
         Some("due-soon") => Some(DueFilter::DueSoon),
+        Some("advice-overdue") => Some(DueFilter::AdviceOverdue),
         _ => None,
     };
     let (is_officer, officers) = match app.cases().la_officers(account, now).await {
@@ -199,6 +201,7 @@ async fn show(
                 status: status.map(|st| st.describe()).unwrap_or_default(),
                 status_class: status.map_or("", |st| super::status_tag(st.key())),
                 new_request: is_officer && s.new_request,
+                advice_overdue: s.advice_overdue(today),
             }
         })
         .collect();

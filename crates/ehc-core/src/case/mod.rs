@@ -8,9 +8,14 @@
 //! plan) is refused with a message and never stored. The statutory dates are computed from it by
 //! [`deadline`]; [`plan`] keeps every version of the EHC plan and the family's consultation
 //! on a draft; [`timeline`] holds what people see of the case's history; [`tray`] describes
-//! the work-tray queries; [`CaseRepository`] is the storage port and [`CaseService`] the
-//! use cases, each checked with [`crate::role::authorize`].
+//! the work-tray queries; [`advice`] the requests for advice and the contributors' answers;
+//! [`alerts`] the timed alerts (reminders, overdue alerts) of every feature;
+//! [`CaseRepository`] is the storage port and [`CaseService`] the use cases, each checked with
+//! [`crate::role::authorize`].
 
+pub mod advice;
+mod advice_service;
+pub mod alerts;
 pub mod deadline;
 mod download_service;
 pub mod guidance;
@@ -27,6 +32,7 @@ pub mod tray;
 pub mod views;
 mod views_service;
 
+pub use advice_service::{ALERT_BATCH, AdviceItem, AdvicePage, TimedAlertReport, advice_for};
 pub use download_service::DOWNLOAD_TIMELINE_LIMIT;
 pub use meeting_service::{
     MeetingCandidate, MeetingView, READ_ADVICE_ACTION, REPLY_ACTION, REPORT_DOCUMENT,
@@ -671,6 +677,10 @@ pub struct Case {
     /// cases have none).
     #[serde(default)]
     pub meetings: Vec<meeting::ReviewMeeting>,
+    /// Requests for advice made on the hub, with the contributors' drafts and advice
+    /// ([`advice`]; older stored cases have none).
+    #[serde(default)]
+    pub advice: Vec<advice::AdviceRequest>,
     /// When the case was created on the hub.
     pub created_at: OffsetDateTime,
 }
@@ -709,6 +719,7 @@ impl Case {
             request: None,
             plans: Vec::new(),
             meetings: Vec::new(),
+            advice: Vec::new(),
             created_at,
         }
     }

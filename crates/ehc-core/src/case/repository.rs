@@ -1,6 +1,7 @@
 //! The storage port for cases, their timelines and trays.
 
 use async_trait::async_trait;
+use time::Date;
 
 use super::timeline::TimelineEntry;
 use super::tray::{TrayPage, TrayQuery};
@@ -28,8 +29,9 @@ pub enum CaseWriteError {
     Store(#[from] StoreError),
 }
 
-/// Stores cases. Implementations keep the [`super::tray::CaseSummary`] of each case and its
-/// linked settings beside it, so trays are answered by indexed queries.
+/// Stores cases. Implementations keep the [`super::tray::CaseSummary`] of each case, its
+/// linked settings and its next timed alert's day ([`Case::next_timed_alert_on`]) beside it,
+/// so trays and the timed alerts are answered by indexed queries.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait CaseRepository: Send {
@@ -52,6 +54,20 @@ pub trait CaseRepository: Send {
     /// [`CaseWriteError::Store`] with [`StoreError::Conflict`] if the version moved on (someone
     /// else changed the case) or the case does not exist; [`CaseWriteError::ReferenceTaken`].
     async fn update(&mut self, case: &Case, version: i64) -> Result<(), CaseWriteError>;
+
+    /// Up to `limit` cases with a timed alert due on or before `today` (their stored
+    /// [`Case::next_timed_alert_on`], kept by [`CaseRepository::insert`] and
+    /// [`CaseRepository::update`]), in id order, after the case `after` when given (so a caller
+    /// reads every due case once, in batches, even when some stay due).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn alerts_due(
+        &mut self,
+        today: Date,
+        after: Option<CaseId>,
+        limit: u32,
+    ) -> Result<Vec<CaseId>, StoreError>;
 
     /// One page of a tray.
     ///

@@ -47,6 +47,8 @@ pub enum DueFilter {
     Overdue,
     /// The next date is today or within the next 14 days.
     DueSoon,
+    /// Advice asked for is overdue: [`CaseSummary::advice_due`] is before today.
+    AdviceOverdue,
 }
 
 /// The order of a tray.
@@ -147,6 +149,9 @@ pub struct CaseSummary {
     /// at it yet". Shown first on an LA officer's tray (see [`TraySort::NextDate`]), tagged
     /// *New request*.
     pub new_request: bool,
+    /// The earliest due date of the advice still awaited ([`Case::advice_awaited_due`]):
+    /// before today, the row carries the tag *Advice overdue*.
+    pub advice_due: Option<Date>,
 }
 
 impl CaseSummary {
@@ -165,16 +170,25 @@ impl CaseSummary {
             officer: case.officer,
             received_on: case.received_on,
             new_request: case.received_by == ReceivedBy::Online && case.officer.is_none(),
+            advice_due: case.advice_awaited_due(),
         }
     }
 
-    /// The summary with its next date and step hidden (see [`TrayScope::partial`]).
+    /// The summary with its next date and step and its advice date hidden (see
+    /// [`TrayScope::partial`]).
     pub fn without_next_date(self) -> Self {
         Self {
             next_due: None,
             next_step: None,
+            advice_due: None,
             ..self
         }
+    }
+
+    /// Whether advice asked for on the case is overdue on `today` (the tray's *Advice overdue*
+    /// tag): an awaited request's due date has passed.
+    pub fn advice_overdue(&self, today: Date) -> bool {
+        self.advice_due.is_some_and(|d| d < today)
     }
 
     /// The next date's status on `today`, if there is one.

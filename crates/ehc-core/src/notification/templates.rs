@@ -511,6 +511,10 @@ fn describe_update(update: &CaseUpdate) -> (String, String) {
             format!("you are asked to: {action}"),
             format!("Please do this by {}.", long_date(*by)),
         ),
+        CaseUpdate::Overdue { what, due } => (
+            format!("overdue: {what}"),
+            format!("It was due on {}.", long_date(*due)),
+        ),
     }
 }
 
@@ -748,6 +752,25 @@ mod tests {
             panic!("an e-mail")
         };
         assert!(email.text.contains("stage reached: Draft EHC plan issued."));
+        let overdue = MessageContent::CaseUpdate {
+            case_reference: "EHC-2026-0042".into(),
+            update: CaseUpdate::Overdue {
+                what: "advice from Educational psychologist".into(),
+                due: time::macros::date!(2027 - 01 - 11),
+            },
+        };
+        let Rendered::Email(email) = templates.render(&overdue).unwrap() else {
+            panic!("an e-mail")
+        };
+        assert_eq!(
+            email.subject,
+            "Case EHC-2026-0042: overdue: advice from Educational psychologist"
+        );
+        assert!(
+            email.text.contains("It was due on 11 January 2027."),
+            "{}",
+            email.text
+        );
     }
 
     fn token() -> InvitationToken {

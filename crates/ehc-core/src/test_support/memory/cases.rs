@@ -28,6 +28,7 @@ fn matches_filters(query: &TrayQuery, summary: &CaseSummary, case: &Case) -> boo
             Some(DueFilter::DueSoon) => summary
                 .next_due
                 .is_some_and(|d| d >= query.today && d <= query.due_soon_until()),
+            Some(DueFilter::AdviceOverdue) => summary.advice_overdue(query.today),
         }
 }
 
@@ -75,6 +76,24 @@ impl CaseRepository for MemoryUnitOfWork {
                 reason: "the case changed since it was read".into(),
             })),
         }
+    }
+    async fn alerts_due(
+        &mut self,
+        today: time::Date,
+        after: Option<CaseId>,
+        limit: u32,
+    ) -> Result<Vec<CaseId>, StoreError> {
+        let mut due: Vec<CaseId> = self
+            .working
+            .cases
+            .iter()
+            .filter(|c| c.case.next_timed_alert_on().is_some_and(|d| d <= today))
+            .map(|c| c.case.id)
+            .filter(|id| after.is_none_or(|a| *id > a))
+            .collect();
+        due.sort_unstable();
+        due.truncate(limit as usize);
+        Ok(due)
     }
     async fn tray(&mut self, query: &TrayQuery) -> Result<TrayPage, StoreError> {
         let mut rows: Vec<CaseSummary> = self
