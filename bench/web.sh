@@ -10,6 +10,8 @@
 # SEED_CASES=N first seeds N cases (with bench/cases: 2 000 settings, 20 000 people) into the
 # demo's database, and WHO=officer signs in as the demo's LA officer (who sees every case)
 # instead of the SENDCo: `SEED_CASES=100000 WHO=officer LOAD_ARGS="--only tray" bench/web.sh`.
+# Documents (upload and download throughput, then a 200 MiB upload; the hub's peak memory is
+# then the documents' alone): `WHO=officer LOAD_ARGS="--only documents" bench/web.sh`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH="${1:-20}"
@@ -27,6 +29,9 @@ contact = "bench"
 rate_limit_burst = 1000000
 rate_limit_period_seconds = 1
 TOML
+# CLAMAV_ADDRESS=unix:/path (or tcp://host:port) scans uploads with that clamd instead of the
+# demo's development scanner.
+[ -n "${CLAMAV_ADDRESS:-}" ] && printf '[clamav]\naddress = "%s"\n' "$CLAMAV_ADDRESS" >> "$OUT/hub.toml"
 ${HUB_ENV:-} target/release/ehc-hub --config "$OUT/hub.toml" demo --listen "127.0.0.1:$PORT" --data-dir "$OUT/data" \
   > "$OUT/hub.out" 2> "$OUT/hub.err" &
 HUB=$!
@@ -43,6 +48,8 @@ fi
 sleep 1
 rss() { awk -v k="$1" '$1==k":" {print $2}' "/proc/$HUB/status"; }
 echo "hub_rss_idle $(( $(rss VmRSS) / 1024 )) MiB" | tee -a "$OUT/results.txt"
+# The hub's resident memory every 0.2 s while the load runs (target/bench-web/rss.tsv, KiB).
+( while kill -0 $HUB 2>/dev/null; do echo "$(date +%s.%N) $(rss VmRSS)"; sleep 0.2; done ) > "$OUT/rss.tsv" &
 target/release/ehc-load --base "http://127.0.0.1:$PORT" --link "$LINK" --seconds "$SECONDS_EACH" ${LOAD_ARGS:-} | tee -a "$OUT/results.txt"
 echo "hub_rss_peak $(( $(rss VmHWM) / 1024 )) MiB" | tee -a "$OUT/results.txt"
 awk '/^argon2id_rate/ {a=$2} /^password_step/ {p=$2} END {if (a>0) printf "password_step_to_argon2 %.0f %%\n", 100*p/a}' "$OUT/results.txt" | tee -a "$OUT/results.txt"

@@ -385,7 +385,42 @@ async function officerCases (page) {
   const roles = await page.locator('table.govuk-table tbody tr td:first-child').allTextContents()
   check(roles.length >= 1, `officer: their roles (${roles.join(', ')})`)
   await record(page, 'officer-people-found')
+  await casePages(page)
   await page.goto(`${BASE}/cases`)
+}
+
+/** The pages around a case (documents, advice, the EHC plan, review meetings, the family's
+ * views, e-mail alerts) as the LA officer on the new case, then the online request signed out:
+ * each answers 200 and is checked with axe-core. */
+async function casePages (page) {
+  const base = caseLinks['EHC-BROWSER-1']
+  check(Boolean(base), 'case pages: the new case is known')
+  const pages = [
+    [`${base}/documents/new`, 'officer-document-upload'],
+    [`${base}/advice/new`, 'officer-advice-request'],
+    [`${base}/plan`, 'officer-plan'],
+    [`${base}/plan/new/draft`, 'officer-plan-draft'],
+    [`${base}/meetings/new`, 'officer-meeting-new'],
+    [`${base}/views/about-me`, 'officer-about-me'],
+    [`${base}/views/parent-carer-views`, 'officer-parent-carer-views'],
+    ['/account/alerts', 'officer-email-alerts']
+  ]
+  for (const [path, name] of pages) {
+    const response = await page.goto(`${BASE}${path}`)
+    check(response.status() === 200, `${name}: ${path} answers 200 (${response.status()})`)
+    await record(page, name)
+  }
+  const download = await page.request.get(`${BASE}${base}/download`)
+  check(download.status() === 200 && (download.headers()['content-type'] || '').includes('zip'),
+    `officer: Download all case information gives a ZIP (${download.status()} ${download.headers()['content-type']})`)
+  const context = await page.context().browser().newContext()
+  const anonymous = await context.newPage()
+  for (const [path, name] of [['/request', 'request-start'], ['/request/who', 'request-who']]) {
+    const response = await anonymous.goto(`${BASE}${path}`)
+    check(response.status() === 200, `${name}: ${path} answers 200 signed out (${response.status()})`)
+    await record(anonymous, name)
+  }
+  await context.close()
 }
 
 /** The SENDCo of setting 100001 (signed in, on *My cases in progress*): that setting's cases,

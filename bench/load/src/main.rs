@@ -8,8 +8,13 @@
 //!    its CSRF token) then POST of the right password, counting only posts the hub accepted
 //!    (a redirect to the code page).
 //! 4. The work tray: `--tray-clients` clients on the signed-in session, GET /cases, counting 200s.
+//! 5. Documents (`--only documents`; see [`documents`]): upload and download throughput on the
+//!    first case of the tray, then one big upload (`--big-mb`, default 200) whose start and end
+//!    it prints so the script can read the hub's memory around it.
 //!
 //! Prints one line per measurement, `name value unit`, for the script to collect.
+
+mod documents;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -38,9 +43,18 @@ struct Args {
     /// Concurrent clients on the work tray.
     #[arg(long, default_value_t = 16)]
     tray_clients: usize,
-    /// Only this phase: argon2, password, tray (default: all).
+    /// Only this phase: argon2, password, tray, documents (default: all but documents).
     #[arg(long)]
     only: Option<String>,
+    /// Documents phase: how many files, of how many MiB, then one big file of `--big-mb` MiB.
+    #[arg(long, default_value_t = 5)]
+    files: u32,
+    /// Size of each file of the documents phase, in MiB.
+    #[arg(long, default_value_t = 20)]
+    file_mb: u64,
+    /// Size of the big upload, in MiB (0: none).
+    #[arg(long, default_value_t = 200)]
+    big_mb: u64,
 }
 
 const PASSWORD: &str = "Harbour!Lights9";
@@ -52,7 +66,7 @@ fn client() -> Result<reqwest::Client> {
         .build()?)
 }
 
-fn between<'a>(body: &'a str, start: &str, end: char) -> Option<&'a str> {
+pub(crate) fn between<'a>(body: &'a str, start: &str, end: char) -> Option<&'a str> {
     let from = body.find(start)? + start.len();
     let rest = &body[from..];
     Some(&rest[..rest.find(end)?])
@@ -225,6 +239,17 @@ where
 async fn main() -> Result<()> {
     let args = Args::parse();
     let phase = |name: &str| args.only.as_deref().is_none_or(|o| o == name);
+    if args.only.as_deref() == Some("documents") {
+        let (signed_in, _) = set_up(&args).await?;
+        return documents::run(
+            &signed_in,
+            &args.base,
+            args.files,
+            args.file_mb,
+            args.big_mb,
+        )
+        .await;
+    }
     let (signed_in, email) = set_up(&args).await?;
     println!(
         "cores {} count",

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use ehc_core::document::scan::VirusScanner;
 use ehc_core::invitation::{InvitationService, InviteOutcome};
 use ehc_core::notification::dispatcher::Dispatcher;
 use ehc_core::notification::{Mailer, SmsSender};
@@ -270,10 +271,26 @@ pub async fn run(
         .messages
         .validate()
         .map_err(|e| anyhow::anyhow!("[messages] {e}"))?;
+    let scanner: Arc<dyn VirusScanner> = match (&config.clamav, config.development) {
+        (Some(clamav), _) => {
+            let clamd = ehc_clamav::Clamd::new(clamav);
+            tokio::spawn(check_clamd(clamd.clone()));
+            Arc::new(clamd)
+        }
+        (None, true) => {
+            tracing::warn!(
+                "uploads are checked by the development virus scanner, which finds nothing: \
+                 not for real cases (set [clamav] address)"
+            );
+            Arc::new(ehc_documents::DevelopmentScanner)
+        }
+        (None, false) => bail!(
+            "[clamav] address is not set: every upload must be scanned by ClamAV's clamd \
+             (e.g. address = \"unix:/run/clamav/clamd.ctl\"; see docs/operator-guide.md, \
+             Virus scanning)"
+        ),
+    };
     let backend = Backend::connect(&config).await?;
-    if let Some(clamav) = &config.clamav {
-        tokio::spawn(check_clamd(ehc_clamav::Clamd::new(clamav)));
-    }
     let secrets: Arc<dyn SecretSource> = Arc::new(OsSecretSource);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let hasher = BlockingHasher::per_core(Argon2idHasher::new(
@@ -288,10 +305,6 @@ pub async fn run(
         .remove_abandoned(clock.now().into())
         .await
         .with_context(|| format!("cannot read the document folder {}", folder.display()))?;
-    tracing::warn!(
-        "uploads are checked by the development virus scanner, which finds nothing: \
-         not for real cases"
-    );
     let state = ehc_http::AppState::new(
         config.web_config(),
         config.security.clone(),
@@ -300,7 +313,7 @@ pub async fn run(
         secrets.clone(),
         clock.clone(),
         Arc::new(documents),
-        Arc::new(ehc_documents::DevelopmentScanner),
+        scanner,
     );
     let mut app = backend.router(state);
     if config.development {

@@ -173,11 +173,14 @@ fn serve_answers_health_and_readiness_and_stops_cleanly_on_sigterm() {
         .local_addr()
         .unwrap()
         .port();
+    // A production hub scans uploads with a real clamd (Debian's clamav-daemon).
+    let clamd = ehc_clamav::test_support::TestClamd::start();
     let file = config(
         &dir,
         &format!(
-            "listen = \"127.0.0.1:{port}\"\nweb = {{ govuk_frontend_dir = \"{}\" }}",
-            dir.display()
+            "listen = \"127.0.0.1:{port}\"\nweb = {{ govuk_frontend_dir = \"{}\" }}\nclamav = {{ address = \"{}\" }}",
+            dir.display(),
+            clamd.unix_address()
         ),
     );
     let mut child = Command::new(env!("CARGO_BIN_EXE_ehc-hub"))
@@ -216,6 +219,24 @@ fn serve_answers_health_and_readiness_and_stops_cleanly_on_sigterm() {
     assert!(status.success());
     let exit = child.wait().unwrap();
     assert!(exit.success(), "serve exited with {exit} on SIGTERM");
+}
+
+#[test]
+fn serve_without_clamav_outside_development_refuses_to_start_and_says_why() {
+    let dir = folder("serve-no-clamav");
+    let file = config(&dir, "listen = \"127.0.0.1:0\"");
+    let o = Command::new(env!("CARGO_BIN_EXE_ehc-hub"))
+        .arg("--config")
+        .arg(&file)
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("[clamav] address is not set: every upload must be scanned"),
+        "{}",
+        text(&o)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

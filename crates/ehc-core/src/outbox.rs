@@ -118,6 +118,9 @@ pub enum CaseUpdate {
         /// The kind of document.
         kind: String,
     },
+    /// A request for an EHC needs assessment was sent online, without signing in, with the
+    /// address of an existing account: no access is given until the LA has checked it.
+    RequestReceived,
     /// Something is asked of the person, by a date.
     ActionRequested {
         /// What, e.g. `Give your views on the draft plan`.

@@ -507,3 +507,45 @@ fn new_requests_come_first_on_the_la_officers_tray_until_an_officer_is_assigned(
         );
     });
 }
+
+#[test]
+fn a_request_sent_signed_out_with_an_existing_accounts_address_gives_it_no_access_only_an_email() {
+    pollster::block_on(async {
+        let w = World::new(0);
+        let holder = w.person(2, PARENT_EMAIL, None).await;
+        let sent = w.send(None, &parent_answers()).await.unwrap();
+        assert_eq!(sent.invitation, None);
+        // No access: the account holder does not see the case.
+        assert!(w.cases.view(holder, sent.case, NOW, None).await.is_err());
+        assert!(
+            w.store
+                .audit_events()
+                .await
+                .iter()
+                .all(|e| e.kind != AuditKind::RoleGranted),
+            "no role granted"
+        );
+        // One e-mail, saying the LA gives access once it has checked; no invitation.
+        let messages = w.store.outbox_messages().await;
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(matches!(
+            &messages[0].content,
+            MessageContent::CaseUpdate {
+                update: ehc_core::outbox::CaseUpdate::RequestReceived,
+                ..
+            }
+        ));
+        // The LA sees why on the case's timeline.
+        let officer = w
+            .person(9, "officer@anytown.example", Some(Role::LaOfficer))
+            .await;
+        let view = w.cases.view(officer, sent.case, NOW, None).await.unwrap();
+        assert!(
+            view.timeline
+                .iter()
+                .any(|e| e.what.contains("already has an account on the hub")),
+            "{:?}",
+            view.timeline
+        );
+    });
+}

@@ -8,7 +8,6 @@ use ehc_store_contract::Backend;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use time::macros::date;
 
 use ehc_core::case::{CaseId, CaseService, NewCase, ReceivedBy};
@@ -559,7 +558,7 @@ pub async fn a_renamed_executable_a_missing_file_or_title_and_a_virus_are_refuse
         );
         assert_eq!(error_summary(&page), expected);
     }
-    c.hub.scanner.down.store(true, Ordering::SeqCst);
+    c.hub.stop_clamd();
     let page = upload(
         &c.parent,
         &c.id,
@@ -578,7 +577,10 @@ pub async fn a_renamed_executable_a_missing_file_or_title_and_a_virus_are_refuse
     assert!(audited(&c.hub, "document-uploaded").await.is_empty());
     let infected = audited(&c.hub, "document-infected").await;
     assert_eq!(infected.len(), 1);
-    assert!(infected[0].contains("Eicar-Test-Signature"), "{infected:?}");
+    assert!(
+        infected[0].contains(ehc_clamav::test_support::EICAR_SIGNATURE),
+        "clamd names what it found: {infected:?}"
+    );
     let page = c.officer.get(&format!("/cases/{}", c.id)).await;
     assert!(!page.has("Document uploaded"), "no receipt");
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use ehc_core::account::{AccountId, EmailAddress};
-use ehc_core::document::scan::{ScanError, ScanVerdict, VirusScanner};
 use ehc_core::invitation::{InvitationService, InviteOutcome};
 use ehc_core::outbox::Recipient;
 use ehc_core::ports::{Clock, RandomnessUnavailable, SecretSource};
@@ -66,44 +65,13 @@ pub struct Hub<B: Backend> {
     pub settings: SecuritySettings,
     /// The document store's folder (removed with the hub).
     pub documents: tempfile::TempDir,
-    /// The virus scanner the hub uses.
-    pub scanner: Arc<TestScanner>,
-}
-
-/// A virus scanner for tests: it reads the whole file, as clamd does, and finds the EICAR test
-/// signature anywhere in it; when `down`, it cannot give a verdict.
-#[derive(Default)]
-pub struct TestScanner {
-    pub down: std::sync::atomic::AtomicBool,
+    /// The hub's virus scanner: a real clamd (Debian's `clamav-daemon`) with the EICAR test
+    /// signature, reached over its Unix socket; [`Hub::stop_clamd`] stops it.
+    pub clamd: std::sync::Mutex<Option<ehc_clamav::test_support::TestClamd>>,
 }
 
 /// The EICAR anti-virus test file (68 bytes), which every scanner reports.
-pub const EICAR: &[u8] = br"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
-
-#[async_trait::async_trait]
-impl VirusScanner for TestScanner {
-    async fn scan(
-        &self,
-        content: &mut (dyn futures_io::AsyncRead + Send + Unpin),
-    ) -> Result<ScanVerdict, ScanError> {
-        use tokio::io::AsyncReadExt;
-        use tokio_util::compat::FuturesAsyncReadCompatExt;
-        let mut bytes = Vec::new();
-        content.compat().read_to_end(&mut bytes).await.unwrap();
-        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(ScanError {
-                reason: "clamd did not answer".into(),
-            });
-        }
-        Ok(if bytes.windows(EICAR.len()).any(|w| w == EICAR) {
-            ScanVerdict::Infected {
-                signature: "Eicar-Test-Signature".into(),
-            }
-        } else {
-            ScanVerdict::Clean
-        })
-    }
-}
+pub use ehc_clamav::test_support::EICAR;
 
 impl<B: Backend> Hub<B> {
     pub async fn start(store: B) -> Self {
@@ -130,7 +98,10 @@ impl<B: Backend> Hub<B> {
             Arc::new(OsSecretSource)
         };
         let documents = tempfile::tempdir().unwrap();
-        let scanner = Arc::new(TestScanner::default());
+        let clamd = ehc_clamav::test_support::TestClamd::start();
+        let scanner = Arc::new(ehc_clamav::Clamd::new(
+            &ehc_clamav::test_support::TestClamd::settings(clamd.unix_address()),
+        ));
         let state = AppState::new(
             web,
             settings.clone(),
@@ -143,7 +114,7 @@ impl<B: Backend> Hub<B> {
                     .await
                     .unwrap(),
             ),
-            scanner.clone(),
+            scanner,
         );
         let app = router(state, store.sessions());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -155,8 +126,13 @@ impl<B: Backend> Hub<B> {
             clock,
             settings,
             documents,
-            scanner,
+            clamd: std::sync::Mutex::new(Some(clamd)),
         }
+    }
+
+    /// Stops the hub's clamd: uploads can no longer be checked for viruses.
+    pub fn stop_clamd(&self) {
+        drop(self.clamd.lock().unwrap().take());
     }
 
     pub fn now(&self) -> OffsetDateTime {

@@ -717,7 +717,10 @@ async fn send_submit(
                 reference: sent.reference.to_string(),
                 decision_due: sent.decision_due.map(long_date),
                 email: answers.email.trim().to_owned(),
-                invited: sent.invitation.is_some(),
+                // Every request sent signed out e-mails its address (an invitation, or for an
+                // existing account a note that the LA gives access once it has checked), so the
+                // page is the same whether the address has an account or not.
+                invited: by.is_none(),
             };
             session.0.remove::<Draft>(DRAFT).await?;
             session.0.insert(SENT, &sent).await?;

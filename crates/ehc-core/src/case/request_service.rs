@@ -11,8 +11,10 @@ use super::{
     Case, CaseId, CaseRole, CaseService, CaseWriteError, FamilyMember, LaReference, ReceivedBy,
 };
 use crate::account::AccountId;
+use crate::alert::queue_case_alert;
 use crate::audit::{AuditEvent, AuditKind};
 use crate::invitation::{InviteError, InviteOutcome};
+use crate::outbox::CaseUpdate;
 use crate::ports::{RandomnessUnavailable, SecretSource, Store, StoreError, UnitOfWork};
 use crate::role::{GrantId, Grantor, Role, RoleGrant};
 
@@ -55,6 +57,15 @@ pub enum SendRequestError {
     Store(#[from] StoreError),
 }
 
+impl From<crate::alert::AlertError> for SendRequestError {
+    fn from(e: crate::alert::AlertError) -> Self {
+        match e {
+            crate::alert::AlertError::Randomness(e) => Self::Randomness(e),
+            crate::alert::AlertError::Store(e) => Self::Store(e),
+        }
+    }
+}
+
 impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
     /// Sends a request for an EHC needs assessment received online today, by `by` (signed in)
     /// or by a person without an account (`None`). `today` is the LA's calendar date
@@ -68,8 +79,10 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
     ///   once;
     /// - one who is not signed in gets the registration e-mail through
     ///   [`crate::invitation::InvitationService::invite_in`] (no account exists until they
-    ///   register from its link; an address that already has an account gets the role and an
-    ///   *access granted* e-mail instead);
+    ///   register from its link). An address that already has an account gets **no** access
+    ///   from a request sent signed out — anyone could name any address — only an e-mail
+    ///   ([`CaseUpdate::RequestReceived`]) saying the LA gives access once it has checked the
+    ///   request, and the LA sees that on the case's timeline;
     /// - a SENDCo must be signed in with an active SENDCo grant for the setting; the case is
     ///   linked to it, so the setting's SENDCos see it.
     ///
@@ -230,6 +243,33 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                 ),
                 None,
             )
+        } else if let Some(account) = tx.accounts().find_by_email(&request.email).await? {
+            // Anyone can send a request naming any address: an existing account gets no access
+            // from it until the LA has checked the request, only an e-mail saying so.
+            queue_case_alert(
+                tx,
+                &self.secrets,
+                &account,
+                case.la_reference.as_str(),
+                CaseUpdate::RequestReceived,
+                now,
+            )
+            .await?;
+            tx.cases()
+                .append_timeline(&entry(
+                    format!(
+                        "{} already has an account on the hub: give it access on this page once the request is checked",
+                        request.email.as_entered()
+                    ),
+                    Visibility {
+                        la: true,
+                        setting: false,
+                        family: false,
+                        contributor: None,
+                    },
+                ))
+                .await?;
+            return Ok(None);
         } else {
             let outcome = self
                 .invitations

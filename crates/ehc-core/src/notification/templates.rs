@@ -507,6 +507,10 @@ fn describe_update(update: &CaseUpdate) -> (String, String) {
     match update {
         CaseUpdate::StageReached { stage } => (format!("stage reached: {stage}"), String::new()),
         CaseUpdate::DocumentAdded { kind } => (format!("document added: {kind}"), String::new()),
+        CaseUpdate::RequestReceived => (
+            "a request for an EHC needs assessment was sent with your email address".to_owned(),
+            "The local authority will give your account access to the case once it has checked the request. If you did not send it, tell the local authority.".to_owned(),
+        ),
         CaseUpdate::ActionRequested { action, by } => (
             format!("you are asked to: {action}"),
             format!("Please do this by {}.", long_date(*by)),
