@@ -1027,6 +1027,19 @@ fn the_alert_job_reminds_those_who_have_not_replied_once_and_tells_the_officer_o
             Ok(0),
             "once"
         );
+        let timeline = w
+            .cases
+            .view(w.officer, w.case, at, None)
+            .await
+            .unwrap()
+            .timeline;
+        assert!(
+            timeline
+                .iter()
+                .any(|t| t.what
+                    == "Review meeting 1: reminder sent to an invitee who has not replied"),
+            "on the timeline"
+        );
         let emails = w.emails().await;
         assert_eq!(emails.len(), invitations + 1);
         let (to, what, _) = emails.last().unwrap();

@@ -26,7 +26,7 @@ const CONTRIBUTOR: &str = "eli.ep@anytown-ep.example.org";
 const MB: usize = 1024 * 1024;
 
 /// A small PDF (its content only has to start as a PDF does).
-fn pdf(len: usize) -> Vec<u8> {
+pub(crate) fn pdf(len: usize) -> Vec<u8> {
     let mut bytes = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
     bytes.resize(len, b'x');
     bytes
@@ -126,7 +126,7 @@ async fn case<B: Backend>(store: &B) -> Case<B> {
 }
 
 /// A file as a browser sends it: its name, the type the browser claims, its bytes.
-type File<'a> = (&'a str, &'a str, Vec<u8>);
+pub(crate) type File<'a> = (&'a str, &'a str, Vec<u8>);
 
 /// Posts the upload form as a browser does: the page's CSRF token first, then the fields.
 async fn upload(
@@ -176,7 +176,7 @@ async fn post_multipart(browser: &Browser, id: &str, form: Form) -> Page {
 }
 
 /// Uploads a file that must be accepted.
-async fn uploaded(browser: &Browser, id: &str, title: &str, kind: &str, file: File<'_>) {
+pub(crate) async fn uploaded(browser: &Browser, id: &str, title: &str, kind: &str, file: File<'_>) {
     let page = upload(browser, id, title, kind, Some(file)).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     assert_eq!(
@@ -396,7 +396,7 @@ fn uuid_like(n: u8) -> String {
     format!("00000000-0000-4000-8000-0000000000{n:02}")
 }
 
-pub async fn a_contributors_word_document_is_seen_by_them_and_the_family_and_downloads_as_an_attachment<
+pub async fn a_contributors_word_document_is_seen_by_them_and_the_la_only_and_downloads_as_an_attachment<
     B: Backend,
 >(
     store: &B,
@@ -427,16 +427,24 @@ pub async fn a_contributors_word_document_is_seen_by_them_and_the_family_and_dow
         ["Educational psychology advice"],
         "a contributor sees their own documents only"
     );
+    // Before it is given to the family with the advice, a contributor's document is the LA's
+    // and theirs only.
     let family = document_links(&c.parent.get(&format!("/cases/{}", c.id)).await);
     assert_eq!(
         family.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>(),
+        ["Our views"]
+    );
+    assert_eq!(c.parent.get(&mine[0].0).await.status, StatusCode::NOT_FOUND);
+    let la = document_links(&c.officer.get(&format!("/cases/{}", c.id)).await);
+    assert_eq!(
+        la.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>(),
         ["Educational psychology advice", "Our views"],
         "newest first"
     );
     let response = c
-        .parent
+        .officer
         .client
-        .get(format!("{}{}", c.parent.base, family[0].0))
+        .get(format!("{}{}", c.officer.base, la[0].0))
         .send()
         .await
         .unwrap();
@@ -450,7 +458,7 @@ pub async fn a_contributors_word_document_is_seen_by_them_and_the_family_and_dow
         "attachment; filename=\"EP advice.docx\""
     );
     assert_eq!(response.bytes().await.unwrap().as_ref(), docx().as_slice());
-    let parents_own = c.contributor.get(&family[1].0).await;
+    let parents_own = c.contributor.get(&family[0].0).await;
     assert_eq!(parents_own.status, StatusCode::NOT_FOUND);
 }
 

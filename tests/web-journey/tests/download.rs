@@ -18,7 +18,7 @@ struct Download {
     status: StatusCode,
     content_type: String,
     disposition: String,
-    /// Each file of the ZIP: its name and its text.
+    /// Each file of the ZIP: its name and its text (bytes that are not UTF-8 replaced).
     files: Vec<(String, String)>,
 }
 
@@ -59,8 +59,9 @@ async fn download(browser: &Browser, id: &str) -> Download {
         (0..archive.len())
             .map(|i| {
                 let mut file = archive.by_index(i).unwrap();
-                let mut text = String::new();
-                file.read_to_string(&mut text).unwrap();
+                let mut bytes = Vec::new();
+                file.read_to_end(&mut bytes).unwrap();
+                let text = String::from_utf8_lossy(&bytes).into_owned();
                 (file.name().unwrap().into_owned(), text)
             })
             .collect()
@@ -210,4 +211,67 @@ pub async fn a_person_who_may_not_see_a_case_gets_404_for_its_download_and_nothi
     assert!(anonymous.files.is_empty());
 
     assert_eq!(audited(&hub, "case-downloaded", &id).await, 0);
+}
+
+pub async fn the_zip_holds_every_document_the_person_may_see_and_the_familys_words_each_document_audited<
+    B: Backend,
+>(
+    store: &B,
+) {
+    let hub = Hub::start(store.clone()).await;
+    hub.settings_exist(&[SETTING_A]).await;
+    let officer = officer(&hub).await;
+    let mut request = Request::new("EHC/DL/3", "Amara", "Okafor");
+    request.settings = SETTING_A.into();
+    let id = created(&officer, &request).await;
+    let parent = invited_to_case(&hub, &officer, &id, PARENT, "parent-carer").await;
+    let contributor = invited_to_case(&hub, &officer, &id, CONTRIBUTOR, "contributor").await;
+    let report = crate::documents::pdf(3000);
+    crate::documents::uploaded(
+        &parent,
+        &id,
+        "Hospital letter",
+        "report",
+        ("letter.pdf", "application/pdf", report.clone()),
+    )
+    .await;
+    let about_me = format!("/cases/{id}/views/about-me");
+    let added = parent
+        .submit(
+            &about_me,
+            &about_me,
+            &[("action", "add"), ("text", "I like drawing trains")],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+
+    let before = audited(&hub, "document-downloaded", &id).await;
+    let family = download(&parent, &id).await;
+    let names: Vec<&str> = family.files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["summary.html", "documents/01-letter.pdf"]);
+    assert_eq!(
+        family.files[1].1,
+        String::from_utf8_lossy(&report),
+        "the document itself"
+    );
+    let text = family.summary();
+    assert!(text.contains("Documents in this download"), "{text}");
+    assert!(text.contains("About Me I like drawing trains"), "{text}");
+    assert_eq!(
+        audited(&hub, "document-downloaded", &id).await,
+        before + 1,
+        "the document in the ZIP is audited as downloaded"
+    );
+
+    // A contributor sees neither the family's document nor their words.
+    let advice = download(&contributor, &id).await;
+    assert_eq!(
+        advice
+            .files
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>(),
+        ["summary.html"]
+    );
+    assert!(!advice.summary().contains("drawing trains"));
 }

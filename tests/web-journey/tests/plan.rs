@@ -687,3 +687,48 @@ pub async fn every_plan_form_without_its_csrf_token_is_refused_and_changes_nothi
     assert!(!page.has("Forged"));
     assert_eq!(versions(&officer, &id).await, 1);
 }
+
+pub async fn a_draft_sent_after_the_case_changed_comes_back_with_its_text_and_goes_through_the_second_time<
+    B: Backend,
+>(
+    store: &B,
+) {
+    let hub = Hub::start(store.clone()).await;
+    let (officer, parent, id) = assessed_case(&hub).await;
+    let path = format!("/cases/{id}/plan/new/draft");
+    let form = officer.get(&path).await;
+    let shown_with = input(&form.body, "version");
+    // Meanwhile the family writes in About Me, which changes the case.
+    let about_me = format!("/cases/{id}/views/about-me");
+    let added = parent
+        .submit(
+            &about_me,
+            &about_me,
+            &[("action", "add"), ("text", "I like trains")],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+
+    let sections = [("section-a", "Amara loves drawing.")];
+    let mut fields = owned(&[("csrf_token", &form.csrf()), ("version", &shown_with)]);
+    fields.extend(owned(&sections));
+    let refused = officer.post(&path, &pairs(&fields)).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(refused.has("Someone changed the case while you were writing"));
+    assert!(
+        refused.has("Amara loves drawing."),
+        "the text typed is kept"
+    );
+    assert_eq!(versions(&officer, &id).await, 0, "nothing published");
+    let again = input(&refused.body, "version");
+    assert_ne!(
+        again, shown_with,
+        "the form now carries the case's new version"
+    );
+
+    let mut fields = owned(&[("csrf_token", &refused.csrf()), ("version", &again)]);
+    fields.extend(owned(&sections));
+    let published = officer.post(&path, &pairs(&fields)).await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER);
+    assert_eq!(versions(&officer, &id).await, 1);
+}

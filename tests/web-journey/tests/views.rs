@@ -163,6 +163,18 @@ pub async fn the_parent_writes_and_orders_their_views_and_the_la_and_setting_rea
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(contributor.visit(&path).await.status, StatusCode::NOT_FOUND);
+    // Nor through a refused post, whose page would show the items again.
+    let token = contributor.visit("/cases").await.csrf();
+    for action in ["", "up-x", "remove-99"] {
+        let page = contributor
+            .post(&path, &[("csrf_token", &token), ("action", action)])
+            .await;
+        assert!(
+            !page.has("Crowds upset her") && !page.has("name=\"text\""),
+            "a contributor's post ({action:?}) shows nothing of the space: {}",
+            page.status
+        );
+    }
     let csrf_less = parent
         .post(&path, &[("action", "add"), ("text", "No token")])
         .await;

@@ -62,7 +62,7 @@ pub(crate) fn upload_routes(limits: &SizeLimits) -> Router<AppState> {
 }
 
 impl AppState {
-    fn documents(
+    pub(super) fn documents(
         &self,
     ) -> &ehc_core::document::DocumentService<crate::DynStore, crate::DynSecrets> {
         &self.inner.documents
@@ -513,6 +513,55 @@ fn download_name(document: &Document) -> String {
     let safe = safe.trim_matches(|c| c == '.' || c == ' ');
     let safe = if safe.is_empty() { "document" } else { safe };
     format!("{safe}.{}", document.content_type.extension())
+}
+
+/// Every document of `case` that `viewer` may see, each downloaded as the single download is
+/// (checked and audited), opened for reading on a blocking thread: the files of *Download all
+/// case information*, named `NN title.ext` (numbered, so two documents never clash).
+///
+/// # Errors
+/// The store's and the database's faults.
+pub(super) async fn all_for_zip(
+    app: &AppState,
+    viewer: ehc_core::account::AccountId,
+    case: ehc_core::case::CaseId,
+    origin: Option<std::net::IpAddr>,
+) -> Result<Vec<super::download::CaseFile>, PageError> {
+    let now = app.now();
+    let listed = match app.documents().list(viewer, case, now).await {
+        Ok(listed) => listed,
+        Err(DocumentError::NotFound) => return Ok(Vec::new()),
+        Err(e) => return Err(fault(e)),
+    };
+    let mut files = Vec::with_capacity(listed.len());
+    for (n, listed) in listed.into_iter().enumerate() {
+        let document = match app
+            .documents()
+            .download(viewer, case, listed.id, now, origin)
+            .await
+        {
+            Ok(document) => document,
+            Err(DocumentError::NotFound) => continue,
+            Err(e) => return Err(fault(e)),
+        };
+        let Some((_, stream)) = app
+            .inner
+            .document_store
+            .open(&document.hash)
+            .await
+            .map_err(store_fault)?
+        else {
+            return Err(PageError::Internal(format!(
+                "document {} has no content under {} in the store",
+                document.id, document.hash
+            )));
+        };
+        files.push(super::download::CaseFile {
+            name: format!("{:02} {}", n + 1, download_name(&document)),
+            content: Box::new(tokio_util::io::SyncIoBridge::new(stream.compat())),
+        });
+    }
+    Ok(files)
 }
 
 pub(crate) async fn download(

@@ -54,6 +54,61 @@ struct Summary {
     la_name: String,
     downloaded: String,
     documents: Vec<String>,
+    /// The family's spaces, for the case's participants: (title, the texts in order).
+    views: Vec<(&'static str, Vec<String>)>,
+    /// The family's comments on each version of the plan, for the participants: (version in
+    /// words, "Section: comment" lines).
+    comments: Vec<(String, Vec<String>)>,
+}
+
+/// The family's words for the summary: their spaces, then their comments on the plan.
+type FamilyWords = (Vec<(&'static str, Vec<String>)>, Vec<(String, Vec<String>)>);
+
+/// What the family said that the summary shows the case's participants: their spaces'
+/// texts and their comments on the plan (nothing for a contributor).
+fn family_words(
+    case: &ehc_core::case::Case,
+    participant: bool,
+) -> FamilyWords {
+    use ehc_core::case::views::{ViewContent, ViewSpace};
+    if !participant {
+        return (Vec::new(), Vec::new());
+    }
+    let views = ViewSpace::ALL
+        .into_iter()
+        .map(|space| {
+            let texts = case
+                .views
+                .shown(space)
+                .map(|i| match &i.content {
+                    ViewContent::Text { text } => text.clone(),
+                })
+                .collect();
+            (space.title(), texts)
+        })
+        .collect();
+    let comments =
+        case.plans
+            .iter()
+            .filter_map(|v| {
+                let c = v.consultation.as_ref()?;
+                let lines: Vec<String> =
+                    c.comments
+                        .iter()
+                        .map(|c| format!("{} {}: {}", c.section.letter(), c.section.name(), c.text))
+                        .chain(c.placement_requests.iter().map(|p| {
+                            format!("Asked for {} to be named: {}", p.institution, p.reasons)
+                        }))
+                        .collect();
+                (!lines.is_empty()).then(|| {
+                    (
+                        format!("Version {} ({})", v.number, v.kind.describe()),
+                        lines,
+                    )
+                })
+            })
+            .collect();
+    (views, comments)
 }
 
 async fn download(
@@ -75,6 +130,7 @@ async fn download(
         Ok(view) => view,
         Err(e) => return super::refused(&app, e).await,
     };
+    let (views, comments) = family_words(&view.case, view.access.is_participant());
     let case = page(
         &app,
         &session,
@@ -86,12 +142,14 @@ async fn download(
     )
     .await?;
     let file_name = format!("case-{}.zip", file_name_part(&case.la_reference));
-    // The seam for the documents feature: the documents this person may see.
-    let files: Vec<CaseFile> = Vec::new();
+    // Every document this person may see, each audited as a download.
+    let files = super::documents::all_for_zip(&app, account, id, origin).await?;
     let summary = Summary {
         la_name: app.inner.settings.la_name.clone(),
         downloaded: london(now),
         documents: files.iter().map(|f| f.name.clone()).collect(),
+        views,
+        comments,
         case,
     }
     .render()

@@ -243,7 +243,8 @@ fn publish_heading(kind: PlanKind) -> &'static str {
 }
 
 /// The publish form: empty for a first draft, else the latest version's text to edit; with a
-/// form sent back, what was entered.
+/// form sent back, what was entered (with the version it was shown with, or the case's current
+/// one when `changed_since`: the case changed and the person is asked to send it again).
 async fn publish_form(
     app: &AppState,
     session: &HubSession,
@@ -251,6 +252,7 @@ async fn publish_form(
     kind: PlanKind,
     form: Option<&Fields>,
     errors: Vec<FieldError>,
+    changed_since: bool,
 ) -> PageResult {
     let latest = view.case.plans.last();
     let today = london_today(app.now());
@@ -273,7 +275,10 @@ async fn publish_form(
         kind: kind.as_str(),
         heading,
         explanation,
+        // The version the form was shown with, unless the case has changed since (then the
+        // new one: the person has been told and sends their text again).
         version: form
+            .filter(|_| !changed_since)
             .and_then(|f| f.get("version").parse().ok())
             .unwrap_or(view.version),
         max: ehc_core::case::plan::MAX_SECTION,
@@ -323,7 +328,7 @@ pub(crate) async fn publish_page(
         Ok(v) => v,
         Err(page) => return page,
     };
-    publish_form(&app, &session, &view, kind, None, Vec::new()).await
+    publish_form(&app, &session, &view, kind, None, Vec::new(), false).await
 }
 
 pub(crate) async fn publish_submit(
@@ -377,7 +382,24 @@ pub(crate) async fn publish_submit(
                 field,
                 message: e.to_string(),
             }];
-            publish_form(&app, &session, &view, kind, Some(&form), errors).await
+            publish_form(&app, &session, &view, kind, Some(&form), errors, false).await
+        }
+        // Someone changed the case meanwhile (a contributor's draft, the family opening the
+        // draft): the sections typed are not lost — the form comes back with them and the
+        // case's new version, to check and send again.
+        Err(CaseServiceError::Store(ehc_core::ports::StoreError::Conflict { .. })) => {
+            let view = match la_view(&app, account, id).await? {
+                Ok(v) => v,
+                Err(page) => return page,
+            };
+            let errors = vec![FieldError {
+                field: "plan-form",
+                message: "Someone changed the case while you were writing, so the plan was not published yet. Your text is below: check the case, then publish again".to_owned(),
+            }];
+            let mut page =
+                publish_form(&app, &session, &view, kind, Some(&form), errors, true).await?;
+            *page.status_mut() = axum::http::StatusCode::CONFLICT;
+            Ok(page)
         }
         Err(e) => super::refused(&app, e).await,
     }

@@ -216,7 +216,8 @@ async fn with_error(
     form: &crate::form::Fields,
 ) -> PageResult {
     match app.cases().view(account, id, app.now(), None).await {
-        Ok(view) => {
+        // Only the case's participants see the spaces, on an error page too.
+        Ok(view) if view.access.is_participant() => {
             render(
                 app,
                 session,
@@ -228,6 +229,7 @@ async fn with_error(
             )
             .await
         }
+        Ok(_) => super::refused(app, CaseServiceError::NotFound).await,
         Err(e) => super::refused(app, e).await,
     }
 }

@@ -730,6 +730,46 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             };
             self.notify(&mut *tx, &stored.case, &[to], None, &update, now)
                 .await?;
+            // Like every timed alert: on the timeline (LA only: it names no one's words) and in
+            // the audit log, in the same unit of work.
+            let what = match alert {
+                MeetingAlert::ReplyReminder { .. } => {
+                    format!(
+                        "Review meeting {}: reminder sent to an invitee who has not replied",
+                        number.0
+                    )
+                }
+                MeetingAlert::ReportOverdue => {
+                    format!(
+                        "Review meeting {}: the report is overdue; the case officer was alerted",
+                        number.0
+                    )
+                }
+            };
+            tx.cases()
+                .append_timeline(&super::timeline::TimelineEntry {
+                    case: id,
+                    at: now,
+                    actor: None,
+                    what: what.clone(),
+                    visible_to: Visibility {
+                        la: true,
+                        setting: false,
+                        family: false,
+                        contributor: None,
+                    },
+                })
+                .await?;
+            tx.audit()
+                .append(&crate::audit::AuditEvent {
+                    at: now,
+                    actor: None,
+                    subject: Some(to),
+                    kind: AuditKind::CaseChanged,
+                    origin: None,
+                    detail: format!("case {id}: timed alert: {what}"),
+                })
+                .await?;
             queued += 1;
             if let Some(m) = stored.case.meetings.iter_mut().find(|m| m.number == number) {
                 m.record_alert_sent(alert, today);

@@ -204,10 +204,17 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
             .unwrap_or_else(|| format!("document.{}", new.content_type.extension()));
         let mut tx = self.store.begin().await?;
         let (case, access) = access_to(&mut *tx, actor, case_id, now).await?;
+        // A contributor's upload is part of their advice, which only the LA (and they) see
+        // before it is submitted: the SENDCos and the family do not see it.
         let visible_to = if access.is_participant() {
             Visibility::PARTICIPANTS
         } else {
-            Visibility::participants_and(access.contributor)
+            Visibility {
+                la: true,
+                setting: false,
+                family: false,
+                contributor: access.contributor,
+            }
         };
         let document = Document {
             id: DocumentId::generate(&self.secrets)?,
