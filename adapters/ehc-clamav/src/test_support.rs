@@ -2,8 +2,9 @@
 //! tested against ClamAV itself rather than a stand-in.
 //!
 //! [`TestClamd::start`] writes a temporary folder holding a signature database with one
-//! signature, for the EICAR test file, and a `clamd.conf` (`Foreground`, a `LocalSocket` in the
-//! folder, a `TCPSocket` on a free loopback port, `DatabaseDirectory` the folder's `db`), starts
+//! signature, for the EICAR test file, and a `clamd.conf` (`Foreground`, a `LocalSocket` and the
+//! `TemporaryDirectory` in the folder, a `TCPSocket` on a free loopback port, `DatabaseDirectory`
+//! the folder's `db`), starts
 //! Debian's `clamd` with it and waits until it answers `PING` with `PONG` (about 20 ms with this
 //! one-signature database). Dropping it stops clamd and removes the folder. It runs the same as
 //! root (CI) or as another user: clamd needs no other file and no network (no freshclam).
@@ -96,8 +97,10 @@ impl TestClamd {
             &conf,
             format!(
                 "Foreground yes\nLogFile {log}\nLocalSocket {sock}\nTCPAddr 127.0.0.1\n\
-                 TCPSocket {port}\nDatabaseDirectory {db}\nStreamMaxLength {limit}\n",
+                 TCPSocket {port}\nDatabaseDirectory {db}\nStreamMaxLength {limit}\n\
+                 TemporaryDirectory {tmp}\n",
                 log = dir.path().join("clamd.log").display(),
+                tmp = dir.path().display(),
                 sock = dir.path().join("clamd.sock").display(),
                 db = db.display(),
             ),

@@ -66,10 +66,7 @@ type FamilyWords = (Vec<(&'static str, Vec<String>)>, Vec<(String, Vec<String>)>
 
 /// What the family said that the summary shows the case's participants: their spaces'
 /// texts and their comments on the plan (nothing for a contributor).
-fn family_words(
-    case: &ehc_core::case::Case,
-    participant: bool,
-) -> FamilyWords {
+fn family_words(case: &ehc_core::case::Case, participant: bool) -> FamilyWords {
     use ehc_core::case::views::{ViewContent, ViewSpace};
     if !participant {
         return (Vec::new(), Vec::new());
