@@ -29,6 +29,7 @@ fn texts(views: &FamilyViews, space: ViewSpace) -> Vec<String> {
         .shown(space)
         .map(|i| match &i.content {
             ViewContent::Text { text } => text.clone(),
+            ViewContent::Document { title, .. } => title.clone(),
         })
         .collect()
 }

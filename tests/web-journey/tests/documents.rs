@@ -162,7 +162,7 @@ async fn upload(
     post_multipart(browser, id, form).await
 }
 
-async fn post_multipart(browser: &Browser, id: &str, form: Form) -> Page {
+pub(crate) async fn post_multipart(browser: &Browser, id: &str, form: Form) -> Page {
     Browser::read(
         browser
             .client

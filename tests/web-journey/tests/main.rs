@@ -60,6 +60,7 @@ macro_rules! journey {
 journey! {
     views::the_parent_writes_and_orders_their_views_and_the_la_and_setting_read_them,
     views::empty_text_or_an_item_already_taken_out_shows_an_error_and_changes_nothing,
+    views::a_photo_uploaded_from_about_me_is_placed_in_it_and_opens_for_the_la,
     alerts::a_person_chooses_a_daily_digest_and_a_post_without_a_choice_changes_nothing,
     registration::an_invited_person_registers_then_signs_in_in_any_case_and_a_second_invitation_makes_no_second_account,
     registration::a_used_link_shows_the_cannot_be_used_page_and_cannot_set_the_password_again,

@@ -222,3 +222,95 @@ pub async fn empty_text_or_an_item_already_taken_out_shows_an_error_and_changes_
     assert!(case.case.views.about_me.is_empty());
     assert_eq!(case.version, 1);
 }
+
+pub async fn a_photo_uploaded_from_about_me_is_placed_in_it_and_opens_for_the_la<B: Backend>(
+    store: &B,
+) {
+    use reqwest::multipart::{Form, Part};
+    let hub = Hub::start(store.clone()).await;
+    let (case, officer, parent, _, _) = case_with_people(&hub).await;
+    let path = format!("/cases/{case}/views/{}", ViewSpace::AboutMe.as_str());
+    parent
+        .submit(
+            &path,
+            &path,
+            &[("action", "add"), ("text", "This is me at the beach")],
+        )
+        .await;
+    let page = parent.visit(&path).await;
+    let upload = format!("/cases/{case}/documents/new?for=about-me");
+    assert!(
+        page.has(&format!("href=\"{}\"", upload.replace('&', "&amp;"))),
+        "{}",
+        page.body
+    );
+    let form_page = parent.visit(&upload).await;
+    assert!(form_page.has("name=\"for\" value=\"about-me\""));
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.resize(5_000, 7);
+    let form = Form::new()
+        .text("csrf_token", form_page.csrf())
+        .text("for", "about-me")
+        .text("title", "Me at the beach")
+        .text("kind", "photo")
+        .part(
+            "file",
+            Part::bytes(png.clone())
+                .file_name("beach.png")
+                .mime_str("image/png")
+                .unwrap(),
+        );
+    let sent = crate::documents::post_multipart(&parent, &case.to_string(), form).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    assert_eq!(sent.location.as_deref(), Some(path.as_str()));
+
+    // In the space, after the text, as a link; the LA opens it.
+    let page = officer.visit(&path).await;
+    assert_eq!(items(&page.body), ["This is me at the beach"]);
+    let link_start = page
+        .body
+        .find("hub-view-item__document")
+        .expect("the photo is an item of the space");
+    let rest = &page.body[link_start..];
+    let href_at = rest.find("href=\"").unwrap() + 6;
+    let href = &rest[href_at..href_at + rest[href_at..].find('"').unwrap()];
+    assert!(rest.contains("Me at the beach"));
+    assert!(
+        page.body.find("This is me at the beach").unwrap() < link_start,
+        "in the order added"
+    );
+    let photo = officer
+        .client
+        .get(format!("{}{href}", officer.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(photo.status(), StatusCode::OK);
+    assert_eq!(photo.bytes().await.unwrap().as_ref(), png.as_slice());
+
+    // The LA cannot place a document in the family's space: its upload stays in *Documents*.
+    let form_page = officer.visit(&upload).await;
+    let mut other = png.clone();
+    other[20] = 1;
+    let form = Form::new()
+        .text("csrf_token", form_page.csrf())
+        .text("for", "about-me")
+        .text("title", "LA letter")
+        .text("kind", "photo")
+        .part(
+            "file",
+            Part::bytes(other)
+                .file_name("letter.png")
+                .mime_str("image/png")
+                .unwrap(),
+        );
+    let sent = crate::documents::post_multipart(&officer, &case.to_string(), form).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        sent.location.as_deref(),
+        Some(format!("/cases/{case}#documents").as_str())
+    );
+    let page = parent.visit(&path).await;
+    assert!(!page.has("LA letter"), "not in the family's space");
+    assert_eq!(page.body.matches("hub-view-item__document").count(), 1);
+}

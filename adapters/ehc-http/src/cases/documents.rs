@@ -38,6 +38,8 @@ use crate::client::Origin;
 use crate::pages::{FieldError, Layout, PageError, PageResult, messages_for, see_other};
 use crate::session::HubSession;
 use crate::times::london;
+use ehc_core::case::ViewChange;
+use ehc_core::case::views::ViewSpace;
 
 /// Room for the form's other fields and the multipart framing, beyond the largest file.
 const FORM_ALLOWANCE: u64 = MB;
@@ -129,6 +131,9 @@ pub(crate) struct UploadPage {
     kinds: Vec<(&'static str, &'static str)>,
     limits: String,
     accept: &'static str,
+    /// The family's space the upload goes into (`about-me`, …), or "" for the case's
+    /// documents only.
+    for_space: &'static str,
 }
 
 impl UploadPage {
@@ -143,6 +148,7 @@ async fn upload_form(
     case: CaseId,
     (title, kind): (String, String),
     errors: Vec<FieldError>,
+    for_space: Option<ViewSpace>,
 ) -> PageResult {
     let limits = app.documents().limits();
     let page = UploadPage {
@@ -163,15 +169,25 @@ async fn upload_form(
             size_in_words(limits.video_bytes)
         ),
         accept: ACCEPT,
+        for_space: for_space.map_or("", ViewSpace::as_str),
     };
     super::form_response(&page, !page.errors.is_empty())
+}
+
+/// `?for=about-me` (or `parent-carer-views`): the upload goes into that family space too.
+#[derive(serde::Deserialize)]
+pub(crate) struct UploadFor {
+    #[serde(rename = "for")]
+    space: Option<String>,
 }
 
 pub(crate) async fn upload_page(
     State(app): State<AppState>,
     session: tower_sessions::Session,
     Path(raw): Path<String>,
+    axum::extract::Query(upload_for): axum::extract::Query<UploadFor>,
 ) -> PageResult {
+    let for_space = upload_for.space.as_deref().and_then(ViewSpace::parse);
     let session = HubSession(session);
     let account = match super::signed_in(&app, &session).await? {
         Ok(a) => a,
@@ -181,7 +197,17 @@ pub(crate) async fn upload_page(
         return crate::pages::not_found(State(app)).await;
     };
     match app.documents().may_upload(account, id, app.now()).await {
-        Ok(()) => upload_form(&app, &session, id, Default::default(), Vec::new()).await,
+        Ok(()) => {
+            upload_form(
+                &app,
+                &session,
+                id,
+                Default::default(),
+                Vec::new(),
+                for_space,
+            )
+            .await
+        }
         Err(DocumentError::NotFound) => crate::pages::not_found(State(app)).await,
         Err(e) => Err(fault(e)),
     }
@@ -362,10 +388,10 @@ pub(crate) async fn upload(
             limit: limits.largest(),
         };
         let errors = vec![field_error(&error)];
-        return upload_form(&app, &session, id, Default::default(), errors).await;
+        return upload_form(&app, &session, id, Default::default(), errors, None).await;
     }
 
-    let (mut title, mut kind) = (String::new(), String::new());
+    let (mut title, mut kind, mut for_field) = (String::new(), String::new(), String::new());
     let mut file: Option<Result<Received, DocumentError>> = None;
     loop {
         let field = match multipart.next_field().await {
@@ -379,6 +405,7 @@ pub(crate) async fn upload(
         let read = match field.name() {
             Some("title") => text(field).await.map(|t| title = t),
             Some("kind") => text(field).await.map(|k| kind = k),
+            Some("for") => text(field).await.map(|f| for_field = f),
             Some("file") if file.is_none() => {
                 let received = receive(&app, field).await?;
                 let refused = received.is_err();
@@ -397,6 +424,7 @@ pub(crate) async fn upload(
         }
     }
 
+    let for_space = ViewSpace::parse(&for_field);
     let mut errors = Vec::new();
     let title_checked = clean_title(&title);
     if let Err(e) = &title_checked {
@@ -420,7 +448,7 @@ pub(crate) async fn upload(
         (received, &title_checked, kind_chosen, errors.is_empty())
     else {
         // Dropping the staged upload (if any) discards it.
-        return upload_form(&app, &session, id, (title, kind), errors).await;
+        return upload_form(&app, &session, id, (title, kind), errors, for_space).await;
     };
 
     let Received {
@@ -453,7 +481,7 @@ pub(crate) async fn upload(
                 .map_err(fault)?;
         }
         let errors = vec![field_error(&error)];
-        return upload_form(&app, &session, id, (title, kind), errors).await;
+        return upload_form(&app, &session, id, (title, kind), errors, for_space).await;
     }
     let blob = staged.commit().await.map_err(store_fault)?;
     let new = NewDocument {
@@ -468,12 +496,33 @@ pub(crate) async fn upload(
         .record_upload(account, id, new, app.now(), origin)
         .await
     {
-        Ok(_) => Ok(see_other(&format!("/cases/{id}#documents"))),
+        Ok(document) => match for_space {
+            // Into the family's space too: the document is kept on the case whatever happens,
+            // and only its author may place it (anyone else's upload stays in *Documents*).
+            Some(space) => {
+                let placed = app
+                    .cases()
+                    .change_views(
+                        account,
+                        id,
+                        space,
+                        ViewChange::AddDocument(document.id),
+                        app.now(),
+                        origin,
+                    )
+                    .await;
+                match placed {
+                    Ok(()) => Ok(see_other(&format!("/cases/{id}/views/{}", space.as_str()))),
+                    Err(_) => Ok(see_other(&format!("/cases/{id}#documents"))),
+                }
+            }
+            None => Ok(see_other(&format!("/cases/{id}#documents"))),
+        },
         Err(DocumentError::NotFound) => crate::pages::not_found(State(app)).await,
         Err(e @ (DocumentError::Store(_) | DocumentError::Randomness(_))) => Err(fault(e)),
         Err(e) => {
             let errors = vec![field_error(&e)];
-            upload_form(&app, &session, id, Default::default(), errors).await
+            upload_form(&app, &session, id, Default::default(), errors, for_space).await
         }
     }
 }

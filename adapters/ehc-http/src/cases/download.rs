@@ -79,6 +79,9 @@ fn family_words(case: &ehc_core::case::Case, participant: bool) -> FamilyWords {
                 .shown(space)
                 .map(|i| match &i.content {
                     ViewContent::Text { text } => text.clone(),
+                    ViewContent::Document { title, .. } => {
+                        format!("{title} (a document of the case: in the documents folder)")
+                    }
                 })
                 .collect();
             (space.title(), texts)

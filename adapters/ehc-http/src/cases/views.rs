@@ -20,6 +20,8 @@ use crate::times::london;
 struct Item {
     id: u32,
     text: String,
+    /// For a document: its download address (`text` is its title).
+    href: Option<String>,
     added: String,
     first: bool,
     last: bool,
@@ -75,6 +77,13 @@ async fn render(
             id: item.id,
             text: match &item.content {
                 ViewContent::Text { text } => text.clone(),
+                ViewContent::Document { title, .. } => title.clone(),
+            },
+            href: match &item.content {
+                ViewContent::Text { .. } => None,
+                ViewContent::Document { document, .. } => {
+                    Some(format!("/cases/{}/documents/{document}", view.case.id))
+                }
             },
             added: if item.added_by == account {
                 format!("Added by you at {}", london(item.added_at))

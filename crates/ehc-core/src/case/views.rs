@@ -2,8 +2,9 @@
 //! section A of the EHC plan ("the views, interests and aspirations of the child and his or her
 //! parents, or of the young person", reg 12(1)(a), SEN Regulations 2014).
 //!
-//! Each space is a list of items in the order its authors choose: for now pieces of text (photos,
-//! short videos and scanned documents join them as documents on the case). Only the family —
+//! Each space is a list of items in the order its authors choose: pieces of text, and photos,
+//! short videos, sound recordings and scanned documents (uploaded as documents of the case, so
+//! checked, virus-scanned and audited like every upload). Only the family —
 //! parents and carers, the young person, and their advocates — write in them; every participant
 //! of the case (the LA, the SENDCos of linked settings, the family) reads them. Nothing is ever
 //! deleted: an item taken out is kept, hidden, with who took it out and when.
@@ -13,6 +14,7 @@ use time::OffsetDateTime;
 
 use super::{CaseError, clean_text};
 use crate::account::AccountId;
+use crate::document::DocumentId;
 
 /// The longest piece of text in a space, in characters.
 pub const MAX_VIEW_TEXT: usize = 10_000;
@@ -61,6 +63,14 @@ pub enum ViewContent {
     Text {
         /// The words, cleaned of control characters, 1 to [`MAX_VIEW_TEXT`] characters.
         text: String,
+    },
+    /// A photo, short video, sound recording or scanned document, uploaded to the case's
+    /// documents (checked, scanned and audited there) and placed in the space.
+    Document {
+        /// The document.
+        document: DocumentId,
+        /// Its title, as given at upload.
+        title: String,
     },
 }
 
@@ -148,6 +158,30 @@ impl FamilyViews {
             removed: None,
         });
         Ok(id)
+    }
+
+    /// Places an uploaded document at the end of `space`; returns the item's number.
+    pub fn add_document(
+        &mut self,
+        space: ViewSpace,
+        document: DocumentId,
+        title: &str,
+        by: AccountId,
+        at: OffsetDateTime,
+    ) -> u32 {
+        let id = self.next_id.max(1);
+        self.next_id = id + 1;
+        self.space_mut(space).push(ViewItem {
+            id,
+            content: ViewContent::Document {
+                document,
+                title: title.to_owned(),
+            },
+            added_by: by,
+            added_at: at,
+            removed: None,
+        });
+        id
     }
 
     /// Moves a shown item one place up or down among the shown items of `space`. Moving the
