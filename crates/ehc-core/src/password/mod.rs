@@ -281,11 +281,12 @@ mod tests {
     fn capitals_are_upper_case_letters_and_symbols_are_neither_letters_digits_nor_spaces() {
         let policy = PasswordPolicy::default();
         for (pw, expected) in [
+            ("harbour!lights\u{1f88}", vec![]), // ᾈ is a title-case letter: a capital
             ("harbour!lights\u{24b6}", vec!["no_capital"]), // Ⓐ is a symbol, not a letter
             ("harbour!lights\u{216b}", vec!["no_capital"]), // Ⅻ is a number
-            ("Harbourlights\u{b2}", vec![]),                // ² is not a decimal digit
-            ("Harbourlights\u{bd}", vec![]),                // ½ neither
-            ("Harbourlights\u{665}", vec!["no_symbol"]),    // ٥ is a decimal digit
+            ("Harbourlights\u{b2}", vec![]),    // ² is not a decimal digit
+            ("Harbourlights\u{bd}", vec![]),    // ½ neither
+            ("Harbourlights\u{665}", vec!["no_symbol"]), // ٥ is a decimal digit
         ] {
             assert_eq!(codes(policy.check(pw, pw, &email())), expected, "{pw}");
         }
@@ -341,7 +342,12 @@ mod tests {
             match PasswordPolicy::default().check(&pw, &pw, &email()) {
                 Ok(p) => {
                     prop_assert!(p.expose().chars().count() >= 8);
-                    prop_assert!(p.expose().chars().any(char::is_uppercase));
+                    // A capital is an upper-case or title-case letter: a letter that is not
+                    // lower case and changes when lower-cased (`ᾈ`, title case, counts).
+                    prop_assert!(p.expose().chars().any(|c| c.is_uppercase()
+                        || (c.is_alphabetic()
+                            && !c.is_lowercase()
+                            && !c.to_lowercase().eq(std::iter::once(c)))));
                 }
                 Err(v) => prop_assert!(!v.rules().is_empty()),
             }
