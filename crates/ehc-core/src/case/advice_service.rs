@@ -450,14 +450,14 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                 let plan = self.send_plan_alerts(*id, now, today).await;
                 let meetings = self.send_meeting_alerts(*id, now, today).await;
                 let counts = [
-                    advice.map(u64::from),
-                    plan.map(|sent| sent.len() as u64),
-                    meetings.map(|sent| sent as u64),
+                    advice,
+                    plan.map(|sent| u32::try_from(sent.len()).unwrap_or(u32::MAX)),
+                    meetings.map(|sent| u32::try_from(sent).unwrap_or(u32::MAX)),
                 ];
                 let mut deferred = false;
                 for count in counts {
                     match count {
-                        Ok(n) => report.sent += u32::try_from(n).unwrap_or(u32::MAX),
+                        Ok(n) => report.sent = report.sent.saturating_add(n),
                         Err(_) => deferred = true,
                     }
                 }

@@ -752,12 +752,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                     at: now,
                     actor: None,
                     what: what.clone(),
-                    visible_to: Visibility {
-                        la: true,
-                        setting: false,
-                        family: false,
-                        contributor: None,
-                    },
+                    visible_to: Visibility::LA_ONLY,
                 })
                 .await?;
             tx.audit()

@@ -24,14 +24,6 @@ use crate::outbox::CaseUpdate;
 use crate::ports::{SecretSource, Store, UnitOfWork};
 use crate::role::{CaseAccess, Role, case_access};
 
-/// The LA's staff only (an alert to the case officer).
-const LA_ONLY: Visibility = Visibility {
-    la: true,
-    setting: false,
-    family: false,
-    contributor: None,
-};
-
 /// A case's plan as one participant may see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanView {
@@ -349,7 +341,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                                 "no case officer is assigned to alert"
                             }
                         ),
-                        LA_ONLY,
+                        Visibility::LA_ONLY,
                     ));
                 }
             }

@@ -261,12 +261,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                         "{} already has an account on the hub: give it access on this page once the request is checked",
                         request.email.as_entered()
                     ),
-                    Visibility {
-                        la: true,
-                        setting: false,
-                        family: false,
-                        contributor: None,
-                    },
+                    Visibility::LA_ONLY,
                 ))
                 .await?;
             return Ok(None);

@@ -38,6 +38,14 @@ impl Visibility {
         contributor: None,
     };
 
+    /// The LA's staff only (e.g. an alert to the case officer, a note for the LA).
+    pub const LA_ONLY: Self = Self {
+        la: true,
+        setting: false,
+        family: false,
+        contributor: None,
+    };
+
     /// The participants plus one contributor.
     pub fn participants_and(contributor: Option<AccountId>) -> Self {
         Self {

@@ -210,10 +210,8 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
             Visibility::PARTICIPANTS
         } else {
             Visibility {
-                la: true,
-                setting: false,
-                family: false,
                 contributor: access.contributor,
+                ..Visibility::LA_ONLY
             }
         };
         let document = Document {
