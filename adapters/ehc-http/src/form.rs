@@ -25,6 +25,12 @@ impl Fields {
         Self(map)
     }
 
+    /// Adds a field read another way (a multipart form's text field); a repeated field keeps
+    /// its first value, as [`Fields::parse`] does.
+    pub(crate) fn add(&mut self, name: String, value: String) {
+        self.0.entry(name).or_insert(value);
+    }
+
     /// The field's value, or "" when absent.
     pub fn get(&self, name: &str) -> &str {
         self.0.get(name).map_or("", String::as_str)

@@ -1,15 +1,9 @@
 //! Documents on a case: the *Documents* section of the case page, the upload page, the upload
 //! itself and the download.
 //!
-//! An upload (`multipart/form-data`) is streamed: the CSRF token must be the form's first field
-//! and is checked before any of the file is read; the file's chunks go to the document store as
-//! they arrive (never the whole file in memory), its type is sniffed from its first bytes (never
-//! the name or the browser's `Content-Type`), its size is held to the limit of that type while
-//! it streams, then the virus scanner reads the staged file. Only then is it committed under its
-//! hash and recorded on the case (with its receipt on the timeline). A refused upload is
-//! discarded — nothing is stored — and the form says why, GOV.UK-style. The request body limit
-//! of the other routes (64 KiB) does not apply here: this route takes up to the largest
-//! configured limit plus 1 MB, and refuses a larger declared length before reading it.
+//! An upload is received as [`super::upload`] says (streamed, sniffed, size-limited, scanned),
+//! then recorded on the case with its receipt on the timeline. A refused upload is discarded —
+//! nothing is stored — and the form says why, GOV.UK-style.
 //!
 //! A download is audited, then streamed from the store; images and PDFs are shown in the
 //! browser, everything else is sent as an attachment.
@@ -17,9 +11,8 @@
 use askama::Template;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::multipart::{Field, MultipartError};
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use tokio_util::compat::FuturesAsyncReadCompatExt;
@@ -27,12 +20,11 @@ use tokio_util::io::ReaderStream;
 
 use ehc_core::account::AccountId;
 use ehc_core::case::CaseId;
-use ehc_core::document::scan::ScanVerdict;
 use ehc_core::document::{
-    ContentType, Document, DocumentError, DocumentId, DocumentKind, MB, NewDocument, SNIFF_BYTES,
-    SizeLimits, StagedUpload, clean_file_name, clean_title, size_in_words, sniff,
+    Document, DocumentError, DocumentId, DocumentKind, SizeLimits, clean_title, size_in_words,
 };
 
+use super::upload::{ACCEPT, FORM_ALLOWANCE, field_error, store_fault};
 use crate::AppState;
 use crate::client::Origin;
 use crate::pages::{FieldError, Layout, PageError, PageResult, messages_for, see_other};
@@ -40,13 +32,6 @@ use crate::session::HubSession;
 use crate::times::london;
 use ehc_core::case::ViewChange;
 use ehc_core::case::views::ViewSpace;
-
-/// Room for the form's other fields and the multipart framing, beyond the largest file.
-const FORM_ALLOWANCE: u64 = MB;
-/// The file input's hint to the browser's file chooser (the server sniffs the content anyway).
-const ACCEPT: &str = ".pdf,.doc,.docx,.jpg,.jpeg,.png,.heic,.heif,.mp4,.mov,.mp3,.m4a,.wav";
-/// Longest text field read from the upload form, in bytes.
-const MAX_TEXT_FIELD: usize = 4 * 1024;
 
 /// The upload page and the download.
 pub(crate) fn routes() -> Router<AppState> {
@@ -215,131 +200,6 @@ pub(crate) async fn upload_page(
 
 // ---- the upload ------------------------------------------------------------------------------
 
-/// A file staged in the document store, with what its first bytes say it is.
-struct Received {
-    staged: Box<dyn StagedUpload>,
-    content_type: ContentType,
-    file_name: String,
-}
-
-/// Reads a text field, keeping at most [`MAX_TEXT_FIELD`] bytes of it (the rest is skipped).
-async fn text(mut field: Field<'_>) -> Result<String, MultipartError> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await? {
-        let room = MAX_TEXT_FIELD.saturating_sub(bytes.len());
-        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
-    }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// What a broken multipart body means for the person: too long for the route, or cut off.
-fn broken(e: &MultipartError, limits: &SizeLimits) -> DocumentError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        DocumentError::TooBig {
-            limit: limits.largest(),
-        }
-    } else {
-        DocumentError::Interrupted
-    }
-}
-
-/// Streams the file field into a staged upload: the first [`SNIFF_BYTES`] are held to sniff
-/// the type, then every chunk is written as it arrives, the size held to the type's limit.
-/// A refused file is discarded before this returns.
-async fn receive(
-    app: &AppState,
-    mut field: Field<'_>,
-) -> Result<Result<Received, DocumentError>, PageError> {
-    let limits = *app.documents().limits();
-    let file_name = field.file_name().unwrap_or_default().to_owned();
-    let mut head: Vec<u8> = Vec::new();
-    let mut staged: Option<(Box<dyn StagedUpload>, ContentType, u64)> = None;
-    loop {
-        let chunk = match field.chunk().await {
-            Ok(Some(chunk)) => chunk,
-            Ok(None) => break,
-            Err(e) => return Ok(Err(broken(&e, &limits))),
-        };
-        match staged.as_mut() {
-            Some((upload, _, limit)) => {
-                if upload.size_bytes() + chunk.len() as u64 > *limit {
-                    return Ok(Err(DocumentError::TooBig { limit: *limit }));
-                }
-                upload.write(&chunk).await.map_err(store_fault)?;
-            }
-            None => {
-                head.extend_from_slice(&chunk);
-                if head.len() >= SNIFF_BYTES {
-                    match start(app, &head, &limits).await? {
-                        Ok(s) => staged = Some(s),
-                        Err(e) => return Ok(Err(e)),
-                    }
-                }
-            }
-        }
-    }
-    let (staged, content_type) = match staged {
-        Some((upload, content_type, _)) => (upload, content_type),
-        None if head.is_empty() && clean_file_name(&file_name).is_none() => {
-            return Ok(Err(DocumentError::NoFile));
-        }
-        None if head.is_empty() => return Ok(Err(DocumentError::Empty)),
-        None => match start(app, &head, &limits).await? {
-            Ok((upload, content_type, _)) => (upload, content_type),
-            Err(e) => return Ok(Err(e)),
-        },
-    };
-    Ok(Ok(Received {
-        staged,
-        content_type,
-        file_name,
-    }))
-}
-
-/// Sniffs `head` and, for an accepted type within its limit, stages it.
-async fn start(
-    app: &AppState,
-    head: &[u8],
-    limits: &SizeLimits,
-) -> Result<Result<(Box<dyn StagedUpload>, ContentType, u64), DocumentError>, PageError> {
-    let Some(content_type) = sniff(head) else {
-        return Ok(Err(DocumentError::TypeNotAllowed));
-    };
-    let limit = limits.for_type(content_type);
-    if head.len() as u64 > limit {
-        return Ok(Err(DocumentError::TooBig { limit }));
-    }
-    let mut upload = app
-        .inner
-        .document_store
-        .stage()
-        .await
-        .map_err(store_fault)?;
-    upload.write(head).await.map_err(store_fault)?;
-    Ok(Ok((upload, content_type, limit)))
-}
-
-fn store_fault(e: ehc_core::document::DocumentStoreError) -> PageError {
-    PageError::Internal(e.to_string())
-}
-
-/// Reads what is left of the request (bounded by the route's limit), so the browser gets the
-/// page that says what was wrong instead of a broken connection.
-async fn drain(multipart: &mut Multipart) {
-    while let Ok(Some(mut field)) = multipart.next_field().await {
-        while let Ok(Some(_)) = field.chunk().await {}
-    }
-}
-
-/// The declared length of the request body, if any.
-fn declared_length(request: &Request) -> Option<u64> {
-    request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-}
-
 pub(crate) async fn upload(
     State(app): State<AppState>,
     Origin(origin): Origin,
@@ -366,65 +226,20 @@ pub(crate) async fn upload(
         Err(DocumentError::NotFound) => return crate::pages::not_found(State(app)).await,
         Err(e) => return Err(fault(e)),
     }
-    let limits = *app.documents().limits();
-    let too_long = declared_length(&request).is_some_and(|n| n > limits.largest() + FORM_ALLOWANCE);
-    // Not multipart at all: there is no token to check either.
-    let Ok(mut multipart) = Multipart::from_request(request, &app).await else {
-        return app.csrf_refused().await;
+    let form = match super::upload::read(&app, &session, request).await? {
+        Ok(form) => form,
+        Err(refused) => return Ok(refused),
     };
-    // The token comes first (the form puts it first), so nothing is read before it is checked.
-    let token = match multipart.next_field().await {
-        Ok(Some(field)) if field.name() == Some(crate::csrf::FIELD) => text(field).await.ok(),
-        _ => None,
-    };
-    if !session
-        .csrf_ok(token.as_deref().unwrap_or_default())
-        .await?
-    {
-        return app.csrf_refused().await;
-    }
-    if too_long {
-        let error = DocumentError::TooBig {
-            limit: limits.largest(),
-        };
-        let errors = vec![field_error(&error)];
+    let (title, kind, for_field) = (
+        form.fields.get("title").to_owned(),
+        form.fields.get("kind").to_owned(),
+        form.fields.get("for"),
+    );
+    let for_space = ViewSpace::parse(for_field);
+    if !form.complete {
+        let errors = form.file.err().iter().map(field_error).collect();
         return upload_form(&app, &session, id, Default::default(), errors, None).await;
     }
-
-    let (mut title, mut kind, mut for_field) = (String::new(), String::new(), String::new());
-    let mut file: Option<Result<Received, DocumentError>> = None;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) => {
-                file = Some(Err(broken(&e, &limits)));
-                break;
-            }
-        };
-        let read = match field.name() {
-            Some("title") => text(field).await.map(|t| title = t),
-            Some("kind") => text(field).await.map(|k| kind = k),
-            Some("for") => text(field).await.map(|f| for_field = f),
-            Some("file") if file.is_none() => {
-                let received = receive(&app, field).await?;
-                let refused = received.is_err();
-                file = Some(received);
-                if refused {
-                    drain(&mut multipart).await;
-                    break;
-                }
-                Ok(())
-            }
-            _ => text(field).await.map(|_| ()),
-        };
-        if let Err(e) = read {
-            file = Some(Err(broken(&e, &limits)));
-            break;
-        }
-    }
-
-    let for_space = ViewSpace::parse(&for_field);
     let mut errors = Vec::new();
     let title_checked = clean_title(&title);
     if let Err(e) = &title_checked {
@@ -437,7 +252,7 @@ pub(crate) async fn upload(
             message: "Select what the document is".to_owned(),
         });
     }
-    let received = match file.unwrap_or(Err(DocumentError::NoFile)) {
+    let received = match form.file {
         Ok(received) => Some(received),
         Err(e) => {
             errors.push(field_error(&e));
@@ -451,45 +266,21 @@ pub(crate) async fn upload(
         return upload_form(&app, &session, id, (title, kind), errors, for_space).await;
     };
 
-    let Received {
-        mut staged,
-        content_type,
-        file_name,
-    } = received;
-    let size_bytes = staged.size_bytes();
-    let verdict = match staged.reader().await {
-        Ok(mut reader) => app.inner.scanner.scan(&mut reader).await,
-        Err(e) => return Err(store_fault(e)),
-    };
-    let refusal = match verdict {
-        Ok(ScanVerdict::Clean) => None,
-        Ok(ScanVerdict::Infected { signature }) => {
-            tracing::warn!(case = %id, %signature, "an infected upload was refused");
-            Some((DocumentError::Infected, Some(signature)))
+    let new = match received
+        .scan_and_commit(&app, title.clone(), kind_chosen)
+        .await?
+    {
+        Ok(new) => new,
+        Err(refused) => {
+            if let Some((signature, size_bytes)) = &refused.infected {
+                app.documents()
+                    .refuse_infected(account, id, signature, *size_bytes, app.now(), origin)
+                    .await
+                    .map_err(fault)?;
+            }
+            let errors = vec![field_error(&refused.error)];
+            return upload_form(&app, &session, id, (title, kind), errors, for_space).await;
         }
-        Err(e) => {
-            tracing::error!(case = %id, error = %e, "the virus scanner could not check an upload");
-            Some((DocumentError::ScannerUnavailable, None))
-        }
-    };
-    if let Some((error, signature)) = refusal {
-        staged.discard().await.map_err(store_fault)?;
-        if let Some(signature) = signature {
-            app.documents()
-                .refuse_infected(account, id, &signature, size_bytes, app.now(), origin)
-                .await
-                .map_err(fault)?;
-        }
-        let errors = vec![field_error(&error)];
-        return upload_form(&app, &session, id, (title, kind), errors, for_space).await;
-    }
-    let blob = staged.commit().await.map_err(store_fault)?;
-    let new = NewDocument {
-        blob,
-        content_type,
-        file_name,
-        title,
-        kind: kind_chosen,
     };
     match app
         .documents()
@@ -524,18 +315,6 @@ pub(crate) async fn upload(
             let errors = vec![field_error(&e)];
             upload_form(&app, &session, id, Default::default(), errors, for_space).await
         }
-    }
-}
-
-/// The form field a refusal belongs to, with its message.
-fn field_error(e: &DocumentError) -> FieldError {
-    let field = match e {
-        DocumentError::MissingTitle | DocumentError::TitleTooLong => "title",
-        _ => "file",
-    };
-    FieldError {
-        field,
-        message: e.to_string(),
     }
 }
 

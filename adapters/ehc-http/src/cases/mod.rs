@@ -13,6 +13,7 @@ mod meetings;
 mod plan;
 mod request;
 mod tray;
+mod upload;
 mod views;
 
 pub(crate) use request::send_routes as request_send_routes;

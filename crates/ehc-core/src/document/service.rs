@@ -192,16 +192,6 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
         now: OffsetDateTime,
         origin: Option<IpAddr>,
     ) -> Result<Document, DocumentError> {
-        let title = clean_title(&new.title)?;
-        if new.blob.size_bytes == 0 {
-            return Err(DocumentError::Empty);
-        }
-        let limit = self.limits.for_type(new.content_type);
-        if new.blob.size_bytes > limit {
-            return Err(DocumentError::TooBig { limit });
-        }
-        let file_name = clean_file_name(&new.file_name)
-            .unwrap_or_else(|| format!("document.{}", new.content_type.extension()));
         let mut tx = self.store.begin().await?;
         let (case, access) = access_to(&mut *tx, actor, case_id, now).await?;
         // A contributor's upload is part of their advice, which only the LA (and they) see
@@ -214,64 +204,19 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
                 ..Visibility::LA_ONLY
             }
         };
-        let document = Document {
-            id: DocumentId::generate(&self.secrets)?,
-            case: case_id,
-            hash: new.blob.hash,
-            file_name,
-            content_type: new.content_type,
-            size_bytes: new.blob.size_bytes,
-            title,
-            kind: new.kind,
-            uploaded_by: actor,
-            uploaded_at: now,
-            visible_to,
-        };
-        tx.documents().insert(&document).await?;
-        let by = tx
-            .accounts()
-            .get(actor)
-            .await?
-            .map_or_else(String::new, |a| format!(" by {}", a.email));
-        tx.cases()
-            .append_timeline(&TimelineEntry {
-                case: case_id,
-                at: now,
-                actor: Some(actor),
-                what: format!(
-                    "Document uploaded{by}: {} ({}, {}, {}, file {})",
-                    document.title,
-                    document.kind.describe(),
-                    document.content_type.describe(),
-                    size_in_words(document.size_bytes),
-                    document.file_name
-                ),
-                visible_to,
-            })
-            .await?;
-        let detail = format!(
-            "document {} uploaded ({}, {} bytes, sha256 {})",
-            document.id,
-            document.content_type.as_str(),
-            document.size_bytes,
-            document.hash
-        );
-        tx.audit()
-            .append(&audit(
+        let document = record(
+            &mut *tx,
+            &self.secrets,
+            &self.limits,
+            &case,
+            Upload {
                 actor,
-                AuditKind::DocumentUploaded,
-                case_id,
-                &detail,
-                now,
-                origin,
-            ))
-            .await?;
-        let update = CaseUpdate::DocumentAdded {
-            kind: document.kind.describe().to_owned(),
-        };
-        alert_each(&mut *tx, &self.secrets, &case, Some(actor), now, |role| {
-            (!matches!(role, Role::Contributor { .. })).then(|| update.clone())
-        })
+                new,
+                visible_to,
+            },
+            now,
+            origin,
+        )
         .await?;
         tx.commit().await?;
         Ok(document)
@@ -369,4 +314,111 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Who uploaded what, and who may see it.
+pub(crate) struct Upload {
+    /// The uploader.
+    pub(crate) actor: AccountId,
+    /// The committed bytes and what the person said they are.
+    pub(crate) new: NewDocument,
+    /// The audiences of the document and of its receipt.
+    pub(crate) visible_to: Visibility,
+}
+
+/// Records `upload` on `case` inside `tx` (the caller has checked the uploader's access and
+/// commits): the document, its receipt on the case timeline (what, when, by whom) for the same
+/// audiences as the document, an audit entry (`document-uploaded`, with the hash and size,
+/// never the title), and a `DocumentAdded` alert (the kind only) to the family and the SENDCos
+/// except the uploader.
+///
+/// # Errors
+/// [`DocumentError::MissingTitle`], [`DocumentError::TitleTooLong`], [`DocumentError::Empty`],
+/// [`DocumentError::TooBig`] (the adapter enforces the limit while streaming; this is the
+/// rule's own check), faults.
+pub(crate) async fn record<R: SecretSource>(
+    tx: &mut dyn UnitOfWork,
+    secrets: &R,
+    limits: &SizeLimits,
+    case: &Case,
+    upload: Upload,
+    now: OffsetDateTime,
+    origin: Option<IpAddr>,
+) -> Result<Document, DocumentError> {
+    let Upload {
+        actor,
+        new,
+        visible_to,
+    } = upload;
+    let title = clean_title(&new.title)?;
+    if new.blob.size_bytes == 0 {
+        return Err(DocumentError::Empty);
+    }
+    let limit = limits.for_type(new.content_type);
+    if new.blob.size_bytes > limit {
+        return Err(DocumentError::TooBig { limit });
+    }
+    let file_name = clean_file_name(&new.file_name)
+        .unwrap_or_else(|| format!("document.{}", new.content_type.extension()));
+    let case_id = case.id;
+    let document = Document {
+        id: DocumentId::generate(secrets)?,
+        case: case_id,
+        hash: new.blob.hash,
+        file_name,
+        content_type: new.content_type,
+        size_bytes: new.blob.size_bytes,
+        title,
+        kind: new.kind,
+        uploaded_by: actor,
+        uploaded_at: now,
+        visible_to,
+    };
+    tx.documents().insert(&document).await?;
+    let by = tx
+        .accounts()
+        .get(actor)
+        .await?
+        .map_or_else(String::new, |a| format!(" by {}", a.email));
+    tx.cases()
+        .append_timeline(&TimelineEntry {
+            case: case_id,
+            at: now,
+            actor: Some(actor),
+            what: format!(
+                "Document uploaded{by}: {} ({}, {}, {}, file {})",
+                document.title,
+                document.kind.describe(),
+                document.content_type.describe(),
+                size_in_words(document.size_bytes),
+                document.file_name
+            ),
+            visible_to,
+        })
+        .await?;
+    let detail = format!(
+        "document {} uploaded ({}, {} bytes, sha256 {})",
+        document.id,
+        document.content_type.as_str(),
+        document.size_bytes,
+        document.hash
+    );
+    tx.audit()
+        .append(&audit(
+            actor,
+            AuditKind::DocumentUploaded,
+            case_id,
+            &detail,
+            now,
+            origin,
+        ))
+        .await?;
+    let update = CaseUpdate::DocumentAdded {
+        kind: document.kind.describe().to_owned(),
+    };
+    alert_each(tx, secrets, case, Some(actor), now, |role| {
+        (!matches!(role, Role::Contributor { .. })).then(|| update.clone())
+    })
+    .await?;
+    Ok(document)
 }
