@@ -287,7 +287,7 @@ impl World {
             kind: DocumentKind::Report,
         };
         self.documents
-            .record_upload(id(who), self.case, new, NOW, None)
+            .record_upload(id(who), self.case, new, None, NOW, NOW.date(), None)
             .await
             .map(|d| d.id)
     }
@@ -497,7 +497,10 @@ fn a_refused_upload_writes_nothing() {
                 Err(DocumentError::NotFound)
             );
             assert_eq!(
-                w.documents.may_upload(id(who), w.case, NOW).await,
+                w.documents
+                    .may_upload(id(who), w.case, None, NOW, NOW.date())
+                    .await
+                    .map(|_| ()),
                 Err(DocumentError::NotFound)
             );
         }

@@ -136,8 +136,30 @@ async fn upload(
     kind: &str,
     file: Option<File<'_>>,
 ) -> Page {
-    let form_page = browser.get(&format!("/cases/{id}/documents/new")).await;
+    upload_for(browser, id, None, title, kind, file).await
+}
+
+/// Posts the upload form reached with `?for={attach}` (an attachment: `about-me`,
+/// `advice-3`, …), or the plain one, as a browser does.
+pub(crate) async fn upload_for(
+    browser: &Browser,
+    id: &str,
+    attach: Option<&str>,
+    title: &str,
+    kind: &str,
+    file: Option<File<'_>>,
+) -> Page {
+    let query = attach.map_or_else(String::new, |a| format!("?for={a}"));
+    let form_page = browser
+        .get(&format!("/cases/{id}/documents/new{query}"))
+        .await;
     assert_eq!(form_page.status, StatusCode::OK, "{}", form_page.body);
+    let action = format!("/cases/{id}/documents{query}");
+    assert!(
+        form_page.has(&format!("action=\"{action}\"")),
+        "{}",
+        form_page.body
+    );
     let mut form = Form::new()
         .text("csrf_token", form_page.csrf())
         .text("title", title.to_owned())
@@ -159,14 +181,19 @@ async fn upload(
                 .unwrap(),
         ),
     };
-    post_multipart(browser, id, form).await
+    post_multipart_to(browser, &action, form).await
 }
 
 pub(crate) async fn post_multipart(browser: &Browser, id: &str, form: Form) -> Page {
+    post_multipart_to(browser, &format!("/cases/{id}/documents"), form).await
+}
+
+/// Posts a multipart form to `path`.
+pub(crate) async fn post_multipart_to(browser: &Browser, path: &str, form: Form) -> Page {
     Browser::read(
         browser
             .client
-            .post(format!("{}/cases/{id}/documents", browser.base))
+            .post(format!("{}{path}", browser.base))
             .multipart(form)
             .send()
             .await
@@ -186,7 +213,7 @@ pub(crate) async fn uploaded(browser: &Browser, id: &str, title: &str, kind: &st
 }
 
 /// The documents stored for the case (the rows themselves, read through the store).
-async fn rows<B: Backend>(hub: &Hub<B>, id: &str) -> Vec<Document> {
+pub(crate) async fn rows<B: Backend>(hub: &Hub<B>, id: &str) -> Vec<Document> {
     let mut tx = hub.store.begin().await.unwrap();
     let documents = tx
         .documents()

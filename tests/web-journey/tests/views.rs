@@ -244,23 +244,17 @@ pub async fn a_photo_uploaded_from_about_me_is_placed_in_it_and_opens_for_the_la
         "{}",
         page.body
     );
-    let form_page = parent.visit(&upload).await;
-    assert!(form_page.has("name=\"for\" value=\"about-me\""));
     let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     png.resize(5_000, 7);
-    let form = Form::new()
-        .text("csrf_token", form_page.csrf())
-        .text("for", "about-me")
-        .text("title", "Me at the beach")
-        .text("kind", "photo")
-        .part(
-            "file",
-            Part::bytes(png.clone())
-                .file_name("beach.png")
-                .mime_str("image/png")
-                .unwrap(),
-        );
-    let sent = crate::documents::post_multipart(&parent, &case.to_string(), form).await;
+    let sent = crate::documents::upload_for(
+        &parent,
+        &case.to_string(),
+        Some("about-me"),
+        "Me at the beach",
+        "photo",
+        Some(("beach.png", "image/png", png.clone())),
+    )
+    .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
     assert_eq!(sent.location.as_deref(), Some(path.as_str()));
 
@@ -288,13 +282,16 @@ pub async fn a_photo_uploaded_from_about_me_is_placed_in_it_and_opens_for_the_la
     assert_eq!(photo.status(), StatusCode::OK);
     assert_eq!(photo.bytes().await.unwrap().as_ref(), png.as_slice());
 
-    // The LA cannot place a document in the family's space: its upload stays in *Documents*.
-    let form_page = officer.visit(&upload).await;
+    // The LA cannot place a document in the family's space: the page says so, and a post
+    // stores nothing (no row, no receipt).
+    let refused = officer.get(&upload).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(refused.has("Only the family can add to About Me"));
+    let form_page = officer.visit(&format!("/cases/{case}/documents/new")).await;
     let mut other = png.clone();
     other[20] = 1;
     let form = Form::new()
         .text("csrf_token", form_page.csrf())
-        .text("for", "about-me")
         .text("title", "LA letter")
         .text("kind", "photo")
         .part(
@@ -304,13 +301,19 @@ pub async fn a_photo_uploaded_from_about_me_is_placed_in_it_and_opens_for_the_la
                 .mime_str("image/png")
                 .unwrap(),
         );
-    let sent = crate::documents::post_multipart(&officer, &case.to_string(), form).await;
-    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let before = crate::documents::rows(&hub, &case.to_string()).await.len();
+    let sent = crate::documents::post_multipart_to(
+        &officer,
+        &format!("/cases/{case}/documents?for=about-me"),
+        form,
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::FORBIDDEN, "{}", sent.body);
     assert_eq!(
-        sent.location.as_deref(),
-        Some(format!("/cases/{case}#documents").as_str())
+        crate::documents::rows(&hub, &case.to_string()).await.len(),
+        before,
+        "nothing stored"
     );
     let page = parent.visit(&path).await;
-    assert!(!page.has("LA letter"), "not in the family's space");
     assert_eq!(page.body.matches("hub-view-item__document").count(), 1);
 }

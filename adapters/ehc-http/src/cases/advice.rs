@@ -4,8 +4,10 @@
 //! submitted. Draft autosave is a progressive enhancement (`/static/advice.js`, allowed by
 //! `script-src 'self'`): without JavaScript, *Save draft* does the same.
 //!
-//! Text only for now: documents attached to advice plug in on the advice page (an upload
-//! beside the textarea) once the document store exists.
+//! The contributor attaches documents to their advice (*Attach a document* saves the draft,
+//! then opens the upload page with `?for=advice-{n}`) and takes them off again (*Remove*, which
+//! saves the draft too, so no typing is lost); the LA and the family see them with the
+//! submitted advice.
 
 use askama::Template;
 use axum::Router;
@@ -17,7 +19,8 @@ use axum::routing::get;
 use ehc_core::account::AccountId;
 use ehc_core::case::advice::AdviceShown;
 use ehc_core::case::deadline::{DeadlineStatus, Party, long_date};
-use ehc_core::case::{AdviceItem, CaseError, CaseId, CaseServiceError, EventNumber};
+use ehc_core::case::{AdviceItem, Attachment, CaseError, CaseId, CaseServiceError, EventNumber};
+use ehc_core::document::DocumentId;
 use ehc_core::invitation::InviteError;
 
 use crate::AppState;
@@ -303,6 +306,8 @@ pub(crate) struct AdvicePageView {
     saved_at: Option<String>,
     submitted: Option<(String, Vec<String>)>,
     max: usize,
+    /// The documents attached to the advice that the viewer may see.
+    documents: Vec<super::documents::DocumentRow>,
 }
 
 impl AdvicePageView {
@@ -337,6 +342,7 @@ async fn show_advice(
         Err(e) => return super::refused(app, e).await,
     };
     let item = page.item;
+    let documents = super::documents::attached(app, account, id, &item.request.documents).await?;
     let (status, status_class) = status(&item, london_today(now));
     let own = item.shown == AdviceShown::Own;
     let request = item.request;
@@ -376,6 +382,7 @@ async fn show_advice(
             .as_ref()
             .map(|s| (london(s.submitted_at), lines(&s.text))),
         max: ehc_core::case::advice::MAX_ADVICE,
+        documents,
     };
     super::form_response(&view, !view.errors.is_empty())
 }
@@ -427,20 +434,42 @@ pub(crate) async fn advice_submit(
     };
     let now = app.now();
     let text = form.get("advice");
+    let page = format!("/cases/{id}/advice/{}", number.0);
     let result = match form.get("action") {
         "submit" => {
             app.cases()
                 .submit_advice(account, id, number, text, now, london_today(now), origin)
                 .await
         }
-        _ => {
-            app.cases()
+        // Attaching or removing a document saves the draft first: nothing typed is lost.
+        action => {
+            let saved = app
+                .cases()
                 .save_advice_draft(account, id, number, text, now, origin)
-                .await
+                .await;
+            match (saved, action.strip_prefix("remove:")) {
+                (Ok(()), Some(raw)) => match DocumentId::parse(raw) {
+                    Some(document) => {
+                        app.cases()
+                            .detach_advice_document(account, id, number, document, now, origin)
+                            .await
+                    }
+                    None => Err(CaseServiceError::Invalid(CaseError::OutOfOrder(
+                        "That document is not attached to this advice",
+                    ))),
+                },
+                (Ok(()), None) if action == "attach" => {
+                    let attach = Attachment::Advice(number).as_field();
+                    return Ok(see_other(&format!(
+                        "/cases/{id}/documents/new?for={attach}"
+                    )));
+                }
+                (saved, _) => saved,
+            }
         }
     };
     match result {
-        Ok(()) => Ok(see_other(&format!("/cases/{id}/advice/{}", number.0))),
+        Ok(()) => Ok(see_other(&page)),
         Err(CaseServiceError::Invalid(e)) => {
             show_advice(
                 &app,

@@ -12,7 +12,7 @@ use askama::Template;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use tokio_util::compat::FuturesAsyncReadCompatExt;
@@ -29,9 +29,10 @@ use crate::AppState;
 use crate::client::Origin;
 use crate::pages::{FieldError, Layout, PageError, PageResult, messages_for, see_other};
 use crate::session::HubSession;
-use crate::times::london;
-use ehc_core::case::ViewChange;
+use crate::times::{london, london_today};
+use ehc_core::case::Attachment;
 use ehc_core::case::views::ViewSpace;
+use ehc_core::role::CaseAccess;
 
 /// The upload page and the download.
 pub(crate) fn routes() -> Router<AppState> {
@@ -58,8 +59,10 @@ impl AppState {
 
 // ---- the section of the case page ----------------------------------------------------------
 
-/// One document of the case page's *Documents* section.
+/// One document of the case page's *Documents* section (or of a list of attached documents).
+#[derive(Clone)]
 pub(crate) struct DocumentRow {
+    pub(super) id: String,
     pub(super) href: String,
     pub(super) title: String,
     pub(super) kind: &'static str,
@@ -73,26 +76,58 @@ pub(crate) async fn section(
     viewer: AccountId,
     case: CaseId,
 ) -> Result<Vec<DocumentRow>, PageError> {
-    let documents = match app.documents().list(viewer, case, app.now()).await {
-        Ok(documents) => documents,
-        Err(DocumentError::NotFound) => Vec::new(),
-        Err(e) => return Err(fault(e)),
-    };
-    Ok(documents
+    Ok(visible(app, viewer, case)
+        .await?
         .iter()
-        .map(|d| DocumentRow {
-            href: format!("/cases/{case}/documents/{}", d.id),
-            title: d.title.clone(),
-            kind: d.kind.describe(),
-            about: format!(
-                "{}, {} ({})",
-                d.content_type.describe(),
-                size_in_words(d.size_bytes),
-                d.file_name
-            ),
-            uploaded: london(d.uploaded_at),
-        })
+        .map(|d| row(case, d))
         .collect())
+}
+
+/// Those of `ids` (attached to something on the case) that `viewer` may see, in the order of
+/// `ids`.
+pub(crate) async fn attached(
+    app: &AppState,
+    viewer: AccountId,
+    case: CaseId,
+    ids: &[DocumentId],
+) -> Result<Vec<DocumentRow>, PageError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let documents = visible(app, viewer, case).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| documents.iter().find(|d| d.id == *id))
+        .map(|d| row(case, d))
+        .collect())
+}
+
+async fn visible(
+    app: &AppState,
+    viewer: AccountId,
+    case: CaseId,
+) -> Result<Vec<Document>, PageError> {
+    match app.documents().list(viewer, case, app.now()).await {
+        Ok(documents) => Ok(documents),
+        Err(DocumentError::NotFound) => Ok(Vec::new()),
+        Err(e) => Err(fault(e)),
+    }
+}
+
+fn row(case: CaseId, d: &Document) -> DocumentRow {
+    DocumentRow {
+        id: d.id.to_string(),
+        href: format!("/cases/{case}/documents/{}", d.id),
+        title: d.title.clone(),
+        kind: d.kind.describe(),
+        about: format!(
+            "{}, {} ({})",
+            d.content_type.describe(),
+            size_in_words(d.size_bytes),
+            d.file_name
+        ),
+        uploaded: london(d.uploaded_at),
+    }
 }
 
 /// A refusal that is not a form error: a missing case is the 404 page, faults the plain pages.
@@ -110,15 +145,18 @@ fn fault(e: DocumentError) -> PageError {
 pub(crate) struct UploadPage {
     layout: Layout,
     errors: Vec<FieldError>,
-    case_link: String,
     title: String,
     kind: String,
     kinds: Vec<(&'static str, &'static str)>,
     limits: String,
     accept: &'static str,
-    /// The family's space the upload goes into (`about-me`, …), or "" for the case's
-    /// documents only.
-    for_space: &'static str,
+    /// The form's address (with `?for=` when the upload is attached somewhere).
+    action: String,
+    /// Where *Back* goes, and its words.
+    back: (String, &'static str),
+    heading: &'static str,
+    /// Who will see the upload, in words.
+    audience: &'static str,
 }
 
 impl UploadPage {
@@ -133,13 +171,13 @@ async fn upload_form(
     case: CaseId,
     (title, kind): (String, String),
     errors: Vec<FieldError>,
-    for_space: Option<ViewSpace>,
+    (attach, access): (Option<Attachment>, CaseAccess),
 ) -> PageResult {
     let limits = app.documents().limits();
+    let heading = heading(attach);
     let page = UploadPage {
-        layout: app.layout(session, "Upload a document", true).await?,
+        layout: app.layout(session, heading, true).await?,
         errors,
-        case_link: format!("/cases/{case}"),
         title,
         kind,
         kinds: DocumentKind::ALL
@@ -154,16 +192,107 @@ async fn upload_form(
             size_in_words(limits.video_bytes)
         ),
         accept: ACCEPT,
-        for_space: for_space.map_or("", ViewSpace::as_str),
+        action: match attach {
+            Some(a) => format!("/cases/{case}/documents?for={}", a.as_field()),
+            None => format!("/cases/{case}/documents"),
+        },
+        back: match attach {
+            None => (format!("/cases/{case}#documents"), "Back to the case"),
+            Some(a) => (return_to(case, a), "Back"),
+        },
+        heading,
+        audience: audience(attach, &access),
     };
     super::form_response(&page, !page.errors.is_empty())
 }
 
-/// `?for=about-me` (or `parent-carer-views`): the upload goes into that family space too.
+/// The upload page's heading.
+fn heading(attach: Option<Attachment>) -> &'static str {
+    match attach {
+        None => "Upload a document",
+        Some(Attachment::Space(ViewSpace::AboutMe)) => {
+            "Add a photo, video, recording or scan to About Me"
+        }
+        Some(Attachment::Space(ViewSpace::ParentCarer)) => {
+            "Add a photo, video, recording or scan to your views"
+        }
+        Some(Attachment::Advice(_)) => "Attach a document to your advice",
+        Some(Attachment::MeetingViews(_)) => "Give your views for the meeting as a file",
+        Some(Attachment::MeetingReport(_)) => "Add a file of the meeting's report",
+    }
+}
+
+/// Who will see the upload, in words, for the person uploading.
+fn audience(attach: Option<Attachment>, access: &CaseAccess) -> &'static str {
+    match attach {
+        Some(Attachment::Advice(_)) => {
+            "The local authority can see what you attach straight away. The family will see it with your advice once you submit it. The upload is shown on the case timeline as your receipt."
+        }
+        Some(Attachment::MeetingViews(_)) => {
+            "The local authority, the family and the education settings on the case can see your views with the meeting's other views. The upload is shown on the case timeline as your receipt."
+        }
+        _ if !access.is_participant() => {
+            "Only the local authority can see what you upload here. The upload is shown on the case timeline as your receipt."
+        }
+        _ => {
+            "Everyone who can see the case can see what you upload, and the local authority can see who uploaded it and when. The upload is shown on the case timeline as your receipt."
+        }
+    }
+}
+
+/// The page an attached upload returns to.
+fn return_to(case: CaseId, attach: Attachment) -> String {
+    match attach {
+        Attachment::Space(space) => format!("/cases/{case}/views/{}", space.as_str()),
+        Attachment::Advice(number) => format!("/cases/{case}/advice/{}", number.0),
+        Attachment::MeetingViews(number) | Attachment::MeetingReport(number) => {
+            format!("/cases/{case}/meetings/{}", number.0)
+        }
+    }
+}
+
+/// `?for=about-me`, `?for=advice-3`, … ([`Attachment::as_field`]): where the upload is
+/// attached besides the case's documents. Read from the address, so it is known before the
+/// file is.
 #[derive(serde::Deserialize)]
 pub(crate) struct UploadFor {
     #[serde(rename = "for")]
-    space: Option<String>,
+    attach: Option<String>,
+}
+
+impl UploadFor {
+    /// The attachment asked for: `Ok(None)` for none, `Err(())` for a `for` that names
+    /// nothing (the 404 page).
+    fn attachment(&self) -> Result<Option<Attachment>, ()> {
+        match self.attach.as_deref() {
+            None | Some("") => Ok(None),
+            Some(field) => Attachment::parse(field).map(Some).ok_or(()),
+        }
+    }
+}
+
+/// The answer to a person who may not upload there: the 404 page for a case they may not see,
+/// the reason for an attachment they may not make, the plain pages for faults.
+async fn refused(
+    app: AppState,
+    case: CaseId,
+    attach: Option<Attachment>,
+    e: DocumentError,
+) -> PageResult {
+    match e {
+        DocumentError::NotFound => crate::pages::not_found(State(app)).await,
+        DocumentError::NotAttachable(reason) => {
+            let back = attach.map_or_else(|| format!("/cases/{case}"), |a| return_to(case, a));
+            app.message(
+                StatusCode::FORBIDDEN,
+                "You cannot add a file here",
+                &[reason.as_str(), "Nothing was uploaded."],
+                Some((back.as_str(), "Go back")),
+            )
+            .await
+        }
+        other => Err(fault(other)),
+    }
 }
 
 pub(crate) async fn upload_page(
@@ -172,29 +301,25 @@ pub(crate) async fn upload_page(
     Path(raw): Path<String>,
     axum::extract::Query(upload_for): axum::extract::Query<UploadFor>,
 ) -> PageResult {
-    let for_space = upload_for.space.as_deref().and_then(ViewSpace::parse);
     let session = HubSession(session);
     let account = match super::signed_in(&app, &session).await? {
         Ok(a) => a,
         Err(redirect) => return Ok(redirect),
     };
-    let Some(id) = super::case_id(&raw) else {
+    let (Some(id), Ok(attach)) = (super::case_id(&raw), upload_for.attachment()) else {
         return crate::pages::not_found(State(app)).await;
     };
-    match app.documents().may_upload(account, id, app.now()).await {
-        Ok(()) => {
-            upload_form(
-                &app,
-                &session,
-                id,
-                Default::default(),
-                Vec::new(),
-                for_space,
-            )
-            .await
+    let now = app.now();
+    match app
+        .documents()
+        .may_upload(account, id, attach, now, london_today(now))
+        .await
+    {
+        Ok(access) => {
+            let to = (attach, access);
+            upload_form(&app, &session, id, Default::default(), Vec::new(), to).await
         }
-        Err(DocumentError::NotFound) => crate::pages::not_found(State(app)).await,
-        Err(e) => Err(fault(e)),
+        Err(e) => refused(app, id, attach, e).await,
     }
 }
 
@@ -204,6 +329,7 @@ pub(crate) async fn upload(
     State(app): State<AppState>,
     Origin(origin): Origin,
     Path(raw): Path<String>,
+    axum::extract::Query(upload_for): axum::extract::Query<UploadFor>,
     request: Request,
 ) -> PageResult {
     let Some(session) = request
@@ -218,28 +344,31 @@ pub(crate) async fn upload(
         Ok(a) => a,
         Err(redirect) => return Ok(redirect),
     };
-    let Some(id) = super::case_id(&raw) else {
+    let (Some(id), Ok(attach)) = (super::case_id(&raw), upload_for.attachment()) else {
         return crate::pages::not_found(State(app)).await;
     };
-    match app.documents().may_upload(account, id, app.now()).await {
-        Ok(()) => {}
-        Err(DocumentError::NotFound) => return crate::pages::not_found(State(app)).await,
-        Err(e) => return Err(fault(e)),
-    }
+    let today = london_today(app.now());
+    let access = match app
+        .documents()
+        .may_upload(account, id, attach, app.now(), today)
+        .await
+    {
+        Ok(access) => access,
+        Err(e) => return refused(app, id, attach, e).await,
+    };
+    let to = (attach, access);
     let form = match super::upload::read(&app, &session, request).await? {
         Ok(form) => form,
         Err(refused) => return Ok(refused),
     };
-    let (title, kind, for_field) = (
-        form.fields.get("title").to_owned(),
-        form.fields.get("kind").to_owned(),
-        form.fields.get("for"),
-    );
-    let for_space = ViewSpace::parse(for_field);
     if !form.complete {
         let errors = form.file.err().iter().map(field_error).collect();
-        return upload_form(&app, &session, id, Default::default(), errors, None).await;
+        return upload_form(&app, &session, id, Default::default(), errors, to).await;
     }
+    let (title, kind) = (
+        form.fields.get("title").to_owned(),
+        form.fields.get("kind").to_owned(),
+    );
     let mut errors = Vec::new();
     let title_checked = clean_title(&title);
     if let Err(e) = &title_checked {
@@ -263,7 +392,7 @@ pub(crate) async fn upload(
         (received, &title_checked, kind_chosen, errors.is_empty())
     else {
         // Dropping the staged upload (if any) discards it.
-        return upload_form(&app, &session, id, (title, kind), errors, for_space).await;
+        return upload_form(&app, &session, id, (title, kind), errors, to).await;
     };
 
     let new = match received
@@ -279,41 +408,26 @@ pub(crate) async fn upload(
                     .map_err(fault)?;
             }
             let errors = vec![field_error(&refused.error)];
-            return upload_form(&app, &session, id, (title, kind), errors, for_space).await;
+            return upload_form(&app, &session, id, (title, kind), errors, to).await;
         }
     };
+    // Recorded and attached together, or not at all.
     match app
         .documents()
-        .record_upload(account, id, new, app.now(), origin)
+        .record_upload(account, id, new, attach, app.now(), today, origin)
         .await
     {
-        Ok(document) => match for_space {
-            // Into the family's space too: the document is kept on the case whatever happens,
-            // and only its author may place it (anyone else's upload stays in *Documents*).
-            Some(space) => {
-                let placed = app
-                    .cases()
-                    .change_views(
-                        account,
-                        id,
-                        space,
-                        ViewChange::AddDocument(document.id),
-                        app.now(),
-                        origin,
-                    )
-                    .await;
-                match placed {
-                    Ok(()) => Ok(see_other(&format!("/cases/{id}/views/{}", space.as_str()))),
-                    Err(_) => Ok(see_other(&format!("/cases/{id}#documents"))),
-                }
-            }
-            None => Ok(see_other(&format!("/cases/{id}#documents"))),
-        },
-        Err(DocumentError::NotFound) => crate::pages::not_found(State(app)).await,
+        Ok(_) => Ok(see_other(&match attach {
+            Some(a) => return_to(id, a),
+            None => format!("/cases/{id}#documents"),
+        })),
+        Err(e @ (DocumentError::NotFound | DocumentError::NotAttachable(_))) => {
+            refused(app, id, attach, e).await
+        }
         Err(e @ (DocumentError::Store(_) | DocumentError::Randomness(_))) => Err(fault(e)),
         Err(e) => {
             let errors = vec![field_error(&e)];
-            upload_form(&app, &session, id, Default::default(), errors, for_space).await
+            upload_form(&app, &session, id, (title, kind), errors, to).await
         }
     }
 }

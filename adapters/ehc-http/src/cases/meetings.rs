@@ -7,8 +7,9 @@
 //! Every handler calls [`ehc_core::case::CaseService`], which checks the person's grants: a
 //! meeting the person may not see is the 404 page, like a case that does not exist. Each form
 //! that fails shows its page again with the GOV.UK error summary and changes nothing.
-//! Documents (the report as a file, views as files) plug in here once the document store is
-//! merged: text only for now.
+//! Files go through the upload page with `?for=meeting-{n}-views` (an invitee's views as a
+//! file, while the meeting is open) or `?for=meeting-{n}-report` (files of the report, by the LA
+//! or the organiser once it was held): [`ehc_core::case::Attachment`].
 
 use askama::Template;
 use axum::Router;
@@ -20,8 +21,10 @@ use ehc_core::account::AccountId;
 use ehc_core::case::deadline::long_date;
 use ehc_core::case::meeting::{MeetingNumber, clock_time, short_notice};
 use ehc_core::case::{
-    CaseError, CaseId, CaseServiceError, CaseView, EventKind, MeetingView, ReviewOutcome,
+    Attachment, CaseError, CaseId, CaseServiceError, CaseView, EventKind, MeetingView,
+    ReviewOutcome,
 };
+use ehc_core::document::DocumentId;
 use ehc_core::role::CaseAccess;
 
 use super::date_input::DateFields;
@@ -370,6 +373,8 @@ pub(crate) struct ViewsRow {
     who: String,
     when: String,
     text: String,
+    /// Views given as a file.
+    document: Option<super::documents::DocumentRow>,
 }
 
 #[derive(Template)]
@@ -398,7 +403,12 @@ pub(crate) struct MeetingPage {
     my_reply: String,
     invitees: Vec<InviteeRow>,
     views: Vec<ViewsRow>,
+    /// Where an invitee gives views as a file.
+    views_upload: String,
     report: Option<(String, String)>,
+    /// Files of the report, and where the LA or the organiser adds one.
+    report_documents: Vec<super::documents::DocumentRow>,
+    report_upload: String,
     report_due: String,
     decision_due: String,
     decision: Option<String>,
@@ -451,6 +461,11 @@ fn invitees(view: &MeetingView) -> Vec<InviteeRow> {
             when: i.reply.at().map(london).unwrap_or_default(),
         })
         .collect()
+}
+
+/// The upload page for a file attached to the meeting.
+fn attach_link(case: CaseId, attach: Attachment) -> String {
+    format!("/cases/{case}/documents/new?for={}", attach.as_field())
 }
 
 /// Renders the meeting's page for `viewer`.
@@ -525,15 +540,28 @@ async fn render(
             })
             .unwrap_or_default(),
         invitees: invitees(&view),
-        views: m
-            .views
-            .iter()
-            .map(|v| ViewsRow {
-                who: view.email_of(v.by).to_owned(),
-                when: london(v.given_at),
-                text: v.text.clone(),
-            })
-            .collect(),
+        views: {
+            let ids: Vec<DocumentId> = m.views.iter().filter_map(|v| v.document).collect();
+            let files = super::documents::attached(app, viewer, id, &ids).await?;
+            m.views
+                .iter()
+                .filter_map(|v| {
+                    let document = v
+                        .document
+                        .and_then(|d| files.iter().find(|f| f.id == d.to_string()).cloned());
+                    // Views as a file the viewer may not see are left out.
+                    (!v.text.is_empty() || document.is_some()).then(|| ViewsRow {
+                        who: view.email_of(v.by).to_owned(),
+                        when: london(v.given_at),
+                        text: v.text.clone(),
+                        document,
+                    })
+                })
+                .collect()
+        },
+        views_upload: attach_link(id, Attachment::MeetingViews(m.number)),
+        report_documents: super::documents::attached(app, viewer, id, &m.report_documents).await?,
+        report_upload: attach_link(id, Attachment::MeetingReport(m.number)),
         report: m
             .report
             .as_ref()

@@ -14,10 +14,12 @@ use serde::Deserialize;
 
 use ehc_core::account::AccountId;
 use ehc_core::case::deadline::long_date;
+use ehc_core::case::plan;
 use ehc_core::case::plan::{
     FamilyResponse, PlanError, PlanKind, PlanVersion, Section, WordChange, compare,
 };
 use ehc_core::case::{CaseError, CaseId, CaseServiceError, PlanView};
+use ehc_core::document::DocumentId;
 use ehc_core::role::Urn;
 
 use crate::AppState;
@@ -225,6 +227,10 @@ pub(crate) struct PublishPage {
     version: i64,
     max: usize,
     sections: Vec<SectionInput>,
+    /// The case's documents that can be the plan's (id, title and what it is), and the one
+    /// chosen ("" for none).
+    documents: Vec<(String, String)>,
+    document: String,
 }
 
 impl PublishPage {
@@ -247,7 +253,7 @@ fn publish_heading(kind: PlanKind) -> &'static str {
 /// one when `changed_since`: the case changed and the person is asked to send it again).
 async fn publish_form(
     app: &AppState,
-    session: &HubSession,
+    (session, account): (&HubSession, AccountId),
     view: &PlanView,
     kind: PlanKind,
     form: Option<&Fields>,
@@ -268,6 +274,24 @@ async fn publish_form(
         ),
     };
     let heading = publish_heading(kind);
+    let documents = match app.documents().list(account, view.case.id, app.now()).await {
+        Ok(documents) => documents,
+        Err(e) => return Err(crate::pages::PageError::Internal(e.to_string())),
+    };
+    let documents = documents
+        .iter()
+        .filter(|d| view.case.plan_document_allowed(d).is_ok())
+        .map(|d| {
+            let about = format!(
+                "{} ({}, {}, uploaded {})",
+                d.title,
+                d.content_type.describe(),
+                ehc_core::document::size_in_words(d.size_bytes),
+                crate::times::london(d.uploaded_at)
+            );
+            (d.id.to_string(), about)
+        })
+        .collect();
     let page = PublishPage {
         layout: app.layout(session, heading, true).await?,
         errors,
@@ -294,6 +318,10 @@ async fn publish_form(
                 },
             })
             .collect(),
+        documents,
+        document: form
+            .map(|f| f.get("document").to_owned())
+            .unwrap_or_default(),
     };
     super::form_response(&page, !page.errors.is_empty())
 }
@@ -328,7 +356,16 @@ pub(crate) async fn publish_page(
         Ok(v) => v,
         Err(page) => return page,
     };
-    publish_form(&app, &session, &view, kind, None, Vec::new(), false).await
+    publish_form(
+        &app,
+        (&session, account),
+        &view,
+        kind,
+        None,
+        Vec::new(),
+        false,
+    )
+    .await
 }
 
 pub(crate) async fn publish_submit(
@@ -353,6 +390,29 @@ pub(crate) async fn publish_submit(
         .iter()
         .map(|&s| (s, form.get(section_field(s, false)).to_owned()))
         .collect();
+    // "" is no document; anything else must name one of the case's.
+    let document = match form.get("document") {
+        "" => None,
+        raw => match DocumentId::parse(raw) {
+            Some(d) => Some(d),
+            None => {
+                let errors = vec![FieldError {
+                    field: "document",
+                    message: plan::NOT_A_PLAN_DOCUMENT.to_owned(),
+                }];
+                return publish_form(
+                    &app,
+                    (&session, account),
+                    &view,
+                    kind,
+                    Some(&form),
+                    errors,
+                    false,
+                )
+                .await;
+            }
+        },
+    };
     let now = app.now();
     match app
         .cases()
@@ -361,7 +421,7 @@ pub(crate) async fn publish_submit(
             id,
             version,
             kind,
-            sections,
+            (sections, document),
             now,
             london_today(now),
             origin,
@@ -376,13 +436,27 @@ pub(crate) async fn publish_submit(
                     .find(|s| ehc_core::case::plan::section_what(**s) == *what)
                     .map_or("section-a", |s| section_field(*s, false)),
                 CaseError::Missing(_) => "section-a",
+                CaseError::OutOfOrder(m)
+                    if *m == plan::NOT_A_PLAN_DOCUMENT || *m == plan::NOT_A_PDF_OR_WORD =>
+                {
+                    "document"
+                }
                 _ => "plan-form",
             };
             let errors = vec![FieldError {
                 field,
                 message: e.to_string(),
             }];
-            publish_form(&app, &session, &view, kind, Some(&form), errors, false).await
+            publish_form(
+                &app,
+                (&session, account),
+                &view,
+                kind,
+                Some(&form),
+                errors,
+                false,
+            )
+            .await
         }
         // Someone changed the case meanwhile (a contributor's draft, the family opening the
         // draft): the sections typed are not lost — the form comes back with them and the
@@ -396,8 +470,16 @@ pub(crate) async fn publish_submit(
                 field: "plan-form",
                 message: "Someone changed the case while you were writing, so the plan was not published yet. Your text is below: check the case, then publish again".to_owned(),
             }];
-            let mut page =
-                publish_form(&app, &session, &view, kind, Some(&form), errors, true).await?;
+            let mut page = publish_form(
+                &app,
+                (&session, account),
+                &view,
+                kind,
+                Some(&form),
+                errors,
+                true,
+            )
+            .await?;
             *page.status_mut() = axum::http::StatusCode::CONFLICT;
             Ok(page)
         }
@@ -448,6 +530,8 @@ pub(crate) struct VersionPage {
     urn: String,
     reasons: String,
     about: String,
+    /// The plan as a document, when the LA published one the viewer may see.
+    document: Option<super::documents::DocumentRow>,
 }
 
 impl VersionPage {
@@ -466,7 +550,7 @@ fn said(at: time::OffsetDateTime, what: String) -> Said {
 /// The version page (with a response form's errors and entered values when sent back).
 async fn render_version(
     app: &AppState,
-    session: &HubSession,
+    (session, viewer): (&HubSession, AccountId),
     view: &PlanView,
     version: &PlanVersion,
     form: Option<&Fields>,
@@ -482,7 +566,16 @@ async fn render_version(
     let sees_responses = view.access.la || view.access.family;
     let get = |name: &str| form.map(|f| f.get(name).to_owned()).unwrap_or_default();
     let heading = format!("{} (version {})", version.kind.describe(), version.number);
+    let document = super::documents::attached(
+        app,
+        viewer,
+        view.case.id,
+        &version.document.into_iter().collect::<Vec<_>>(),
+    )
+    .await?
+    .pop();
     let page = VersionPage {
+        document,
         layout: app.layout(session, &heading, true).await?,
         errors,
         id: view.case.id.to_string(),
@@ -590,7 +683,7 @@ pub(crate) async fn version_page(
     let Some(version) = view.case.plan_version(number) else {
         return crate::pages::not_found(State(app)).await;
     };
-    render_version(&app, &session, &view, version, None, Vec::new()).await
+    render_version(&app, (&session, account), &view, version, None, Vec::new()).await
 }
 
 /// The field a refused response is shown at.
@@ -632,7 +725,14 @@ pub(crate) async fn respond_submit(
         return crate::pages::not_found(State(app)).await;
     };
     let again = |errors: Vec<FieldError>| {
-        render_version(&app, &session, &view, version, Some(&form), errors)
+        render_version(
+            &app,
+            (&session, account),
+            &view,
+            version,
+            Some(&form),
+            errors,
+        )
     };
     let one = |field: &'static str, message: String| vec![FieldError { field, message }];
     let response = match kind.as_str() {

@@ -23,6 +23,7 @@ use time::{Date, OffsetDateTime};
 use super::deadline::{DeadlineKind, long_date, weeks_after};
 use super::{Case, CaseError, EventKind, EventNumber, clean_text, name_part};
 use crate::account::{AccountId, EmailAddress};
+use crate::document::DocumentId;
 use crate::role::CaseAccess;
 
 /// Longest "what is asked", in characters.
@@ -30,6 +31,8 @@ pub const MAX_ASKED: usize = 2_000;
 /// Longest advice (draft or submitted), in characters: about 2,500 words. Longer advice comes
 /// as a document.
 pub const MAX_ADVICE: usize = 15_000;
+/// Most documents attached to one piece of advice.
+pub const MAX_ADVICE_DOCUMENTS: usize = 20;
 /// Weeks from the request to the due date (reg 8(1)).
 pub const ADVICE_WEEKS: i64 = 6;
 
@@ -136,6 +139,11 @@ pub struct AdviceRequest {
     pub draft: Option<AdviceDraft>,
     /// The advice, once submitted.
     pub submitted: Option<SubmittedAdvice>,
+    /// Documents the contributor attached (reports, assessments), in the order added: seen by
+    /// the LA and the contributor, and with the submitted advice by the family
+    /// ([`super::attachment::Attachment::Advice`]). At most [`MAX_ADVICE_DOCUMENTS`].
+    #[serde(default)]
+    pub documents: Vec<DocumentId>,
     /// The timed alerts sent.
     #[serde(default)]
     pub alerts: AdviceAlerts,
@@ -349,6 +357,7 @@ impl Case {
             requested_by: by,
             draft: None,
             submitted: None,
+            documents: Vec::new(),
             alerts: AdviceAlerts::default(),
         });
         Ok(number)
@@ -379,25 +388,30 @@ impl Case {
         !numbers.is_empty()
     }
 
+    /// The place in [`Case::advice`] of the live, unanswered request `number` of `account`.
+    fn own_open_index(&self, number: EventNumber, account: AccountId) -> Result<usize, CaseError> {
+        let live = self.has_event(number);
+        let index = self
+            .advice
+            .iter()
+            .position(|r| r.number == number && r.contributor == Some(account) && live)
+            .ok_or(CaseError::NoSuchAdviceRequest)?;
+        if self.advice_answered(number) || self.advice[index].submitted.is_some() {
+            return Err(CaseError::OutOfOrder(
+                "This advice has already been submitted: it cannot be changed",
+            ));
+        }
+        Ok(index)
+    }
+
     /// The live, unanswered request `number` of `account`, for a change by them.
     fn own_open_request(
         &mut self,
         number: EventNumber,
         account: AccountId,
     ) -> Result<&mut AdviceRequest, CaseError> {
-        let live = self.has_event(number);
-        let answered = self.advice_answered(number);
-        let request = self
-            .advice
-            .iter_mut()
-            .find(|r| r.number == number && r.contributor == Some(account) && live)
-            .ok_or(CaseError::NoSuchAdviceRequest)?;
-        if answered || request.submitted.is_some() {
-            return Err(CaseError::OutOfOrder(
-                "This advice has already been submitted: it cannot be changed",
-            ));
-        }
-        Ok(request)
+        let index = self.own_open_index(number, account)?;
+        Ok(&mut self.advice[index])
     }
 
     /// Saves the contributor's draft of request `number` (replacing the previous one). Only
@@ -416,6 +430,65 @@ impl Case {
         let text = advice_text(text, true)?;
         let request = self.own_open_request(number, account)?;
         request.draft = Some(AdviceDraft { text, saved_at: at });
+        Ok(())
+    }
+
+    /// Whether `account` may attach a document to request `number`: theirs, live, not yet
+    /// answered, with room for one more.
+    ///
+    /// # Errors
+    /// As [`Case::save_advice_draft`], and [`CaseError::OutOfOrder`] when
+    /// [`MAX_ADVICE_DOCUMENTS`] are attached.
+    pub fn check_advice_attachment(
+        &self,
+        number: EventNumber,
+        account: AccountId,
+    ) -> Result<(), CaseError> {
+        let index = self.own_open_index(number, account)?;
+        if self.advice[index].documents.len() >= MAX_ADVICE_DOCUMENTS {
+            return Err(CaseError::OutOfOrder(
+                "You have attached the most documents one piece of advice can have (20)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Attaches `document` (uploaded by `account`) to their open request `number`.
+    ///
+    /// # Errors
+    /// As [`Case::check_advice_attachment`].
+    pub fn attach_advice_document(
+        &mut self,
+        number: EventNumber,
+        account: AccountId,
+        document: DocumentId,
+    ) -> Result<(), CaseError> {
+        self.check_advice_attachment(number, account)?;
+        self.own_open_request(number, account)?
+            .documents
+            .push(document);
+        Ok(())
+    }
+
+    /// Takes `document` off `account`'s open request `number` (it stays on the case, seen by
+    /// the LA and them).
+    ///
+    /// # Errors
+    /// As [`Case::save_advice_draft`], and [`CaseError::OutOfOrder`] when it is not attached.
+    pub fn detach_advice_document(
+        &mut self,
+        number: EventNumber,
+        account: AccountId,
+        document: DocumentId,
+    ) -> Result<(), CaseError> {
+        let request = self.own_open_request(number, account)?;
+        let before = request.documents.len();
+        request.documents.retain(|d| *d != document);
+        if request.documents.len() == before {
+            return Err(CaseError::OutOfOrder(
+                "That document is not attached to this advice",
+            ));
+        }
         Ok(())
     }
 

@@ -18,6 +18,7 @@ use super::timeline::{TimelineEntry, Visibility};
 use super::{Case, CaseError, CaseId, CaseService, CaseServiceError, EventNumber, StoredCase};
 use crate::account::{AccountId, EmailAddress};
 use crate::audit::{AuditEvent, AuditKind};
+use crate::document::DocumentId;
 use crate::invitation::InviteError;
 use crate::outbox::{CaseUpdate, MessageContent, MessageId, OutboxMessage, Recipient};
 use crate::ports::{SecretSource, Store, StoreError, UnitOfWork};
@@ -59,6 +60,11 @@ pub fn advice_for(
             }
             if !shown.shows_advice() {
                 request.submitted = None;
+            }
+            // Attached documents come with the advice: to the contributor always, to the
+            // others once it is submitted.
+            if shown != AdviceShown::Own && request.submitted.is_none() {
+                request.documents.clear();
             }
             Some(AdviceItem {
                 due_on: case.advice_due_on(r.number).unwrap_or(r.due_on),
@@ -351,6 +357,48 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Takes `document` off the contributor's open request `number` (it stays on the case, in
+    /// *Documents*, seen by the LA and them); on the timeline for them and the LA.
+    ///
+    /// # Errors
+    /// As [`CaseService::save_advice_draft`], and [`CaseServiceError::Invalid`] when the
+    /// document is not attached.
+    #[allow(clippy::too_many_arguments)] // the request, the document and the instant
+    pub async fn detach_advice_document(
+        &self,
+        actor: AccountId,
+        id: CaseId,
+        number: EventNumber,
+        document: DocumentId,
+        now: OffsetDateTime,
+        origin: Option<IpAddr>,
+    ) -> Result<(), CaseServiceError> {
+        let mut tx = self.store.begin().await?;
+        let stored = Self::for_contributor(&mut *tx, actor, id, number, now).await?;
+        let mut case = stored.case;
+        case.detach_advice_document(number, actor, document)
+            .map_err(not_found_if_not_theirs)?;
+        let title = tx
+            .documents()
+            .get(document)
+            .await?
+            .map_or_else(String::new, |d| format!(": {}", d.title));
+        self.save(
+            tx,
+            actor,
+            &case,
+            stored.version,
+            format!("Document taken off the draft advice{title}"),
+            Visibility {
+                contributor: Some(actor),
+                ..Visibility::LA_ONLY
+            },
+            now,
+            origin,
+        )
+        .await
     }
 
     /// Submits the contributor's advice for request `number` on `today`: recorded as advice

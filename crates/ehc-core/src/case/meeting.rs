@@ -27,6 +27,7 @@ use time::{Date, OffsetDateTime, Time};
 use super::deadline::{days_after, weeks_after};
 use super::{Case, CaseError, CaseEvent, EventKind, EventNumber, clean_text};
 use crate::account::AccountId;
+use crate::document::DocumentId;
 use crate::role::Urn;
 
 /// The number of a review meeting within its case: 1 for the first arranged, then 2, 3, …
@@ -122,19 +123,24 @@ pub struct Invitee {
     pub reply: Reply,
 }
 
-/// Views given before the meeting by an invitee (text; files plug in with the document store).
+/// Views given before the meeting by an invitee: written, or as a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingViews {
     /// Who gave them.
     pub by: AccountId,
-    /// What they said ([`clean_text`], 1 to [`MAX_VIEWS`] characters).
+    /// What they said ([`clean_text`], 1 to [`MAX_VIEWS`] characters), or "" for views given
+    /// as a file.
     pub text: String,
+    /// The file of views given as a document of the case
+    /// ([`super::attachment::Attachment::MeetingViews`]).
+    #[serde(default)]
+    pub document: Option<DocumentId>,
     /// When.
     pub given_at: OffsetDateTime,
 }
 
-/// The written report on the meeting (reg 20(7), 21(7) (?)): text here; the report as a file
-/// plugs in with the document store.
+/// The written report on the meeting (reg 20(7), 21(7) (?)); files of the report are
+/// [`ReviewMeeting::report_documents`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingReport {
     /// The day it was sent to the LA and the people invited.
@@ -199,6 +205,10 @@ pub struct ReviewMeeting {
     pub held: Option<(EventNumber, Date)>,
     /// The report, once sent.
     pub report: Option<MeetingReport>,
+    /// Files of the report (or its appendices), documents of the case added once the meeting
+    /// was held ([`super::attachment::Attachment::MeetingReport`]), in the order added.
+    #[serde(default)]
+    pub report_documents: Vec<DocumentId>,
     /// Whether its arrangement was withdrawn as recorded by mistake (its
     /// [`EventKind::ReviewMeetingScheduled`] event was withdrawn): kept, read only.
     pub withdrawn: bool,
@@ -453,6 +463,7 @@ impl Case {
             advice_circulated_on: None,
             held: None,
             report: None,
+            report_documents: Vec::new(),
             withdrawn: false,
             alerts_sent: Vec::new(),
         });
@@ -492,11 +503,36 @@ impl Case {
         Ok(())
     }
 
+    /// Whether invitee `account` may give views before meeting `number` on `today`.
+    ///
+    /// # Errors
+    /// [`CaseError::OutOfOrder`]: no such meeting, not invited, or the meeting is no longer
+    /// open.
+    pub fn check_meeting_views(
+        &self,
+        number: MeetingNumber,
+        account: AccountId,
+        today: Date,
+    ) -> Result<(), CaseError> {
+        let meeting = self
+            .meeting(number)
+            .ok_or(CaseError::OutOfOrder("There is no such review meeting"))?;
+        if meeting.invitee(account).is_none() {
+            return Err(CaseError::OutOfOrder("You are not invited to this meeting"));
+        }
+        if !meeting.is_open(today) {
+            return Err(CaseError::OutOfOrder(
+                "The meeting has taken place or was withdrawn: views can no longer be given",
+            ));
+        }
+        Ok(())
+    }
+
     /// Adds the views of invitee `account` before meeting `number` (while it is open on `today`).
     ///
     /// # Errors
-    /// [`CaseError::Missing`] / [`CaseError::TooLong`] (the text); [`CaseError::OutOfOrder`]: no
-    /// such meeting, not invited, or the meeting is no longer open.
+    /// [`CaseError::Missing`] / [`CaseError::TooLong`] (the text); those of
+    /// [`Case::check_meeting_views`].
     pub fn give_meeting_views(
         &mut self,
         number: MeetingNumber,
@@ -506,20 +542,67 @@ impl Case {
         today: Date,
     ) -> Result<(), CaseError> {
         let text = required_text(text, MAX_VIEWS, "Your views", "your views")?;
-        let meeting = self.meeting_mut(number)?;
-        if meeting.invitee(account).is_none() {
-            return Err(CaseError::OutOfOrder("You are not invited to this meeting"));
-        }
-        if !meeting.is_open(today) {
-            return Err(CaseError::OutOfOrder(
-                "The meeting has taken place or was withdrawn: views can no longer be given",
-            ));
-        }
-        meeting.views.push(MeetingViews {
+        self.check_meeting_views(number, account, today)?;
+        self.meeting_mut(number)?.views.push(MeetingViews {
             by: account,
             text,
+            document: None,
             given_at: now,
         });
+        Ok(())
+    }
+
+    /// Adds views given as `document` (uploaded by invitee `account` at `now`) before meeting
+    /// `number`, open on `today`.
+    ///
+    /// # Errors
+    /// Those of [`Case::check_meeting_views`].
+    pub fn give_meeting_views_document(
+        &mut self,
+        number: MeetingNumber,
+        account: AccountId,
+        document: DocumentId,
+        now: OffsetDateTime,
+        today: Date,
+    ) -> Result<(), CaseError> {
+        self.check_meeting_views(number, account, today)?;
+        self.meeting_mut(number)?.views.push(MeetingViews {
+            by: account,
+            text: String::new(),
+            document: Some(document),
+            given_at: now,
+        });
+        Ok(())
+    }
+
+    /// Whether a file of the report may be added to meeting `number`: it was held and not
+    /// withdrawn (who may add it is the caller's check).
+    ///
+    /// # Errors
+    /// [`CaseError::OutOfOrder`]: no such meeting, withdrawn, or not held yet.
+    pub fn check_meeting_report_document(&self, number: MeetingNumber) -> Result<(), CaseError> {
+        let meeting = self
+            .meeting(number)
+            .ok_or(CaseError::OutOfOrder("There is no such review meeting"))?;
+        if meeting.withdrawn || meeting.held.is_none() {
+            return Err(CaseError::OutOfOrder(
+                "A file of the report can be added once the meeting is recorded as held",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds `document` to the files of the report of meeting `number`.
+    ///
+    /// # Errors
+    /// Those of [`Case::check_meeting_report_document`].
+    pub fn attach_meeting_report(
+        &mut self,
+        number: MeetingNumber,
+        document: DocumentId,
+    ) -> Result<(), CaseError> {
+        self.check_meeting_report_document(number)?;
+        self.meeting_mut(number)?.report_documents.push(document);
         Ok(())
     }
 

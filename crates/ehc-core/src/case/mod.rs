@@ -16,6 +16,7 @@
 pub mod advice;
 mod advice_service;
 pub mod alerts;
+pub mod attachment;
 pub mod deadline;
 mod download_service;
 pub mod guidance;
@@ -33,6 +34,7 @@ pub mod views;
 mod views_service;
 
 pub use advice_service::{ALERT_BATCH, AdviceItem, AdvicePage, TimedAlertReport, advice_for};
+pub use attachment::Attachment;
 pub use download_service::DOWNLOAD_TIMELINE_LIMIT;
 pub use meeting_service::{
     MeetingCandidate, MeetingView, READ_ADVICE_ACTION, REPLY_ACTION, REPORT_DOCUMENT,

@@ -28,6 +28,7 @@ use time::{Date, Duration, OffsetDateTime};
 use super::deadline::long_date;
 use super::{Case, CaseError, EventKind, EventNumber, clean_text, name_part};
 use crate::account::AccountId;
+use crate::document::{Document, DocumentId, MediaFamily};
 use crate::role::Urn;
 
 /// A section of an EHC plan (reg 12(1) of the SEN and Disability Regulations 2014).
@@ -324,6 +325,11 @@ pub struct Consultation {
     pub alerts: Vec<AlertRecord>,
 }
 
+/// Why a document cannot be a plan version's: not of the case, or not seen by the family.
+pub const NOT_A_PLAN_DOCUMENT: &str = "Select a document of this case that the family can see";
+/// Why a document cannot be a plan version's: not a PDF or Word document.
+pub const NOT_A_PDF_OR_WORD: &str = "The plan's document must be a PDF or Word document";
+
 /// One version of a case's EHC plan. Never changed once published, except for its
 /// consultation's record of what the family did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -344,6 +350,10 @@ pub struct PlanVersion {
     pub event: EventNumber,
     /// The family's consultation, for a draft or proposed amendments.
     pub consultation: Option<Consultation>,
+    /// The plan as a document (PDF or Word), a document of the case the family can see
+    /// ([`Case::plan_document_allowed`]), beside the sections' text.
+    #[serde(default)]
+    pub document: Option<DocumentId>,
 }
 
 /// What a family member sends during a consultation.
@@ -619,8 +629,41 @@ impl Case {
                 meeting_requests: Vec::new(),
                 alerts: Vec::new(),
             }),
+            document: None,
         });
         Ok(number)
+    }
+
+    /// Whether `document` may be a plan version's document: a PDF or Word document of this
+    /// case that the family can see ([`Case::document_audiences`]).
+    ///
+    /// # Errors
+    /// [`CaseError::OutOfOrder`] saying why not.
+    pub fn plan_document_allowed(&self, document: &Document) -> Result<(), CaseError> {
+        if document.case != self.id || !self.document_audiences(document).family {
+            return Err(CaseError::OutOfOrder(NOT_A_PLAN_DOCUMENT));
+        }
+        if document.content_type.family() != MediaFamily::Document {
+            return Err(CaseError::OutOfOrder(NOT_A_PDF_OR_WORD));
+        }
+        Ok(())
+    }
+
+    /// Gives plan version `number` its `document`, after [`Case::plan_document_allowed`].
+    ///
+    /// # Errors
+    /// As [`Case::plan_document_allowed`], and [`CaseError::OutOfOrder`] for no such version.
+    pub fn set_plan_document(&mut self, number: u32, document: &Document) -> Result<(), CaseError> {
+        self.plan_document_allowed(document)?;
+        let version =
+            self.plans
+                .iter_mut()
+                .find(|p| p.number == number)
+                .ok_or(CaseError::OutOfOrder(
+                    "There is no such version of the plan",
+                ))?;
+        version.document = Some(document.id);
+        Ok(())
     }
 
     /// Records that `by`, a family member, opened version `number`; `true` when it is the

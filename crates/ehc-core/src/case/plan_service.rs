@@ -17,9 +17,10 @@ use super::deadline::long_date;
 use super::plan::{FamilyResponse, PlanAlert, PlanKind, PlanVersion, Section};
 use super::service::{alert_each, audit, effective_grants, email_update};
 use super::timeline::{TimelineEntry, Visibility};
-use super::{Case, CaseId, CaseService, CaseServiceError};
+use super::{Case, CaseError, CaseId, CaseService, CaseServiceError};
 use crate::account::AccountId;
 use crate::audit::{AuditEvent, AuditKind};
+use crate::document::DocumentId;
 use crate::outbox::CaseUpdate;
 use crate::ports::{SecretSource, Store, UnitOfWork};
 use crate::role::{CaseAccess, Role, case_access};
@@ -149,14 +150,16 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
     /// Publishes a new plan version, by an LA officer, if the case is still at `version`: a
     /// draft or proposed amendments (served today; the family has until
     /// [`super::plan::consultation_last_day`] to comment and is asked to by e-mail), or the
-    /// final or amended plan (issued today). The version's event goes on the case, so the
-    /// tracker follows; when the stage changes, the settings (and for a final plan the family)
-    /// are told. Returns the version's number.
+    /// final or amended plan (issued today): the sections' text, and optionally the plan as a
+    /// document of the case ([`Case::plan_document_allowed`]). The version's event goes on the
+    /// case, so the tracker follows; when the stage changes, the settings (and for a final
+    /// plan the family) are told. Returns the version's number.
     ///
     /// # Errors
     /// [`CaseServiceError::NotFound`], [`CaseServiceError::NotAllowed`] (not an LA officer),
-    /// [`CaseServiceError::Invalid`] (texts, or the case's date rules: e.g. a final plan before
-    /// the family's 15 days have ended, reg 13(1)), [`crate::ports::StoreError::Conflict`] when
+    /// [`CaseServiceError::Invalid`] (texts, a document that cannot be the plan's, or the
+    /// case's date rules: e.g. a final plan before the family's 15 days have ended, reg
+    /// 13(1)), [`crate::ports::StoreError::Conflict`] when
     /// the case changed since `version`; faults.
     #[allow(clippy::too_many_arguments)] // the case, the version and its instant
     pub async fn publish_plan(
@@ -165,7 +168,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         id: CaseId,
         version: i64,
         kind: PlanKind,
-        sections: Vec<(Section, String)>,
+        (sections, document): (Vec<(Section, String)>, Option<DocumentId>),
         now: OffsetDateTime,
         today: Date,
         origin: Option<IpAddr>,
@@ -173,7 +176,22 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         let mut tx = self.store.begin().await?;
         let (mut case, _) = Self::for_change(&mut *tx, actor, id, Some(version), now).await?;
         let stage_before = case.stage();
+        let document = match document {
+            Some(d) => Some(
+                tx.documents()
+                    .get(d)
+                    .await?
+                    .ok_or(CaseError::OutOfOrder(super::plan::NOT_A_PLAN_DOCUMENT))?,
+            ),
+            None => None,
+        };
+        if let Some(document) = &document {
+            case.plan_document_allowed(document)?;
+        }
         let number = case.publish_plan(kind, sections, today, now, Some(actor))?;
+        if let Some(document) = &document {
+            case.set_plan_document(number, document)?;
+        }
         let published = case
             .plan_version(number)
             .cloned()

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use super::service::{CaseService, CaseServiceError, effective_grants};
 use super::timeline::Visibility;
 use super::views::{Direction, FamilyViews, ViewSpace};
-use super::{Case, CaseError, CaseId};
+use super::{Case, CaseId};
 use crate::account::AccountId;
 use crate::ports::{SecretSource, Store};
 use crate::role::case_access;
@@ -20,8 +20,6 @@ pub enum ViewChange {
     Move(u32, Direction),
     /// Take an item out (kept, hidden).
     Remove(u32),
-    /// Place a document of the case (just uploaded by the author) at the end.
-    AddDocument(crate::document::DocumentId),
 }
 
 impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
@@ -68,18 +66,6 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             ViewChange::Move(item, direction) => {
                 views.move_item(space, item, direction)?;
                 format!("{} put in a new order", space.title())
-            }
-            ViewChange::AddDocument(document) => {
-                let document = tx
-                    .documents()
-                    .get(document)
-                    .await?
-                    .filter(|d| d.case == id && d.uploaded_by == author)
-                    .ok_or(CaseError::OutOfOrder(
-                        "That document is not one you uploaded to this case",
-                    ))?;
-                views.add_document(space, document.id, &document.title, author, now);
-                format!("{} added to {}", document.kind.describe(), space.title())
             }
             ViewChange::Remove(item) => {
                 views.remove(space, item, author, now)?;

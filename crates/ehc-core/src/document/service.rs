@@ -4,13 +4,15 @@
 //!
 //! Access follows the case ([`crate::role::case_access`]): everyone who may see a case may
 //! upload to it — the LA, the SENDCos of its settings, the family and their advocates, and a
-//! contributor (whose documents are seen by the participants and by that contributor only). A
-//! document is seen by the audiences of its [`Visibility`], exactly as a timeline entry is. A
+//! contributor (whose documents are seen by the LA and by that contributor only, until they
+//! submit the advice they are attached to). A document is seen by its audiences
+//! ([`Case::document_audiences`]): those of its [`Visibility`], exactly as a timeline entry's,
+//! widened by what it is attached to. A
 //! case or a document the person may not see is [`DocumentError::NotFound`], the same answer as
 //! one that does not exist.
 
 use std::net::IpAddr;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use super::{
     ContentType, Document, DocumentId, DocumentKind, MAX_TITLE, SizeLimits, StoredBlob,
@@ -20,7 +22,8 @@ use crate::account::AccountId;
 use crate::audit::AuditKind;
 use crate::case::timeline::{TimelineEntry, Visibility};
 use crate::case::{
-    Case, CaseId, CaseServiceError, alert_each, audit, clean_text, effective_grants,
+    Attachment, Case, CaseError, CaseId, CaseServiceError, CaseWriteError, StoredCase, alert_each,
+    audit, clean_text, effective_grants,
 };
 use crate::outbox::CaseUpdate;
 use crate::ports::{RandomnessUnavailable, SecretSource, Store, StoreError, UnitOfWork};
@@ -62,6 +65,10 @@ pub enum DocumentError {
     /// The upload broke off before the whole form arrived: nothing was stored.
     #[error("The selected file could not be uploaded – try again")]
     Interrupted,
+    /// The upload cannot be attached where the form says (the reason, fit to show): nothing
+    /// was stored.
+    #[error("{0}")]
+    NotAttachable(String),
     /// The virus scanner could not check the file: nothing was stored.
     #[error("The selected file could not be checked for viruses – try again later")]
     ScannerUnavailable,
@@ -71,6 +78,15 @@ pub enum DocumentError {
     /// A storage fault.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<CaseError> for DocumentError {
+    fn from(e: CaseError) -> Self {
+        match e {
+            CaseError::NoSuchAdviceRequest => Self::NotFound,
+            other => Self::NotAttachable(other.to_string()),
+        }
+    }
 }
 
 impl From<CaseServiceError> for DocumentError {
@@ -122,25 +138,21 @@ pub struct DocumentService<S, R> {
     limits: SizeLimits,
 }
 
-/// The case and how far `person` may see it, or [`DocumentError::NotFound`].
+/// The case (with its version) and how far `person` may see it, or
+/// [`DocumentError::NotFound`].
 async fn access_to(
     tx: &mut dyn UnitOfWork,
     person: AccountId,
     id: CaseId,
     now: OffsetDateTime,
-) -> Result<(Case, CaseAccess), DocumentError> {
+) -> Result<(StoredCase, CaseAccess), DocumentError> {
     let grants = effective_grants(tx, person, now).await?;
-    let case = tx
-        .cases()
-        .get(id)
-        .await?
-        .ok_or(DocumentError::NotFound)?
-        .case;
-    let access = case_access(&grants, id, &case.settings, now);
+    let stored = tx.cases().get(id).await?.ok_or(DocumentError::NotFound)?;
+    let access = case_access(&grants, id, &stored.case.settings, now);
     if !access.any() {
         return Err(DocumentError::NotFound);
     }
-    Ok((case, access))
+    Ok((stored, access))
 }
 
 impl<S: Store, R: SecretSource> DocumentService<S, R> {
@@ -158,45 +170,63 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
         &self.limits
     }
 
-    /// Whether `actor` may upload to the case: asked before a single byte of the file is read.
+    /// Whether `actor` may upload to the case, and attach the upload to `attach` on `today`
+    /// (the LA's calendar date): asked before a single byte of the file is read. Returns how
+    /// far they see the case (for the page to say who will see the upload).
     ///
     /// # Errors
     /// [`DocumentError::NotFound`] when the case does not exist or the person may not see it;
-    /// faults.
+    /// [`DocumentError::NotAttachable`] with [`Attachment::check`]'s reason; faults.
     pub async fn may_upload(
         &self,
         actor: AccountId,
         case: CaseId,
+        attach: Option<Attachment>,
         now: OffsetDateTime,
-    ) -> Result<(), DocumentError> {
+        today: Date,
+    ) -> Result<CaseAccess, DocumentError> {
         let mut tx = self.store.begin().await?;
-        access_to(&mut *tx, actor, case, now).await?;
+        let (stored, access) = access_to(&mut *tx, actor, case, now).await?;
         tx.commit().await?;
-        Ok(())
+        if let Some(attach) = attach {
+            attach.check(&stored.case, &access, actor, today)?;
+        }
+        Ok(access)
     }
 
     /// Records an upload on the case, in one unit of work: the document, its receipt on the
     /// case timeline (what, when, by whom) for the same audiences as the document, an audit
-    /// entry (`document-uploaded`, with the hash and size, never the title), and a
-    /// `DocumentAdded` alert (the kind only) to the family and the SENDCos except the uploader.
+    /// entry (`document-uploaded`, with the hash and size, never the title), a `DocumentAdded`
+    /// alert (the kind only) to the family and the SENDCos except the uploader, and, when
+    /// `attach` is given, the document attached there on `today` (the LA's calendar date), with
+    /// its own timeline and audit entries — all of it, or nothing.
     ///
     /// # Errors
-    /// [`DocumentError::NotFound`] (no access any more), [`DocumentError::MissingTitle`],
+    /// [`DocumentError::NotFound`] (no access any more), [`DocumentError::NotAttachable`]
+    /// ([`Attachment::check`]'s reason), [`DocumentError::MissingTitle`],
     /// [`DocumentError::TitleTooLong`], [`DocumentError::Empty`], [`DocumentError::TooBig`]
-    /// (the adapter enforces the limit while streaming; this is the rule's own check), faults.
+    /// (the adapter enforces the limit while streaming; this is the rule's own check), a
+    /// [`StoreError::Conflict`] when the case changed meanwhile, faults.
+    #[allow(clippy::too_many_arguments)] // what is uploaded, where it goes, and the instant
     pub async fn record_upload(
         &self,
         actor: AccountId,
         case_id: CaseId,
         new: NewDocument,
+        attach: Option<Attachment>,
         now: OffsetDateTime,
+        today: Date,
         origin: Option<IpAddr>,
     ) -> Result<Document, DocumentError> {
         let mut tx = self.store.begin().await?;
-        let (case, access) = access_to(&mut *tx, actor, case_id, now).await?;
+        let (stored, access) = access_to(&mut *tx, actor, case_id, now).await?;
+        let mut case = stored.case;
+        if let Some(attach) = attach {
+            attach.check(&case, &access, actor, today)?;
+        }
         // A contributor's upload is part of their advice, which only the LA (and they) see
         // before it is submitted: the SENDCos and the family do not see it.
-        let visible_to = if access.is_participant() {
+        let default = if access.is_participant() {
             Visibility::PARTICIPANTS
         } else {
             Visibility {
@@ -204,6 +234,7 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
                 ..Visibility::LA_ONLY
             }
         };
+        let visible_to = attach.map_or(default, |a| a.visible_to(default));
         let document = record(
             &mut *tx,
             &self.secrets,
@@ -218,6 +249,39 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
             origin,
         )
         .await?;
+        if let Some(attach) = attach {
+            let what = attach.attach(&mut case, &access, &document, today)?;
+            tx.cases()
+                .update(&case, stored.version)
+                .await
+                .map_err(|e| match e {
+                    CaseWriteError::Store(e) => DocumentError::Store(e),
+                    CaseWriteError::ReferenceTaken => {
+                        DocumentError::Store(StoreError::Unexpected {
+                            reason: "a case's reference clashed on an update".to_owned(),
+                        })
+                    }
+                })?;
+            tx.cases()
+                .append_timeline(&TimelineEntry {
+                    case: case_id,
+                    at: now,
+                    actor: Some(actor),
+                    what: what.clone(),
+                    visible_to,
+                })
+                .await?;
+            tx.audit()
+                .append(&audit(
+                    actor,
+                    AuditKind::CaseChanged,
+                    case_id,
+                    &what,
+                    now,
+                    origin,
+                ))
+                .await?;
+        }
         tx.commit().await?;
         Ok(document)
     }
@@ -234,12 +298,12 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
         now: OffsetDateTime,
     ) -> Result<Vec<Document>, DocumentError> {
         let mut tx = self.store.begin().await?;
-        let (_, access) = access_to(&mut *tx, viewer, case, now).await?;
+        let (stored, access) = access_to(&mut *tx, viewer, case, now).await?;
         let documents = tx.documents().for_case(case).await?;
         tx.commit().await?;
         Ok(documents
             .into_iter()
-            .filter(|d| d.visible_to.shows_to(&access))
+            .filter(|d| stored.case.document_audiences(d).shows_to(&access))
             .collect())
     }
 
@@ -258,12 +322,12 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
         origin: Option<IpAddr>,
     ) -> Result<Document, DocumentError> {
         let mut tx = self.store.begin().await?;
-        let (_, access) = access_to(&mut *tx, viewer, case, now).await?;
+        let (stored, access) = access_to(&mut *tx, viewer, case, now).await?;
         let document = tx
             .documents()
             .get(id)
             .await?
-            .filter(|d| d.case == case && d.visible_to.shows_to(&access))
+            .filter(|d| d.case == case && stored.case.document_audiences(d).shows_to(&access))
             .ok_or(DocumentError::NotFound)?;
         tx.audit()
             .append(&audit(

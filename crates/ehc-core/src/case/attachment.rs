@@ -1,0 +1,224 @@
+//! What an upload is for, besides the case's *Documents*: a photo or a scan in one of the
+//! family's spaces, a report with a contributor's advice, a file of views for a review meeting,
+//! or the report of a meeting. The upload page carries it in its `for` field
+//! ([`Attachment::as_field`]), and [`crate::document::DocumentService::record_upload`] records
+//! the document and attaches it in one unit of work — both or neither.
+//!
+//! Who may attach what ([`Attachment::check`]):
+//!
+//! | attachment | who | when | who sees the document |
+//! |---|---|---|---|
+//! | [`Attachment::Space`] | the family (and their advocates) | any time | the participants |
+//! | [`Attachment::Advice`] | the contributor asked | until they submit | the LA and the contributor; once submitted, the family too, as the advice ([`Case::document_audiences`]) |
+//! | [`Attachment::MeetingViews`] | an invitee | while the meeting is open | the participants, and a contributor their own |
+//! | [`Attachment::MeetingReport`] | an LA officer or the meeting's organiser | once the meeting is held | the participants |
+
+use time::{Date, OffsetDateTime};
+
+use super::meeting::MeetingNumber;
+use super::timeline::Visibility;
+use super::views::ViewSpace;
+use super::{Case, CaseError, EventNumber};
+use crate::account::AccountId;
+use crate::document::Document;
+use crate::role::CaseAccess;
+
+/// The part of a case an upload is attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attachment {
+    /// An item at the end of one of the family's spaces (*About Me*, *My Parent / Carer's
+    /// Views*).
+    Space(ViewSpace),
+    /// The uploader's own advice request (numbered by its [`super::EventKind::AdviceRequested`]
+    /// event), until they submit.
+    Advice(EventNumber),
+    /// Views given as a file before review meeting `number` by an invitee.
+    MeetingViews(MeetingNumber),
+    /// The report of review meeting `number` (or a part of it), once it was held.
+    MeetingReport(MeetingNumber),
+}
+
+impl Attachment {
+    /// As the upload form's `for` field: `about-me`, `parent-carer-views`, `advice-{event}`,
+    /// `meeting-{n}-views` or `meeting-{n}-report`.
+    pub fn as_field(self) -> String {
+        match self {
+            Self::Space(space) => space.as_str().to_owned(),
+            Self::Advice(number) => format!("advice-{}", number.0),
+            Self::MeetingViews(number) => format!("meeting-{}-views", number.0),
+            Self::MeetingReport(number) => format!("meeting-{}-report", number.0),
+        }
+    }
+
+    /// Reads a `for` field written by [`Attachment::as_field`]; `None` for anything else
+    /// (including "", an upload to *Documents* only).
+    pub fn parse(field: &str) -> Option<Self> {
+        if let Some(space) = ViewSpace::parse(field) {
+            return Some(Self::Space(space));
+        }
+        if let Some(number) = field.strip_prefix("advice-") {
+            return number_of(number).map(|n| Self::Advice(EventNumber(n)));
+        }
+        let rest = field.strip_prefix("meeting-")?;
+        if let Some(number) = rest.strip_suffix("-views") {
+            return number_of(number).map(|n| Self::MeetingViews(MeetingNumber(n)));
+        }
+        let number = rest.strip_suffix("-report")?;
+        number_of(number).map(|n| Self::MeetingReport(MeetingNumber(n)))
+    }
+
+    /// The audiences of a document attached here, whose uploader would otherwise give it
+    /// `default` (the participants, or the LA and a contributor for a contributor's upload).
+    /// A contributor's views for a meeting are seen by the participants, as their written
+    /// views are.
+    pub fn visible_to(self, default: Visibility) -> Visibility {
+        match self {
+            Self::MeetingViews(_) => Visibility::participants_and(default.contributor),
+            Self::Space(_) | Self::Advice(_) | Self::MeetingReport(_) => default,
+        }
+    }
+
+    /// Whether `actor`, who has `access` to `case`, may attach a document here on `today` (the
+    /// LA's calendar date). Asked before a byte of the file is read, and again when it is
+    /// attached.
+    ///
+    /// # Errors
+    /// [`CaseError::OutOfOrder`] with the reason fit to show (not family; not their open
+    /// advice request; not invited or the meeting closed; not the organiser or not held yet);
+    /// [`CaseError::NoSuchAdviceRequest`].
+    pub fn check(
+        self,
+        case: &Case,
+        access: &CaseAccess,
+        actor: AccountId,
+        today: Date,
+    ) -> Result<(), CaseError> {
+        match self {
+            Self::Space(_) => {
+                if !access.family {
+                    return Err(CaseError::OutOfOrder(
+                        "Only the family can add to About Me and the parent or carer's views",
+                    ));
+                }
+                Ok(())
+            }
+            Self::Advice(number) => case.check_advice_attachment(number, actor),
+            Self::MeetingViews(number) => case.check_meeting_views(number, actor, today),
+            Self::MeetingReport(number) => {
+                let organiser = access.setting
+                    && case
+                        .meeting(number)
+                        .is_some_and(|m| m.organiser.account() == actor);
+                if !(access.la || organiser) {
+                    return Err(CaseError::OutOfOrder(
+                        "Only the local authority or the meeting's organiser can add its report",
+                    ));
+                }
+                case.check_meeting_report_document(number)
+            }
+        }
+    }
+
+    /// Attaches `document` (just uploaded to `case` by `actor`) here, after
+    /// [`Attachment::check`]. Returns what happened, for the timeline ("Photo added to About
+    /// Me").
+    ///
+    /// # Errors
+    /// Those of [`Attachment::check`]; the case is unchanged on error.
+    pub fn attach(
+        self,
+        case: &mut Case,
+        access: &CaseAccess,
+        document: &Document,
+        today: Date,
+    ) -> Result<String, CaseError> {
+        let actor = document.uploaded_by;
+        self.check(case, access, actor, today)?;
+        let kind = document.kind.describe();
+        let at: OffsetDateTime = document.uploaded_at;
+        Ok(match self {
+            Self::Space(space) => {
+                case.views
+                    .add_document(space, document.id, &document.title, actor, at);
+                format!("{kind} added to {}", space.title())
+            }
+            Self::Advice(number) => {
+                case.attach_advice_document(number, actor, document.id)?;
+                format!("{kind} added to the advice requested from {}", {
+                    case.advice_request(number)
+                        .map_or_else(String::new, |r| r.from.clone())
+                })
+            }
+            Self::MeetingViews(number) => {
+                case.give_meeting_views_document(number, actor, document.id, at, today)?;
+                format!("{kind} given as views for review meeting {}", number.0)
+            }
+            Self::MeetingReport(number) => {
+                case.attach_meeting_report(number, document.id)?;
+                format!("{kind} added to the report of review meeting {}", number.0)
+            }
+        })
+    }
+}
+
+impl Case {
+    /// Who sees `document` of this case: the audiences it was uploaded with
+    /// ([`Document::visible_to`], never changed), widened by what it is attached to — a
+    /// document with advice that has been submitted is seen by the family too, as the advice
+    /// is ([`super::advice::AdviceShown::Advice`]).
+    pub fn document_audiences(&self, document: &Document) -> Visibility {
+        let with_submitted_advice = self
+            .advice_requests()
+            .any(|r| r.submitted.is_some() && r.documents.contains(&document.id));
+        Visibility {
+            family: document.visible_to.family || with_submitted_advice,
+            ..document.visible_to
+        }
+    }
+}
+
+/// A positive number of at most 9 digits, written plainly.
+fn number_of(digits: &str) -> Option<u32> {
+    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|n| *n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_attachment_reads_back_from_its_field() {
+        for attachment in [
+            Attachment::Space(ViewSpace::AboutMe),
+            Attachment::Space(ViewSpace::ParentCarer),
+            Attachment::Advice(EventNumber(3)),
+            Attachment::MeetingViews(MeetingNumber(2)),
+            Attachment::MeetingReport(MeetingNumber(12)),
+        ] {
+            assert_eq!(Attachment::parse(&attachment.as_field()), Some(attachment));
+        }
+    }
+
+    #[test]
+    fn anything_else_is_no_attachment() {
+        for field in [
+            "",
+            "advice-",
+            "advice-0",
+            "advice--1",
+            "advice-+1",
+            "advice-1x",
+            "advice-99999999999",
+            "meeting-1",
+            "meeting-1-view",
+            "meeting--report",
+            "Meeting-1-report",
+            "about me",
+        ] {
+            assert_eq!(Attachment::parse(field), None, "{field:?}");
+        }
+    }
+}
