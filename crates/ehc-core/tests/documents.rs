@@ -8,7 +8,8 @@
 use ehc_core::account::{Account, AccountId, EmailAddress};
 use ehc_core::audit::AuditKind;
 use ehc_core::case::timeline::Visibility;
-use ehc_core::case::{CaseId, CaseService, NewCase, ReceivedBy};
+use ehc_core::case::views::{ViewContent, ViewSpace};
+use ehc_core::case::{Attachment, CaseId, CaseService, EventNumber, NewCase, ReceivedBy};
 use ehc_core::document::{
     ContentHash, ContentType, DocumentError, DocumentId, DocumentKind, DocumentService, MB,
     NewDocument, SizeLimits, StoredBlob, clean_file_name, size_in_words, sniff,
@@ -276,6 +277,17 @@ impl World {
         title: &str,
         size_bytes: u64,
     ) -> Result<DocumentId, DocumentError> {
+        self.upload_to(who, title, size_bytes, None).await
+    }
+
+    /// An upload attached to `attach` as well.
+    async fn upload_to(
+        &self,
+        who: u128,
+        title: &str,
+        size_bytes: u64,
+        attach: Option<Attachment>,
+    ) -> Result<DocumentId, DocumentError> {
         let new = NewDocument {
             blob: StoredBlob {
                 hash: ContentHash::from_digest([7; 32]),
@@ -287,7 +299,7 @@ impl World {
             kind: DocumentKind::Report,
         };
         self.documents
-            .record_upload(id(who), self.case, new, None, NOW, NOW.date(), None)
+            .record_upload(id(who), self.case, new, attach, NOW, NOW.date(), None)
             .await
             .map(|d| d.id)
     }
@@ -509,6 +521,71 @@ fn a_refused_upload_writes_nothing() {
             (
                 w.store.audit_events().await.len(),
                 w.store.outbox_messages().await.len()
+            ),
+            before
+        );
+    });
+}
+
+#[test]
+fn an_attached_upload_is_kept_with_its_attachment_or_not_at_all() {
+    pollster::block_on(async {
+        let w = World::new().await;
+        let about_me = Some(Attachment::Space(ViewSpace::AboutMe));
+        let photo = w
+            .upload_to(PARENT, "Me at the park", 100, about_me)
+            .await
+            .unwrap();
+        let mut tx = w.store.begin().await.unwrap();
+        let case = tx.cases().get(w.case).await.unwrap().unwrap().case;
+        let timeline = tx.cases().timeline(w.case, 10).await.unwrap();
+        tx.commit().await.unwrap();
+        let placed: Vec<_> = case
+            .views
+            .shown(ViewSpace::AboutMe)
+            .map(|i| i.content.clone())
+            .collect();
+        assert_eq!(
+            placed,
+            [ViewContent::Document {
+                document: photo,
+                title: "Me at the park".into()
+            }]
+        );
+        let said: Vec<&str> = timeline.iter().map(|e| e.what.as_str()).collect();
+        assert!(said.contains(&"Report added to About Me"), "{said:?}");
+
+        // Refused attachments keep nothing of the upload: no row, no audit entry, no alert.
+        let before = (
+            w.store.audit_events().await.len(),
+            w.store.outbox_messages().await.len(),
+            w.titles(OFFICER).await.unwrap(),
+        );
+        assert_eq!(
+            w.upload_to(OFFICER, "LA letter", 100, about_me).await,
+            Err(DocumentError::NotAttachable(
+                "Only the family can add to About Me and the parent or carer's views".into()
+            ))
+        );
+        assert_eq!(
+            w.documents
+                .may_upload(id(OFFICER), w.case, about_me, NOW, NOW.date())
+                .await
+                .map(|_| ()),
+            Err(DocumentError::NotAttachable(
+                "Only the family can add to About Me and the parent or carer's views".into()
+            ))
+        );
+        let no_request = Some(Attachment::Advice(EventNumber(99)));
+        assert_eq!(
+            w.upload_to(CONTRIBUTOR, "EP report", 100, no_request).await,
+            Err(DocumentError::NotFound)
+        );
+        assert_eq!(
+            (
+                w.store.audit_events().await.len(),
+                w.store.outbox_messages().await.len(),
+                w.titles(OFFICER).await.unwrap(),
             ),
             before
         );

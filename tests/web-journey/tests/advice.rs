@@ -21,7 +21,11 @@ use crate::support::{Browser, Hub, PASSWORD, Page};
 
 /// A case being assessed (decision recorded on 9 October 2026), with the officer assigned:
 /// its id.
-async fn assessing<B: Backend>(hub: &Hub<B>, officer: &Browser, reference: &str) -> String {
+pub(crate) async fn assessing<B: Backend>(
+    hub: &Hub<B>,
+    officer: &Browser,
+    reference: &str,
+) -> String {
     let id = created(officer, &Request::new(reference, "Amara", "Okafor")).await;
     recorded(
         officer,
@@ -38,7 +42,7 @@ async fn assessing<B: Backend>(hub: &Hub<B>, officer: &Browser, reference: &str)
 }
 
 /// Posts *Request advice* on case `id`.
-async fn request(officer: &Browser, id: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn request(officer: &Browser, id: &str, fields: &[(&str, &str)]) -> Page {
     let path = format!("/cases/{id}/advice/new");
     let form = officer.get(&path).await;
     assert_eq!(form.status, StatusCode::OK, "{}", form.body);
@@ -51,7 +55,7 @@ async fn request(officer: &Browser, id: &str, fields: &[(&str, &str)]) -> Page {
 }
 
 /// Posts the advice page's form (`action`: `draft` or `submit`).
-async fn advise(browser: &Browser, path: &str, action: &str, text: &str) -> Page {
+pub(crate) async fn advise(browser: &Browser, path: &str, action: &str, text: &str) -> Page {
     let page = browser.get(path).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     browser
@@ -67,7 +71,7 @@ async fn advise(browser: &Browser, path: &str, action: &str, text: &str) -> Page
 }
 
 /// The address of the first advice link on a case page.
-fn advice_link(page: &Page, id: &str) -> String {
+pub(crate) fn advice_link(page: &Page, id: &str) -> String {
     let marker = format!("href=\"/cases/{id}/advice/");
     let at = page.body.find(&marker).expect("an advice link") + 6;
     let rest = &page.body[at..];

@@ -21,7 +21,7 @@ const SECOND_CONTRIBUTOR: &str = "sal.salt@anytown-nhs.example.org";
 
 /// A case of Amara Okafor linked to setting 100001, with an EHC plan issued on 30 October 2026;
 /// its id.
-async fn case_with_a_plan<B: Backend>(hub: &Hub<B>, officer: &Browser) -> String {
+pub(crate) async fn case_with_a_plan<B: Backend>(hub: &Hub<B>, officer: &Browser) -> String {
     hub.settings_exist(&[SETTING_A, SETTING_B]).await;
     let mut request = Request::new("EHC-2026-0042", "Amara", "Okafor");
     request.settings = SETTING_A.into();
@@ -76,7 +76,7 @@ async fn schedule(
 }
 
 /// Schedules a meeting that must be accepted (confirming a short notice); its page's address.
-async fn scheduled(browser: &Browser, id: &str, dmy: &str, who: &[&str]) -> String {
+pub(crate) async fn scheduled(browser: &Browser, id: &str, dmy: &str, who: &[&str]) -> String {
     let page = schedule(browser, id, dmy, who, &[("confirm", "yes")]).await;
     assert_eq!(
         page.status,
@@ -88,7 +88,7 @@ async fn scheduled(browser: &Browser, id: &str, dmy: &str, who: &[&str]) -> Stri
 }
 
 /// Posts one of the meeting page's forms (with its version and token).
-async fn meeting_form(
+pub(crate) async fn meeting_form(
     browser: &Browser,
     meeting: &str,
     action: &str,

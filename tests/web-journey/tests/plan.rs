@@ -29,7 +29,7 @@ async fn sign_in_again<B: Backend>(hub: &Hub<B>, browser: &Browser, email: &str)
 
 /// A case being assessed (decided on 9 October 2026), linked to setting A, with a parent
 /// signed in: (the LA officer, the parent, the case id).
-async fn assessed_case<B: Backend>(hub: &Hub<B>) -> (Browser, Browser, String) {
+pub(crate) async fn assessed_case<B: Backend>(hub: &Hub<B>) -> (Browser, Browser, String) {
     hub.settings_exist(&[SETTING_A, SETTING_B]).await;
     let officer = officer(hub).await;
     let mut request = Request::new("EHC-2026-0042", "Amara", "Okafor");
@@ -48,7 +48,12 @@ async fn assessed_case<B: Backend>(hub: &Hub<B>) -> (Browser, Browser, String) {
 }
 
 /// Posts the publish form of `kind` with the version and token its page gives.
-async fn publish(browser: &Browser, id: &str, kind: &str, sections: &[(&str, &str)]) -> Page {
+pub(crate) async fn publish(
+    browser: &Browser,
+    id: &str,
+    kind: &str,
+    sections: &[(&str, &str)],
+) -> Page {
     let path = format!("/cases/{id}/plan/new/{kind}");
     let form = browser.get(&path).await;
     assert_eq!(form.status, StatusCode::OK, "{path}");
@@ -97,7 +102,7 @@ fn redirected_to(page: &Page, to: &str) {
 }
 
 /// The number of versions in the versions list.
-async fn versions(browser: &Browser, id: &str) -> usize {
+pub(crate) async fn versions(browser: &Browser, id: &str) -> usize {
     let page = browser.get(&format!("/cases/{id}/plan")).await;
     assert_eq!(page.status, StatusCode::OK);
     page.body

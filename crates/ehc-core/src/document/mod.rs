@@ -295,6 +295,8 @@ pub enum DocumentKind {
     Evidence,
     /// Advice for the EHC needs assessment (reg 6(1)).
     Advice,
+    /// An EHC plan, draft or final, as a document (reg 12, 13).
+    Plan,
     /// A photo.
     Photo,
     /// A short video.
@@ -309,10 +311,11 @@ pub enum DocumentKind {
 
 impl DocumentKind {
     /// Every kind, in form order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Report,
         Self::Evidence,
         Self::Advice,
+        Self::Plan,
         Self::Photo,
         Self::Video,
         Self::Audio,
@@ -326,6 +329,7 @@ impl DocumentKind {
             Self::Report => "report",
             Self::Evidence => "evidence",
             Self::Advice => "advice",
+            Self::Plan => "plan",
             Self::Photo => "photo",
             Self::Video => "video",
             Self::Audio => "audio",
@@ -340,6 +344,7 @@ impl DocumentKind {
             Self::Report => "Report",
             Self::Evidence => "Evidence",
             Self::Advice => "Advice",
+            Self::Plan => "EHC plan (draft or final)",
             Self::Photo => "Photo",
             Self::Video => "Video",
             Self::Audio => "Sound recording",
