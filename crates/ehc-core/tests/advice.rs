@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ehc_core::account::{Account, AccountId, EmailAddress};
+use ehc_core::alert::AlertPreference;
 use ehc_core::case::advice::{AdviceAlert, AdviceShown};
 use ehc_core::case::tray::{DueFilter, TraySort};
 use ehc_core::case::{
@@ -547,5 +548,53 @@ fn a_withdrawn_request_is_neither_shown_nor_reminded_about() {
                 .is_empty()
         );
         assert_eq!(w.send(50).await, 0);
+    });
+}
+
+#[test]
+fn a_contributor_and_an_officer_who_chose_the_daily_digest_get_their_advice_alerts_in_it() {
+    pollster::block_on(async {
+        let w = World::new().await;
+        let ep = w.person(9, EP, Role::Contributor { case: w.case }).await;
+        let mut tx = w.store.begin().await.unwrap();
+        for account in [ep, w.officer] {
+            tx.alerts()
+                .set_preference(account, AlertPreference::DailyDigest, NOW)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let before = w.alerts().await.len();
+        w.request(EP).await.unwrap();
+        assert_eq!(w.send(21).await, 1, "week 3");
+        assert_eq!(w.send(43).await, 1, "overdue");
+        assert_eq!(w.alerts().await.len(), before, "no e-mail straight away");
+
+        let mut tx = w.store.begin().await.unwrap();
+        let parked = tx
+            .alerts()
+            .take_parked(NOW + Duration::days(100), 10)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let parked: Vec<(AccountId, &CaseUpdate)> =
+            parked.iter().map(|p| (p.account, &p.update)).collect();
+        assert_eq!(parked.len(), 3, "{parked:?}");
+        assert_eq!(
+            parked
+                .iter()
+                .filter(|(to, u)| *to == ep
+                    && matches!(u, CaseUpdate::ActionRequested { action, .. }
+                        if action.starts_with("give your advice")))
+                .count(),
+            2,
+            "the request and the week-3 reminder: {parked:?}"
+        );
+        assert!(
+            parked
+                .iter()
+                .any(|(to, u)| *to == w.officer && matches!(u, CaseUpdate::Overdue { .. })),
+            "{parked:?}"
+        );
     });
 }

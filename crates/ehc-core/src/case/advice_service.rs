@@ -13,14 +13,14 @@ use time::{Date, OffsetDateTime};
 
 use super::advice::{AdviceRequest, AdviceShown, NewAdviceRequest, advice_words};
 use super::alerts::AlertTo;
-use super::service::{audit, effective_grants};
+use super::service::{audit, effective_grants, email_update_to};
 use super::timeline::{TimelineEntry, Visibility};
 use super::{Case, CaseError, CaseId, CaseService, CaseServiceError, EventNumber, StoredCase};
 use crate::account::{AccountId, EmailAddress};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::document::DocumentId;
 use crate::invitation::InviteError;
-use crate::outbox::{CaseUpdate, MessageContent, MessageId, OutboxMessage, Recipient};
+use crate::outbox::CaseUpdate;
 use crate::ports::{SecretSource, Store, StoreError, UnitOfWork};
 use crate::role::{CaseAccess, Grantor, Role, case_access};
 
@@ -143,22 +143,14 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             .advice_request(number)
             .cloned()
             .ok_or(CaseError::NoSuchAdviceRequest)?;
-        let message = OutboxMessage {
-            id: MessageId::generate(&self.secrets)?,
-            recipient: Recipient::Email(email.clone()),
-            content: MessageContent::CaseUpdate {
-                case_reference: case.la_reference.to_string(),
-                update: CaseUpdate::ActionRequested {
-                    action: format!(
-                        "give your advice ({})",
-                        advice_words(&request, request.due_on)
-                    ),
-                    by: request.due_on,
-                },
-            },
-            created_at: now,
+        let asked = CaseUpdate::ActionRequested {
+            action: format!(
+                "give your advice ({})",
+                advice_words(&request, request.due_on)
+            ),
+            by: request.due_on,
         };
-        tx.outbox().enqueue(&message).await?;
+        email_update_to(&mut *tx, &self.secrets, &case, &email, asked, now).await?;
         let what = format!(
             "Advice requested from {} ({email}): due on {}",
             request.from,
@@ -429,18 +421,10 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
             .map(|r| r.from.clone())
             .unwrap_or_default();
         if let Some(email) = self.officer_email(&mut *tx, &case).await? {
-            let message = OutboxMessage {
-                id: MessageId::generate(&self.secrets)?,
-                recipient: Recipient::Email(email),
-                content: MessageContent::CaseUpdate {
-                    case_reference: case.la_reference.to_string(),
-                    update: CaseUpdate::DocumentAdded {
-                        kind: format!("advice from {from}"),
-                    },
-                },
-                created_at: now,
+            let update = CaseUpdate::DocumentAdded {
+                kind: format!("advice from {from}"),
             };
-            tx.outbox().enqueue(&message).await?;
+            email_update_to(&mut *tx, &self.secrets, &case, &email, update, now).await?;
         }
         let what = format!("Advice received from {from}");
         self.save(
@@ -544,16 +528,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                 AlertTo::CaseOfficer => officer.clone(),
             };
             if let Some(email) = to {
-                let message = OutboxMessage {
-                    id: MessageId::generate(&self.secrets)?,
-                    recipient: Recipient::Email(email),
-                    content: MessageContent::CaseUpdate {
-                        case_reference: case.la_reference.to_string(),
-                        update: alert.update,
-                    },
-                    created_at: now,
-                };
-                tx.outbox().enqueue(&message).await?;
+                email_update_to(&mut *tx, &self.secrets, &case, &email, alert.update, now).await?;
             }
             tx.cases()
                 .append_timeline(&TimelineEntry {

@@ -20,7 +20,7 @@ use crate::account::{AccountId, EmailAddress};
 use crate::alert::{AlertError, queue_case_alert};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::invitation::{InvitationService, InviteError, InviteOutcome};
-use crate::outbox::CaseUpdate;
+use crate::outbox::{CaseUpdate, MessageContent, MessageId, OutboxMessage, Recipient};
 use crate::ports::{RandomnessUnavailable, SecretSource, Store, StoreError, UnitOfWork};
 use crate::role::{
     Action, CaseAccess, GrantId, Grantor, Role, RoleGrant, Urn, authorize, case_access,
@@ -324,6 +324,40 @@ pub(crate) async fn email_update(
     if let Some(account) = tx.accounts().get(account).await? {
         let reference = case.la_reference.to_string();
         queue_case_alert(tx, secrets, &account, &reference, update, now).await?;
+    }
+    Ok(())
+}
+
+/// Queues one case alert to the person at `email`: as they prefer
+/// ([`queue_case_alert`]) when the address has an account, otherwise straight away (a
+/// contributor invited by e-mail who has not registered yet has no preference to honour).
+///
+/// # Errors
+/// Storage faults and missing randomness.
+pub(crate) async fn email_update_to(
+    tx: &mut dyn UnitOfWork,
+    secrets: &dyn SecretSource,
+    case: &Case,
+    email: &EmailAddress,
+    update: CaseUpdate,
+    now: OffsetDateTime,
+) -> Result<(), CaseServiceError> {
+    let reference = case.la_reference.to_string();
+    match tx.accounts().find_by_email(email).await? {
+        Some(account) => queue_case_alert(tx, secrets, &account, &reference, update, now).await?,
+        None => {
+            tx.outbox()
+                .enqueue(&OutboxMessage {
+                    id: MessageId::generate(secrets)?,
+                    recipient: Recipient::Email(email.clone()),
+                    content: MessageContent::CaseUpdate {
+                        case_reference: reference,
+                        update,
+                    },
+                    created_at: now,
+                })
+                .await?;
+        }
     }
     Ok(())
 }
