@@ -113,6 +113,22 @@ fn a_reminder_not_sent_lapses_after_the_meetings_day_and_none_when_invited_withi
     assert_eq!(m.due_alerts(MEETING_DAY).len(), 2, "due until the day");
     assert!(m.due_alerts(date!(2026 - 03 - 31)).is_empty());
 
+    // Once the day has passed, the scheduler records them lapsed and stops looking.
+    let mut passed = meeting();
+    assert!(
+        passed
+            .next_alert_on()
+            .is_some_and(|d| d < date!(2026 - 03 - 31))
+    );
+    assert!(
+        !passed.lapse_reminders(MEETING_DAY),
+        "not before the day is over"
+    );
+    assert!(passed.lapse_reminders(date!(2026 - 03 - 31)));
+    assert_eq!(passed.next_alert_on(), None);
+    assert!(passed.alerts_sent.iter().all(|s| s.lapsed));
+    assert!(!passed.lapse_reminders(date!(2026 - 04 - 01)), "once");
+
     let mut late = meeting();
     late.invited_on = date!(2026 - 03 - 25);
     assert!(late.due_alerts(date!(2026 - 03 - 26)).is_empty());
@@ -1084,5 +1100,31 @@ fn the_alert_job_reminds_those_who_have_not_replied_once_and_tells_the_officer_o
                 .await,
             Ok(0)
         );
+    });
+}
+
+#[test]
+fn the_alert_job_records_reminders_lapsed_once_the_meetings_day_has_passed_unheld() {
+    pollster::block_on(async {
+        let w = World::new().await;
+        w.schedule(w.officer, MEETING_DAY, &[1, PARENT])
+            .await
+            .unwrap();
+        let next = |case: &ehc_core::case::Case| case.next_timed_alert_on();
+        let after = date!(2026 - 03 - 31);
+        let before = w.cases.view(w.officer, w.case, NOW, None).await.unwrap();
+        assert!(next(&before.case).is_some_and(|d| d < after), "a past day");
+        let emails = w.emails().await.len();
+        assert_eq!(
+            w.cases
+                .send_meeting_alerts(w.case, midnight(after), after)
+                .await,
+            Ok(0),
+            "nothing is sent"
+        );
+        assert_eq!(w.emails().await.len(), emails);
+        let view = w.cases.view(w.officer, w.case, NOW, None).await.unwrap();
+        assert_eq!(next(&view.case), None, "not read for them again");
+        assert_eq!(view.version, before.version + 1);
     });
 }

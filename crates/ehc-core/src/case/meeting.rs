@@ -167,13 +167,16 @@ pub enum MeetingAlert {
     ReportOverdue,
 }
 
-/// An alert sent, so that it is never sent twice.
+/// An alert sent (or lapsed), so that it is never sent twice nor looked at again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentAlert {
     /// Which alert.
     pub alert: MeetingAlert,
-    /// The day it was sent.
+    /// The day it was sent, or found lapsed.
     pub on: Date,
+    /// `true` when it was never sent: its time passed ([`ReviewMeeting::lapse_reminders`]).
+    #[serde(default)]
+    pub lapsed: bool,
 }
 
 /// One review meeting of a case.
@@ -327,7 +330,8 @@ impl ReviewMeeting {
     /// The first day on which [`Self::due_alerts`] may return an alert not yet sent, or `None`
     /// when none can be due any more (a scheduler's next look at the case). A day in the past
     /// means an alert is due now — or, for a reminder, that the meeting's day passed without the
-    /// meeting being recorded as held (nothing is sent then; recording it held ends that).
+    /// meeting being recorded as held: nothing is sent then, and the scheduler's next pass
+    /// records it lapsed ([`Self::lapse_reminders`]).
     pub fn next_alert_on(&self) -> Option<Date> {
         self.pending().into_iter().map(|(_, on)| on).min()
     }
@@ -336,8 +340,37 @@ impl ReviewMeeting {
     /// keeps the first.
     pub fn record_alert_sent(&mut self, alert: MeetingAlert, on: Date) {
         if !self.sent(alert) {
-            self.alerts_sent.push(SentAlert { alert, on });
+            self.alerts_sent.push(SentAlert {
+                alert,
+                on,
+                lapsed: false,
+            });
         }
+    }
+
+    /// Records as lapsed, on `today`, the reply reminders never sent whose time has passed
+    /// (the meeting's day went by without it being recorded as held), so that
+    /// [`Self::next_alert_on`] no longer points at them and the scheduler stops reading the
+    /// case for them. Returns whether any was recorded.
+    pub fn lapse_reminders(&mut self, today: Date) -> bool {
+        if today <= self.on {
+            return false;
+        }
+        let lapsed: Vec<MeetingAlert> = self
+            .pending()
+            .into_iter()
+            .filter_map(|(alert, _)| {
+                matches!(alert, MeetingAlert::ReplyReminder { .. }).then_some(alert)
+            })
+            .collect();
+        for alert in &lapsed {
+            self.alerts_sent.push(SentAlert {
+                alert: *alert,
+                on: today,
+                lapsed: true,
+            });
+        }
+        !lapsed.is_empty()
     }
 }
 

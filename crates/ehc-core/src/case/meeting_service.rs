@@ -716,7 +716,13 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                 due.push((m.number, alert, by, to));
             }
         }
-        if due.is_empty() {
+        // Reminders whose meeting day passed unsent are recorded lapsed, so the case is not read
+        // for them again.
+        let mut lapsed = false;
+        for m in &mut stored.case.meetings {
+            lapsed |= m.lapse_reminders(today);
+        }
+        if due.is_empty() && !lapsed {
             return Ok(0);
         }
         for (number, alert, by, to) in due {
