@@ -10,8 +10,9 @@
 # SEED_CASES=N first seeds N cases (with bench/cases: 2 000 settings, 20 000 people) into the
 # demo's database, and WHO=officer signs in as the demo's LA officer (who sees every case)
 # instead of the SENDCo: `SEED_CASES=100000 WHO=officer LOAD_ARGS="--only tray" bench/web.sh`.
-# Documents (upload and download throughput, then a 200 MiB upload; the hub's peak memory is
-# then the documents' alone): `WHO=officer LOAD_ARGS="--only documents" bench/web.sh`.
+# Documents (upload and download throughput, then a 200 MiB upload, then 4 uploads at once, then
+# the case's ZIP; the hub's peak memory is then the documents' alone):
+# `WHO=officer LOAD_ARGS="--only documents" bench/web.sh` (BENCH_POSTGRES=1: on PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH="${1:-20}"
@@ -32,10 +33,27 @@ TOML
 # CLAMAV_ADDRESS=unix:/path (or tcp://host:port) scans uploads with that clamd instead of the
 # demo's development scanner.
 [ -n "${CLAMAV_ADDRESS:-}" ] && printf '[clamav]\naddress = "%s"\n' "$CLAMAV_ADDRESS" >> "$OUT/hub.toml"
+# BENCH_POSTGRES=1 runs the hub on a new PostgreSQL database (scripts/postgres-for-tests finds
+# or starts the server; the database is dropped afterwards) instead of the demo's SQLite.
+DB_ARGS=()
+if [ -n "${BENCH_POSTGRES:-}" ]; then
+  PG_URL="$(scripts/postgres-for-tests)"
+  BENCH_DB="ehc_bench_$$"
+  psql "$PG_URL" -qc "CREATE DATABASE $BENCH_DB" >/dev/null
+  DB_ARGS=(--database-url "${PG_URL%/*}/$BENCH_DB")
+  echo "database postgres" | tee -a "$OUT/results.txt"
+fi
 ${HUB_ENV:-} target/release/ehc-hub --config "$OUT/hub.toml" demo --listen "127.0.0.1:$PORT" --data-dir "$OUT/data" \
-  > "$OUT/hub.out" 2> "$OUT/hub.err" &
+  "${DB_ARGS[@]}" > "$OUT/hub.out" 2> "$OUT/hub.err" &
 HUB=$!
-trap 'kill $HUB 2>/dev/null || true' EXIT
+cleanup() {
+  kill $HUB 2>/dev/null || true
+  if [ -n "${BENCH_DB:-}" ]; then
+    wait $HUB 2>/dev/null || true
+    psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $BENCH_DB" >/dev/null || true
+  fi
+}
+trap cleanup EXIT
 for _ in $(seq 100); do grep -q "Press Ctrl-C" "$OUT/hub.out" 2>/dev/null && break; sleep 0.2; done
 PICK=tail; [ "${WHO:-}" = officer ] && PICK=head
 LINK=$(grep -o "http://127.0.0.1:$PORT/register/[A-Za-z0-9_-]*" "$OUT/hub.out" | $PICK -1)

@@ -1,5 +1,6 @@
-//! The documents phase of `ehc-load`: upload and download throughput through the hub, on the
-//! signed-in session of an LA officer (bench/web.sh with `WHO=officer`).
+//! The documents phase of `ehc-load`: upload and download throughput through the hub (one at a
+//! time, a big file, several at once) and the rate of the case's ZIP, on the signed-in session
+//! of an LA officer (bench/web.sh with `WHO=officer`).
 //!
 //! Each upload is a generated MP4 (an `ftyp` box, so the hub's sniffing takes it as a video, then
 //! pseudo-random bytes, different for every upload so the content-addressed store keeps each),
@@ -132,9 +133,30 @@ async fn download(c: &reqwest::Client, base: &str, path: &str) -> Result<(f64, u
     Ok((started.elapsed().as_secs_f64(), bytes))
 }
 
-/// Uploads and downloads `count` files of `mb` MiB, then one of `big_mb` MiB; prints
-/// `document_upload`, `document_download` (MiB/s, median of the files) and the big file's rates.
-pub async fn run(c: &reqwest::Client, base: &str, count: u32, mb: u64, big_mb: u64) -> Result<()> {
+/// What the documents phase uploads.
+pub struct Sizes {
+    /// Files uploaded (and downloaded) one after the other.
+    pub count: u32,
+    /// Size of each, in MiB.
+    pub mb: u64,
+    /// Then one file of this many MiB (0: none).
+    pub big_mb: u64,
+    /// Then this many files of `mb` MiB uploaded at the same time (0: none).
+    pub concurrent: u32,
+}
+
+/// Uploads and downloads `count` files of `mb` MiB, then one of `big_mb` MiB, then
+/// `concurrent` files at once, then downloads the case's ZIP (*Download all case
+/// information*, every document of the case); prints `document_upload`, `document_download`
+/// (MiB/s, median of the files), the big file's rates, the concurrent uploads' total rate and
+/// the ZIP's size and rate.
+pub async fn run(c: &reqwest::Client, base: &str, sizes: Sizes) -> Result<()> {
+    let Sizes {
+        count,
+        mb,
+        big_mb,
+        concurrent,
+    } = sizes;
     let case = first_case(c, base).await?;
     let mut up = Vec::new();
     let mut down = Vec::new();
@@ -178,5 +200,24 @@ pub async fn run(c: &reqwest::Client, base: &str, count: u32, mb: u64, big_mb: u
             big_mb as f64 / t
         );
     }
+    if concurrent > 0 {
+        let started = Instant::now();
+        let uploads =
+            (0..u64::from(concurrent)).map(|n| upload(c, base, &case, len, 2_000_000 + n));
+        for result in futures_util::future::join_all(uploads).await {
+            result?;
+        }
+        let took = started.elapsed().as_secs_f64();
+        println!(
+            "document_upload_concurrent {:.1} MiB/s in all ({concurrent} files of {mb} MiB at once, {took:.1} s)",
+            f64::from(concurrent) * mb as f64 / took
+        );
+    }
+    let (t, bytes) = download(c, base, &format!("/cases/{case}/download")).await?;
+    let zip_mib = bytes as f64 / (1024.0 * 1024.0);
+    println!(
+        "case_zip {zip_mib:.0} MiB in {t:.1} s, {:.1} MiB/s (every document of the case)",
+        zip_mib / t
+    );
     Ok(())
 }

@@ -55,6 +55,9 @@ struct Args {
     /// Size of the big upload, in MiB (0: none).
     #[arg(long, default_value_t = 200)]
     big_mb: u64,
+    /// Documents phase: then this many uploads of `--file-mb` MiB at the same time (0: none).
+    #[arg(long, default_value_t = 4)]
+    concurrent: u32,
 }
 
 const PASSWORD: &str = "Harbour!Lights9";
@@ -244,9 +247,12 @@ async fn main() -> Result<()> {
         return documents::run(
             &signed_in,
             &args.base,
-            args.files,
-            args.file_mb,
-            args.big_mb,
+            documents::Sizes {
+                count: args.files,
+                mb: args.file_mb,
+                big_mb: args.big_mb,
+                concurrent: args.concurrent,
+            },
         )
         .await;
     }

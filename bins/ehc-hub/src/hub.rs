@@ -412,6 +412,10 @@ pub struct DemoArgs {
     /// Folder for the demo's database, mailbox and text log.
     #[arg(long, default_value = "data/demo")]
     data_dir: std::path::PathBuf,
+    /// Another database for the demo (`postgres://…`, an empty database: for benchmarks);
+    /// default: SQLite in the data folder.
+    #[arg(long)]
+    database_url: Option<String>,
 }
 
 /// `ehc-hub demo`: a development hub with a demo LA, an LA officer's and a SENDCo's
@@ -425,7 +429,10 @@ pub async fn demo(config_file: Option<&Path>, args: &DemoArgs) -> Result<()> {
     config.listen = args.listen;
     config.public_base_url = format!("http://{}", args.listen);
     config.data_dir = args.data_dir.clone();
-    config.database_url = format!("sqlite://{}", args.data_dir.join("ehc-hub.db").display());
+    config.database_url = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", args.data_dir.join("ehc-hub.db").display()));
     if config_file.is_none() {
         config.la.name = "Anytown Council".to_owned();
         config.la.contact = "SEND team: send@anytown.example, 01632 960000".to_owned();
