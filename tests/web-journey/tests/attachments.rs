@@ -10,9 +10,12 @@ use ehc_store_contract::Backend;
 use reqwest::StatusCode;
 
 use crate::advice::{advice_link, advise, assessing, request};
-use crate::cases::{CONTRIBUTOR, PARENT, error_summary, invited_to_case, officer, plain, says};
+use crate::cases::{
+    CONTRIBUTOR, PARENT, SENDCO_A, SENDCO_B, SETTING_A, error_summary, invited_to_case, officer,
+    plain, says, sendco,
+};
 use crate::documents::{File, pdf, rows, upload_for, uploaded};
-use crate::meetings::{case_with_a_plan, meeting_form, scheduled};
+use crate::meetings::{case_updates, case_with_a_plan, meeting_form, scheduled};
 use crate::plan::{assessed_case, publish, versions};
 use crate::support::{Browser, Hub, Page};
 
@@ -202,6 +205,91 @@ pub async fn a_contributor_attaches_reports_to_their_advice_and_the_family_sees_
     assert_eq!(nonsense.status, StatusCode::NOT_FOUND);
 }
 
+pub async fn a_sendco_asked_for_advice_attaches_a_report_that_nobody_else_sees_until_it_is_submitted<
+    B: Backend,
+>(
+    store: &B,
+) {
+    let hub = Hub::start(store.clone()).await;
+    let (officer, parent, id) = assessed_case(&hub).await;
+    let school = hub.person(SENDCO_A, sendco(SETTING_A)).await;
+    let asked = request(
+        &officer,
+        &id,
+        &[
+            ("from", "Anytown Primary School"),
+            ("email", SENDCO_A),
+            ("asked", "Progress and SEN support"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        asked.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        error_summary(&asked)
+    );
+    let path = advice_link(&school.get(&format!("/cases/{id}")).await, &id);
+    let attach = format!("advice-{}", path.rsplit('/').next().unwrap());
+    let _ = case_updates(&hub).await;
+
+    // The kinds offered fit advice; a photo does not.
+    let form = school
+        .get(&format!("/cases/{id}/documents/new?for={attach}"))
+        .await;
+    assert!(form.has("value=\"evidence\""));
+    assert!(!form.has("value=\"photo\""));
+    let photo = upload_for(
+        &school,
+        &id,
+        Some(&attach),
+        "Class photo",
+        "photo",
+        Some(a_pdf("class.pdf")),
+    )
+    .await;
+    assert_eq!(photo.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_summary(&photo), "Select what the document is");
+
+    let sent = upload_for(
+        &school,
+        &id,
+        Some(&attach),
+        "SEN support plan",
+        "evidence",
+        Some(a_pdf("support.pdf")),
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let evidence = document_id(&school.get(&path).await, &id, "SEN support plan");
+    assert_eq!(download(&officer, &id, &evidence).await, StatusCode::OK);
+    assert_eq!(
+        download(&parent, &id, &evidence).await,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        case_updates(&hub)
+            .await
+            .iter()
+            .all(|(to, _, _)| to != PARENT),
+        "nobody is told of what they cannot open"
+    );
+    let another_school = hub.person(SENDCO_B, sendco(SETTING_A)).await;
+    assert_eq!(
+        download(&another_school, &id, &evidence).await,
+        StatusCode::NOT_FOUND
+    );
+
+    let done = advise(&school, &path, "submit", "Amara is on SEN support.").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(download(&parent, &id, &evidence).await, StatusCode::OK);
+    assert_eq!(
+        download(&another_school, &id, &evidence).await,
+        StatusCode::NOT_FOUND,
+        "the settings see who was asked, not the advice"
+    );
+}
+
 pub async fn invitees_give_views_as_files_and_the_report_gets_its_files_once_the_meeting_is_held<
     B: Backend,
 >(
@@ -212,6 +300,14 @@ pub async fn invitees_give_views_as_files_and_the_report_gets_its_files_once_the
     let id = case_with_a_plan(&hub, &officer).await;
     let parent = invited_to_case(&hub, &officer, &id, PARENT, "parent-carer").await;
     let contributor = invited_to_case(&hub, &officer, &id, CONTRIBUTOR, "contributor").await;
+    let not_invited = invited_to_case(
+        &hub,
+        &officer,
+        &id,
+        "sal.salt@anytown-nhs.example.org",
+        "contributor",
+    )
+    .await;
     let meeting = scheduled(&officer, &id, "30 11 2026", &[PARENT, CONTRIBUTOR]).await;
     let number = meeting.rsplit('/').next().unwrap().to_owned();
     let views = format!("meeting-{number}-views");
@@ -223,6 +319,13 @@ pub async fn invitees_give_views_as_files_and_the_report_gets_its_files_once_the
         "{}",
         page.body
     );
+    // A contributor not invited finds no such meeting, as on its page.
+    for attach in [&views, &report] {
+        let page = not_invited
+            .get(&format!("/cases/{id}/documents/new?for={attach}"))
+            .await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{attach}");
+    }
     let drawing = upload_for(
         &parent,
         &id,
@@ -314,7 +417,20 @@ pub async fn invitees_give_views_as_files_and_the_report_gets_its_files_once_the
         "listed with the report"
     );
     assert_eq!(download(&parent, &id, &report_id).await, StatusCode::OK);
+    // The professionals invited read the report, files included; others do not.
+    let page = contributor.get(&meeting).await;
+    assert_eq!(document_id(&page, &id, "Annual review report"), report_id);
+    assert_eq!(
+        download(&contributor, &id, &report_id).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        download(&not_invited, &id, &report_id).await,
+        StatusCode::NOT_FOUND
+    );
 }
+
+const NOT_SEEN: &str = "Select a document of this case that the family and the settings can see";
 
 pub async fn a_draft_plan_carries_its_document_and_any_other_document_is_refused<B: Backend>(
     store: &B,
@@ -337,7 +453,7 @@ pub async fn a_draft_plan_carries_its_document_and_any_other_document_is_refused
     let photo = document_id(&case_page, &id, "Photo of the classroom");
     let notes = document_id(&case_page, &id, "EP notes");
 
-    // The form offers the PDF the family can see, not the photo nor the contributor's notes.
+    // The form offers the PDF everyone sees, not the photo nor the contributor's notes.
     let form = officer.get(&format!("/cases/{id}/plan/new/draft")).await;
     assert!(form.has(&format!("value=\"{plan_doc}\"")), "{}", form.body);
     assert!(!form.has(&format!("value=\"{photo}\"")));
@@ -349,18 +465,9 @@ pub async fn a_draft_plan_carries_its_document_and_any_other_document_is_refused
             photo.as_str(),
             "The plan's document must be a PDF or Word document",
         ),
-        (
-            notes.as_str(),
-            "Select a document of this case that the family can see",
-        ),
-        (
-            "not-an-id",
-            "Select a document of this case that the family can see",
-        ),
-        (
-            "00000000-0000-4000-8000-000000000000",
-            "Select a document of this case that the family can see",
-        ),
+        (notes.as_str(), NOT_SEEN),
+        ("not-an-id", NOT_SEEN),
+        ("00000000-0000-4000-8000-000000000000", NOT_SEEN),
     ] {
         let refused = publish(
             &officer,

@@ -133,6 +133,7 @@ journey! {
     advice::a_contributor_of_another_case_or_request_gets_404,
     advice::overdue_advice_is_tagged_and_filtered_on_the_officers_tray,
     attachments::a_contributor_attaches_reports_to_their_advice_and_the_family_sees_them_once_it_is_submitted,
+    attachments::a_sendco_asked_for_advice_attaches_a_report_that_nobody_else_sees_until_it_is_submitted,
     attachments::invitees_give_views_as_files_and_the_report_gets_its_files_once_the_meeting_is_held,
     attachments::a_draft_plan_carries_its_document_and_any_other_document_is_refused,
 }

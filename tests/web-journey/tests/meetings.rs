@@ -110,7 +110,7 @@ pub(crate) async fn meeting_form(
 
 /// The case-update e-mails queued since the last call: (to, what happened, the whole message as
 /// text), claimed as a dispatcher would.
-async fn case_updates<B: Backend>(hub: &Hub<B>) -> Vec<(String, String, String)> {
+pub(crate) async fn case_updates<B: Backend>(hub: &Hub<B>) -> Vec<(String, String, String)> {
     let claimed = hub
         .store
         .claim_due(

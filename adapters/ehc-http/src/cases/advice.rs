@@ -17,7 +17,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use ehc_core::account::AccountId;
-use ehc_core::case::advice::AdviceShown;
+use ehc_core::case::advice::{self, AdviceShown};
 use ehc_core::case::deadline::{DeadlineStatus, Party, long_date};
 use ehc_core::case::{AdviceItem, Attachment, CaseError, CaseId, CaseServiceError, EventNumber};
 use ehc_core::document::DocumentId;
@@ -455,7 +455,7 @@ pub(crate) async fn advice_submit(
                             .await
                     }
                     None => Err(CaseServiceError::Invalid(CaseError::OutOfOrder(
-                        "That document is not attached to this advice",
+                        advice::NOT_ATTACHED,
                     ))),
                 },
                 (Ok(()), None) if action == "attach" => {
@@ -478,7 +478,15 @@ pub(crate) async fn advice_submit(
                 id,
                 number,
                 Some(text),
-                error("advice", e.to_string()),
+                // A document that cannot be taken off is the documents' error, not the text's.
+                error(
+                    if matches!(e, CaseError::OutOfOrder(m) if m == advice::NOT_ATTACHED) {
+                        "advice-documents"
+                    } else {
+                        "advice"
+                    },
+                    e.to_string(),
+                ),
                 origin,
             )
             .await

@@ -11,7 +11,7 @@
 use askama::Template;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -180,7 +180,7 @@ async fn upload_form(
         errors,
         title,
         kind,
-        kinds: DocumentKind::ALL
+        kinds: kinds(attach)
             .iter()
             .map(|k| (k.as_str(), k.describe()))
             .collect(),
@@ -204,6 +204,11 @@ async fn upload_form(
         audience: audience(attach, &access),
     };
     super::form_response(&page, !page.errors.is_empty())
+}
+
+/// The kinds of document the form offers.
+fn kinds(attach: Option<Attachment>) -> &'static [DocumentKind] {
+    attach.map_or(&DocumentKind::ALL, Attachment::kinds)
 }
 
 /// The upload page's heading.
@@ -231,6 +236,9 @@ fn audience(attach: Option<Attachment>, access: &CaseAccess) -> &'static str {
         Some(Attachment::MeetingViews(_)) => {
             "The local authority, the family and the education settings on the case can see your views with the meeting's other views. The upload is shown on the case timeline as your receipt."
         }
+        Some(Attachment::MeetingReport(_)) => {
+            "The local authority, the family, the education settings on the case and the professionals invited to the meeting can see the report's files. The upload is shown on the case timeline as your receipt."
+        }
         _ if !access.is_participant() => {
             "Only the local authority can see what you upload here. The upload is shown on the case timeline as your receipt."
         }
@@ -253,21 +261,15 @@ fn return_to(case: CaseId, attach: Attachment) -> String {
 
 /// `?for=about-me`, `?for=advice-3`, … ([`Attachment::as_field`]): where the upload is
 /// attached besides the case's documents. Read from the address, so it is known before the
-/// file is.
-#[derive(serde::Deserialize)]
-pub(crate) struct UploadFor {
-    #[serde(rename = "for")]
-    attach: Option<String>,
-}
-
-impl UploadFor {
-    /// The attachment asked for: `Ok(None)` for none, `Err(())` for a `for` that names
-    /// nothing (the 404 page).
-    fn attachment(&self) -> Result<Option<Attachment>, ()> {
-        match self.attach.as_deref() {
-            None | Some("") => Ok(None),
-            Some(field) => Attachment::parse(field).map(Some).ok_or(()),
-        }
+/// file is: `Ok(None)` for none, `Err(())` for a `for` that names nothing (the 404 page). A
+/// repeated `for` counts by its first value, as form fields do.
+fn attachment(query: Option<&str>) -> Result<Option<Attachment>, ()> {
+    let field = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(name, _)| name == "for")
+        .map(|(_, value)| value);
+    match field.as_deref() {
+        None | Some("") => Ok(None),
+        Some(field) => Attachment::parse(field).map(Some).ok_or(()),
     }
 }
 
@@ -299,14 +301,14 @@ pub(crate) async fn upload_page(
     State(app): State<AppState>,
     session: tower_sessions::Session,
     Path(raw): Path<String>,
-    axum::extract::Query(upload_for): axum::extract::Query<UploadFor>,
+    RawQuery(query): RawQuery,
 ) -> PageResult {
     let session = HubSession(session);
     let account = match super::signed_in(&app, &session).await? {
         Ok(a) => a,
         Err(redirect) => return Ok(redirect),
     };
-    let (Some(id), Ok(attach)) = (super::case_id(&raw), upload_for.attachment()) else {
+    let (Some(id), Ok(attach)) = (super::case_id(&raw), attachment(query.as_deref())) else {
         return crate::pages::not_found(State(app)).await;
     };
     let now = app.now();
@@ -329,7 +331,7 @@ pub(crate) async fn upload(
     State(app): State<AppState>,
     Origin(origin): Origin,
     Path(raw): Path<String>,
-    axum::extract::Query(upload_for): axum::extract::Query<UploadFor>,
+    RawQuery(query): RawQuery,
     request: Request,
 ) -> PageResult {
     let Some(session) = request
@@ -344,7 +346,8 @@ pub(crate) async fn upload(
         Ok(a) => a,
         Err(redirect) => return Ok(redirect),
     };
-    let (Some(id), Ok(attach)) = (super::case_id(&raw), upload_for.attachment()) else {
+    let (Some(id), Ok(attach)) = (super::case_id(&raw), attachment(query.as_deref())) else {
+        super::upload::drain_body(&app, request).await;
         return crate::pages::not_found(State(app)).await;
     };
     let today = london_today(app.now());
@@ -354,7 +357,12 @@ pub(crate) async fn upload(
         .await
     {
         Ok(access) => access,
-        Err(e) => return refused(app, id, attach, e).await,
+        Err(e) => {
+            // Read (and drop) what the browser is sending, so it shows the answer instead of
+            // a broken connection.
+            super::upload::drain_body(&app, request).await;
+            return refused(app, id, attach, e).await;
+        }
     };
     let to = (attach, access);
     let form = match super::upload::read(&app, &session, request).await? {
@@ -374,7 +382,7 @@ pub(crate) async fn upload(
     if let Err(e) = &title_checked {
         errors.push(field_error(e));
     }
-    let kind_chosen = DocumentKind::parse(&kind);
+    let kind_chosen = DocumentKind::parse(&kind).filter(|k| kinds(attach).contains(k));
     if kind_chosen.is_none() {
         errors.push(FieldError {
             field: "kind",

@@ -305,6 +305,15 @@ async fn drain(multipart: &mut Multipart) {
     }
 }
 
+/// Reads and drops the body of an upload that is refused before its form is read (bounded by
+/// the route's limit), so the browser gets the page that says why instead of a broken
+/// connection.
+pub(super) async fn drain_body(app: &AppState, request: Request) {
+    if let Ok(mut multipart) = Multipart::from_request(request, app).await {
+        drain(&mut multipart).await;
+    }
+}
+
 /// The declared length of the request body, if any.
 fn declared_length(request: &Request) -> Option<u64> {
     request

@@ -31,6 +31,8 @@ pub const MAX_ASKED: usize = 2_000;
 /// Longest advice (draft or submitted), in characters: about 2,500 words. Longer advice comes
 /// as a document.
 pub const MAX_ADVICE: usize = 15_000;
+/// Why a document cannot be taken off advice: it is not attached to it.
+pub const NOT_ATTACHED: &str = "That document is not attached to this advice";
 /// Most documents attached to one piece of advice.
 pub const MAX_ADVICE_DOCUMENTS: usize = 20;
 /// Weeks from the request to the due date (reg 8(1)).
@@ -485,9 +487,7 @@ impl Case {
         let before = request.documents.len();
         request.documents.retain(|d| *d != document);
         if request.documents.len() == before {
-            return Err(CaseError::OutOfOrder(
-                "That document is not attached to this advice",
-            ));
+            return Err(CaseError::OutOfOrder(NOT_ATTACHED));
         }
         Ok(())
     }

@@ -11,7 +11,7 @@
 //! | [`Attachment::Space`] | the family (and their advocates) | any time | the participants |
 //! | [`Attachment::Advice`] | the contributor asked | until they submit | the LA and the contributor; once submitted, the family too, as the advice ([`Case::document_audiences`]) |
 //! | [`Attachment::MeetingViews`] | an invitee | while the meeting is open | the participants, and a contributor their own |
-//! | [`Attachment::MeetingReport`] | an LA officer or the meeting's organiser | once the meeting is held | the participants |
+//! | [`Attachment::MeetingReport`] | an LA officer or the meeting's organiser | once the meeting is held | the participants, and the contributors invited to the meeting ([`Case::document_shown`]) |
 
 use time::{Date, OffsetDateTime};
 
@@ -20,7 +20,7 @@ use super::timeline::Visibility;
 use super::views::ViewSpace;
 use super::{Case, CaseError, EventNumber};
 use crate::account::AccountId;
-use crate::document::Document;
+use crate::document::{Document, DocumentKind};
 use crate::role::CaseAccess;
 
 /// The part of a case an upload is attached to.
@@ -67,14 +67,39 @@ impl Attachment {
         number_of(number).map(|n| Self::MeetingReport(MeetingNumber(n)))
     }
 
-    /// The audiences of a document attached here, whose uploader would otherwise give it
-    /// `default` (the participants, or the LA and a contributor for a contributor's upload).
-    /// A contributor's views for a meeting are seen by the participants, as their written
-    /// views are.
-    pub fn visible_to(self, default: Visibility) -> Visibility {
+    /// The kinds of document that fit here, in the upload form's order.
+    pub fn kinds(self) -> &'static [DocumentKind] {
+        use DocumentKind::{Advice, Audio, Evidence, Other, Photo, Report, ScannedDocument, Video};
         match self {
+            Self::Space(_) => &[Photo, Video, Audio, ScannedDocument, Other],
+            Self::Advice(_) => &[Advice, Report, Evidence, Other],
+            Self::MeetingViews(_) => &[
+                Report,
+                Evidence,
+                Photo,
+                Video,
+                Audio,
+                ScannedDocument,
+                Other,
+            ],
+            Self::MeetingReport(_) => &[Report, Other],
+        }
+    }
+
+    /// The audiences of a document `uploader` attaches here, who would otherwise give it
+    /// `default` (the participants, or the LA and a contributor for a contributor's upload).
+    /// A document with advice is seen by the LA and its contributor only, whoever they are (a
+    /// SENDCo asked for advice too), until the advice is submitted
+    /// ([`Case::document_audiences`]); a contributor's views for a meeting are seen by the
+    /// participants, as their written views are.
+    pub fn visible_to(self, default: Visibility, uploader: AccountId) -> Visibility {
+        match self {
+            Self::Advice(_) => Visibility {
+                contributor: Some(uploader),
+                ..Visibility::LA_ONLY
+            },
             Self::MeetingViews(_) => Visibility::participants_and(default.contributor),
-            Self::Space(_) | Self::Advice(_) | Self::MeetingReport(_) => default,
+            Self::Space(_) | Self::MeetingReport(_) => default,
         }
     }
 
@@ -85,7 +110,8 @@ impl Attachment {
     /// # Errors
     /// [`CaseError::OutOfOrder`] with the reason fit to show (not family; not their open
     /// advice request; not invited or the meeting closed; not the organiser or not held yet);
-    /// [`CaseError::NoSuchAdviceRequest`].
+    /// [`CaseError::NoSuchAdviceRequest`]; [`CaseError::NotShown`] for a meeting a contributor
+    /// is not invited to.
     pub fn check(
         self,
         case: &Case,
@@ -103,6 +129,15 @@ impl Attachment {
                 Ok(())
             }
             Self::Advice(number) => case.check_advice_attachment(number, actor),
+            // A contributor sees only the meetings they are invited to: any other is not there.
+            Self::MeetingViews(number) | Self::MeetingReport(number)
+                if !access.is_participant()
+                    && case
+                        .meeting(number)
+                        .is_none_or(|m| m.invitee(actor).is_none()) =>
+            {
+                Err(CaseError::NotShown)
+            }
             Self::MeetingViews(number) => case.check_meeting_views(number, actor, today),
             Self::MeetingReport(number) => {
                 let organiser = access.setting
@@ -162,6 +197,20 @@ impl Attachment {
 }
 
 impl Case {
+    /// Whether a viewer with `access` may see `document` of this case: its audiences
+    /// ([`Case::document_audiences`]), and for a contributor also the files of the report of
+    /// a meeting they are invited to (they read its report).
+    pub fn document_shown(&self, document: &Document, access: &CaseAccess) -> bool {
+        self.document_audiences(document).shows_to(access)
+            || access.contributor.is_some_and(|viewer| {
+                self.meetings.iter().any(|m| {
+                    !m.withdrawn
+                        && m.report_documents.contains(&document.id)
+                        && m.invitee(viewer).is_some()
+                })
+            })
+    }
+
     /// Who sees `document` of this case: the audiences it was uploaded with
     /// ([`Document::visible_to`], never changed), widened by what it is attached to — a
     /// document with advice that has been submitted is seen by the family too, as the advice
@@ -177,12 +226,16 @@ impl Case {
     }
 }
 
-/// A positive number of at most 9 digits, written plainly.
+/// A positive number of at most 9 digits, written plainly (no sign, no leading zero).
 fn number_of(digits: &str) -> Option<u32> {
-    if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty()
+        || digits.len() > 9
+        || digits.starts_with('0')
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
-    digits.parse().ok().filter(|n| *n > 0)
+    digits.parse().ok()
 }
 
 #[cfg(test)]
@@ -208,6 +261,7 @@ mod tests {
             "",
             "advice-",
             "advice-0",
+            "advice-01",
             "advice--1",
             "advice-+1",
             "advice-1x",

@@ -129,6 +129,10 @@ pub enum CaseError {
     /// An exception's period is shorter than the regulation's minimum.
     #[error("{0}")]
     ExceptionTooShort(&'static str),
+    /// Something the person may not see, named in a request (answered like one that does not
+    /// exist: 404 *Page not found*).
+    #[error("Page not found")]
+    NotShown,
 }
 
 /// The LA's own reference for the case: 1 to 32 characters of letters, digits, `/`, `-`, `.`

@@ -325,8 +325,10 @@ pub struct Consultation {
     pub alerts: Vec<AlertRecord>,
 }
 
-/// Why a document cannot be a plan version's: not of the case, or not seen by the family.
-pub const NOT_A_PLAN_DOCUMENT: &str = "Select a document of this case that the family can see";
+/// Why a document cannot be a plan version's: not of the case, or not uploaded for the family
+/// and the settings to see.
+pub const NOT_A_PLAN_DOCUMENT: &str =
+    "Select a document of this case that the family and the settings can see";
 /// Why a document cannot be a plan version's: not a PDF or Word document.
 pub const NOT_A_PDF_OR_WORD: &str = "The plan's document must be a PDF or Word document";
 
@@ -635,12 +637,14 @@ impl Case {
     }
 
     /// Whether `document` may be a plan version's document: a PDF or Word document of this
-    /// case that the family can see ([`Case::document_audiences`]).
+    /// case uploaded for the family and the settings to see (its own audiences, not widened by
+    /// what it is attached to, so it never narrows again).
     ///
     /// # Errors
     /// [`CaseError::OutOfOrder`] saying why not.
     pub fn plan_document_allowed(&self, document: &Document) -> Result<(), CaseError> {
-        if document.case != self.id || !self.document_audiences(document).family {
+        if document.case != self.id || !(document.visible_to.family && document.visible_to.setting)
+        {
             return Err(CaseError::OutOfOrder(NOT_A_PLAN_DOCUMENT));
         }
         if document.content_type.family() != MediaFamily::Document {

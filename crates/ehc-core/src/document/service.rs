@@ -83,7 +83,7 @@ pub enum DocumentError {
 impl From<CaseError> for DocumentError {
     fn from(e: CaseError) -> Self {
         match e {
-            CaseError::NoSuchAdviceRequest => Self::NotFound,
+            CaseError::NoSuchAdviceRequest | CaseError::NotShown => Self::NotFound,
             other => Self::NotAttachable(other.to_string()),
         }
     }
@@ -206,9 +206,37 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
     /// ([`Attachment::check`]'s reason), [`DocumentError::MissingTitle`],
     /// [`DocumentError::TitleTooLong`], [`DocumentError::Empty`], [`DocumentError::TooBig`]
     /// (the adapter enforces the limit while streaming; this is the rule's own check), a
-    /// [`StoreError::Conflict`] when the case changed meanwhile, faults.
+    /// [`StoreError::Conflict`] when the case kept changing meanwhile (tried 3 times), faults.
     #[allow(clippy::too_many_arguments)] // what is uploaded, where it goes, and the instant
     pub async fn record_upload(
+        &self,
+        actor: AccountId,
+        case_id: CaseId,
+        new: NewDocument,
+        attach: Option<Attachment>,
+        now: OffsetDateTime,
+        today: Date,
+        origin: Option<IpAddr>,
+    ) -> Result<Document, DocumentError> {
+        // The case changed between the read and the write (an alert job, another upload): its
+        // bytes are stored already, so read it again and attach again, a few times.
+        let mut attempt = 1;
+        loop {
+            let result = self
+                .record_once(actor, case_id, new.clone(), attach, now, today, origin)
+                .await;
+            match result {
+                Err(DocumentError::Store(StoreError::Conflict { .. })) if attempt < 3 => {
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// One attempt of [`Self::record_upload`].
+    #[allow(clippy::too_many_arguments)] // as record_upload
+    async fn record_once(
         &self,
         actor: AccountId,
         case_id: CaseId,
@@ -234,7 +262,7 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
                 ..Visibility::LA_ONLY
             }
         };
-        let visible_to = attach.map_or(default, |a| a.visible_to(default));
+        let visible_to = attach.map_or(default, |a| a.visible_to(default, actor));
         let document = record(
             &mut *tx,
             &self.secrets,
@@ -303,7 +331,7 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
         tx.commit().await?;
         Ok(documents
             .into_iter()
-            .filter(|d| stored.case.document_audiences(d).shows_to(&access))
+            .filter(|d| stored.case.document_shown(d, &access))
             .collect())
     }
 
@@ -327,7 +355,7 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
             .documents()
             .get(id)
             .await?
-            .filter(|d| d.case == case && stored.case.document_audiences(d).shows_to(&access))
+            .filter(|d| d.case == case && stored.case.document_shown(d, &access))
             .ok_or(DocumentError::NotFound)?;
         tx.audit()
             .append(&audit(
@@ -480,8 +508,16 @@ pub(crate) async fn record<R: SecretSource>(
     let update = CaseUpdate::DocumentAdded {
         kind: document.kind.describe().to_owned(),
     };
+    // Only those who can open it are told of it.
     alert_each(tx, secrets, case, Some(actor), now, |role| {
-        (!matches!(role, Role::Contributor { .. })).then(|| update.clone())
+        let sees = match role {
+            Role::Sendco { .. } => visible_to.setting,
+            Role::ParentCarer { .. } | Role::YoungPerson { .. } | Role::Advocate { .. } => {
+                visible_to.family
+            }
+            _ => false,
+        };
+        sees.then(|| update.clone())
     })
     .await?;
     Ok(document)
