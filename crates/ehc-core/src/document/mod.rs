@@ -25,7 +25,11 @@ pub mod sniff;
 pub mod store;
 
 pub use repository::DocumentRepository;
-pub use service::{DocumentError, DocumentService, NewDocument, clean_title};
+pub(crate) use service::{Upload, record};
+pub use service::{
+    DocumentError, DocumentService, NewDocument, ORPHAN_AFTER, SweepError, SweepReport,
+    clean_title,
+};
 pub use sniff::{SNIFF_BYTES, sniff};
 pub use store::{DocumentStore, DocumentStoreError, StagedUpload, StoredBlob};
 
