@@ -8,8 +8,8 @@
 
 use ehc_core::document::scan::{ScanVerdict, VirusScanner};
 use ehc_core::document::{ContentHash, DocumentStore};
-use time::OffsetDateTime;
 use ehc_documents::{DevelopmentScanner, DiskDocumentStore};
+use time::OffsetDateTime;
 use tokio::io::AsyncReadExt;
 use tokio_util::compat::FuturesAsyncReadCompatExt;
 
@@ -199,15 +199,23 @@ async fn content_is_listed_by_when_it_was_last_written_and_a_commit_of_stored_co
         store.written_before(committed - day).await.unwrap(),
         vec![report]
     );
-    assert!(store
-        .written_before(committed - 8 * day)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        store
+            .written_before(committed - 8 * day)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The same content committed again counts as written now.
     assert_eq!(commit(&store, b"a report").await, report);
     assert!(written(&store, &report) >= committed);
-    assert!(store.written_before(committed - day).await.unwrap().is_empty());
+    assert!(
+        store
+            .written_before(committed - day)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(files(dir.path()).len(), 1, "still stored once");
     // Nothing under a hash never committed: not refreshed.
     let never = ContentHash::from_digest([9; 32]);
@@ -222,15 +230,26 @@ async fn content_is_removed_only_if_not_written_since_the_cutoff() {
     let fresh = commit(&store, b"a fresh report").await;
     let now = written(&store, &fresh);
     let cutoff = now - time::Duration::DAY;
-    assert!(store.refresh(&old, cutoff - time::Duration::HOUR).await.unwrap());
+    assert!(
+        store
+            .refresh(&old, cutoff - time::Duration::HOUR)
+            .await
+            .unwrap()
+    );
     assert_eq!(store.written_before(cutoff).await.unwrap(), vec![old]);
     // Written again after it was listed (a commit of the same content): kept, in place.
     assert!(!store.remove_written_before(&fresh, cutoff).await.unwrap());
     assert_eq!(read_all(&store, &fresh).await, b"a fresh report");
     assert!(store.remove_written_before(&old, cutoff).await.unwrap());
     assert!(store.open(&old).await.unwrap().is_none());
-    assert!(!store.remove_written_before(&old, cutoff).await.unwrap(), "gone");
-    assert!(!store.refresh(&old, now).await.unwrap(), "gone: not refreshed");
+    assert!(
+        !store.remove_written_before(&old, cutoff).await.unwrap(),
+        "gone"
+    );
+    assert!(
+        !store.refresh(&old, now).await.unwrap(),
+        "gone: not refreshed"
+    );
     assert_eq!(
         files(dir.path()),
         vec![store.path_of(&fresh)],
@@ -244,8 +263,7 @@ async fn the_sweep_removes_content_no_document_uses_committed_more_than_a_day_ag
     use ehc_core::case::timeline::Visibility;
     use ehc_core::case::{Case, CaseId, Child, LaReference, ReceivedBy};
     use ehc_core::document::{
-        ContentType, Document, DocumentId, DocumentKind, DocumentService, SizeLimits,
-        SweepReport,
+        ContentType, Document, DocumentId, DocumentKind, DocumentService, SizeLimits, SweepReport,
     };
     use ehc_core::password::PasswordHash;
     use ehc_core::ports::Store;
@@ -260,7 +278,12 @@ async fn the_sweep_removes_content_no_document_uses_committed_more_than_a_day_ag
     let waiting = commit(&blobs, b"a request being filled in").await;
     let now = written(&blobs, &waiting) + time::Duration::hours(25);
     // Added to a request an hour ago, and not yet sent.
-    assert!(blobs.refresh(&waiting, now - time::Duration::HOUR).await.unwrap());
+    assert!(
+        blobs
+            .refresh(&waiting, now - time::Duration::HOUR)
+            .await
+            .unwrap()
+    );
 
     let store = InMemoryStore::new();
     let account = Account {
@@ -312,7 +335,10 @@ async fn the_sweep_removes_content_no_document_uses_committed_more_than_a_day_ag
     );
     assert!(blobs.open(&orphan).await.unwrap().is_none(), "removed");
     assert_eq!(read_all(&blobs, &recorded).await, b"a recorded report");
-    assert_eq!(read_all(&blobs, &waiting).await, b"a request being filled in");
+    assert_eq!(
+        read_all(&blobs, &waiting).await,
+        b"a request being filled in"
+    );
     // A second sweep finds nothing more to do.
     assert_eq!(
         documents.sweep_orphans(&blobs, now).await.unwrap(),
@@ -322,4 +348,3 @@ async fn the_sweep_removes_content_no_document_uses_committed_more_than_a_day_ag
         }
     );
 }
-

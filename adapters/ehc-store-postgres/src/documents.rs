@@ -110,11 +110,9 @@ impl DocumentRepository for PgUnitOfWork {
         // `documents_by_content_hash` answers it.
         let used: bool = timed(
             self.limit,
-            sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM documents WHERE content_hash = $1)",
-            )
-            .bind(hash.to_hex())
-            .fetch_one(&mut *self.tx),
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM documents WHERE content_hash = $1)")
+                .bind(hash.to_hex())
+                .fetch_one(&mut *self.tx),
         )
         .await?;
         Ok(used)

@@ -96,7 +96,9 @@ pub(crate) async fn scheduled_loop(ports: Scheduled, mut stop: watch::Receiver<b
                     kept = r.kept,
                     "document files no document uses swept"
                 ),
-                Err(e) => tracing::warn!(error = %e, "the document files could not be swept; trying again tomorrow"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the document files could not be swept; trying again tomorrow")
+                }
             }
         }
         match send_timed_alerts(store.clone(), secrets.clone(), settings.clone(), &*clock).await {
@@ -171,9 +173,13 @@ pub async fn sweep_documents(config: Config) -> Result<()> {
     let blobs = ehc_documents::DiskDocumentStore::open(&folder)
         .await
         .with_context(|| format!("cannot open the document folder {}", folder.display()))?;
-    let report =
-        sweep_documents_now(backend.store(), Arc::new(OsSecretSource), &blobs, &SystemClock)
-            .await?;
+    let report = sweep_documents_now(
+        backend.store(),
+        Arc::new(OsSecretSource),
+        &blobs,
+        &SystemClock,
+    )
+    .await?;
     println!(
         "Removed {} document files that no document uses ({} older files kept).",
         report.removed, report.kept

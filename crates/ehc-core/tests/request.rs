@@ -598,7 +598,8 @@ fn a_signed_in_parents_files_are_recorded_on_the_new_case_with_their_receipts() 
             .send_with(Some(parent), &parent_answers(), files)
             .await
             .unwrap();
-        let documents = DocumentService::new(w.store.clone(), OsSecretSource, SizeLimits::default());
+        let documents =
+            DocumentService::new(w.store.clone(), OsSecretSource, SizeLimits::default());
         let listed = documents.list(parent, sent.case, NOW).await.unwrap();
         let mut titles: Vec<&str> = listed.iter().map(|d| d.title.as_str()).collect();
         titles.sort_unstable();
@@ -610,7 +611,10 @@ fn a_signed_in_parents_files_are_recorded_on_the_new_case_with_their_receipts() 
         let receipts: Vec<&str> = view
             .timeline
             .iter()
-            .filter(|e| e.what.starts_with("Document uploaded by someone@example.com"))
+            .filter(|e| {
+                e.what
+                    .starts_with("Document uploaded by someone@example.com")
+            })
             .map(|e| e.what.as_str())
             .collect();
         assert_eq!(receipts.len(), 2, "{:?}", view.timeline);

@@ -155,6 +155,9 @@ pub async fn a_content_hash_is_used_once_a_committed_document_of_any_case_has_it
     tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
     assert!(tx.documents().uses_content(&used(1)).await.unwrap());
-    assert!(tx.documents().uses_content(&used(2)).await.unwrap(), "of another case");
+    assert!(
+        tx.documents().uses_content(&used(2)).await.unwrap(),
+        "of another case"
+    );
     assert!(!tx.documents().uses_content(&used(3)).await.unwrap());
 }

@@ -11,7 +11,7 @@
 use askama::Template;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -24,7 +24,7 @@ use ehc_core::document::{
     Document, DocumentError, DocumentId, DocumentKind, SizeLimits, clean_title, size_in_words,
 };
 
-use super::upload::{ACCEPT, FORM_ALLOWANCE, field_error, store_fault};
+use super::upload::{ACCEPT, field_error, store_fault};
 use crate::AppState;
 use crate::client::Origin;
 use crate::pages::{FieldError, Layout, PageError, PageResult, messages_for, see_other};
@@ -42,10 +42,9 @@ pub(crate) fn routes() -> Router<AppState> {
 
 /// The upload itself: merged outside the hub's small body limit, with its own.
 pub(crate) fn upload_routes(limits: &SizeLimits) -> Router<AppState> {
-    let most = usize::try_from(limits.largest() + FORM_ALLOWANCE).unwrap_or(usize::MAX);
     Router::new()
         .route("/cases/{id}/documents", post(upload))
-        .layer(DefaultBodyLimit::max(most))
+        .layer(super::upload::body_limit(limits))
 }
 
 impl AppState {

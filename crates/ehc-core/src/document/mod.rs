@@ -25,11 +25,10 @@ pub mod sniff;
 pub mod store;
 
 pub use repository::DocumentRepository;
-pub(crate) use service::{Upload, record};
 pub use service::{
-    DocumentError, DocumentService, NewDocument, ORPHAN_AFTER, SweepError, SweepReport,
-    clean_title,
+    DocumentError, DocumentService, NewDocument, ORPHAN_AFTER, SweepError, SweepReport, clean_title,
 };
+pub(crate) use service::{Upload, record};
 pub use sniff::{SNIFF_BYTES, sniff};
 pub use store::{DocumentStore, DocumentStoreError, StagedUpload, StoredBlob};
 
