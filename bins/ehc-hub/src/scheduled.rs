@@ -181,7 +181,7 @@ pub async fn sweep_documents(config: Config) -> Result<()> {
     )
     .await?;
     println!(
-        "Removed {} document files that no document uses ({} older files kept).",
+        "Document files no document uses, removed: {}. Older files in use, kept: {}.",
         report.removed, report.kept
     );
     Ok(())
