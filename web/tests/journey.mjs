@@ -390,8 +390,9 @@ async function officerCases (page) {
 }
 
 /** The pages around a case (documents, advice, the EHC plan, review meetings, the family's
- * views, e-mail alerts) as the LA officer on the new case, then the online request signed out:
- * each answers 200 and is checked with axe-core. */
+ * views, e-mail alerts) as the LA officer on the new case, and the online request's upload step
+ * signed in (its add form) and signed out (the explanation instead): each answers 200 and is
+ * checked with axe-core. */
 async function casePages (page) {
   const base = caseLinks['EHC-BROWSER-1']
   check(Boolean(base), 'case pages: the new case is known')
@@ -403,7 +404,8 @@ async function casePages (page) {
     [`${base}/meetings/new`, 'officer-meeting-new'],
     [`${base}/views/about-me`, 'officer-about-me'],
     [`${base}/views/parent-carer-views`, 'officer-parent-carer-views'],
-    ['/account/alerts', 'officer-email-alerts']
+    ['/account/alerts', 'officer-email-alerts'],
+    ['/request/documents', 'officer-request-documents']
   ]
   for (const [path, name] of pages) {
     const response = await page.goto(`${BASE}${path}`)
@@ -415,7 +417,7 @@ async function casePages (page) {
     `officer: Download all case information gives a ZIP (${download.status()} ${download.headers()['content-type']})`)
   const context = await page.context().browser().newContext()
   const anonymous = await context.newPage()
-  for (const [path, name] of [['/request', 'request-start'], ['/request/who', 'request-who']]) {
+  for (const [path, name] of [['/request', 'request-start'], ['/request/who', 'request-who'], ['/request/documents', 'request-documents']]) {
     const response = await anonymous.goto(`${BASE}${path}`)
     check(response.status() === 200, `${name}: ${path} answers 200 signed out (${response.status()})`)
     await record(anonymous, name)

@@ -9,7 +9,13 @@
 //!   file system — hashing as it goes (never the whole file in memory), then renamed into place
 //!   at commit (an atomic step: a half-written file is never visible under a hash). A discarded
 //!   or abandoned upload is removed; staged files older than a day, left by a crash, are removed
-//!   by [`DiskDocumentStore::remove_abandoned`] (the hub calls it at start-up).
+//!   by [`DiskDocumentStore::remove_abandoned`] (the hub calls it at start-up). A file's
+//!   modification time is when it was last written: a commit of content already stored
+//!   renames the new copy over it, and [`DocumentStore::refresh`] sets it, so the sweep of
+//!   content no document uses (`DocumentService::sweep_orphans`) keeps content about to be
+//!   recorded. The sweep first renames a file out of its place, then looks at its time: a
+//!   commit of the same content at that moment either refreshed it (the sweep puts it back) or
+//!   finds it gone and stores its own copy.
 //! - [`DevelopmentScanner`] implements [`VirusScanner`] for the demo and development only: it
 //!   reads the file and **finds nothing, ever**. Production uses ClamAV's adapter.
 //!
@@ -20,6 +26,7 @@ use sha2::{Digest, Sha256};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
+use time::OffsetDateTime;
 use tokio::fs::{File, OpenOptions};
 use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio_util::compat::{FuturesAsyncReadCompatExt, TokioAsyncReadCompatExt};
@@ -36,6 +43,23 @@ const STAGING: &str = "staging";
 const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 /// Bytes gathered before each write to the staged file.
 const WRITE_BUFFER: usize = 256 * 1024;
+
+/// The folders directly under `dir`, or its files (`folders: false`).
+async fn entries(dir: &Path, folders: bool) -> std::io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut listing = tokio::fs::read_dir(dir).await?;
+    while let Some(entry) = listing.next_entry().await? {
+        if entry.file_type().await?.is_dir() == folders {
+            found.push(entry.path());
+        }
+    }
+    Ok(found)
+}
+
+/// When the file at `path` was last written.
+async fn modified(path: &Path) -> std::io::Result<SystemTime> {
+    tokio::fs::metadata(path).await?.modified()
+}
 
 fn fault(what: &str, e: &std::io::Error) -> DocumentStoreError {
     DocumentStoreError {
@@ -130,6 +154,96 @@ impl DocumentStore for DiskDocumentStore {
             .len();
         Ok(Some((length, Box::new(file.compat()))))
     }
+
+    async fn refresh(
+        &self,
+        hash: &ContentHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, DocumentStoreError> {
+        let path = self.path_of(hash);
+        let written = SystemTime::from(now);
+        let refreshed = tokio::task::spawn_blocking(move || {
+            let file = match std::fs::File::options().write(true).open(&path) {
+                Ok(file) => file,
+                Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+                Err(e) => return Err(e),
+            };
+            file.set_modified(written)?;
+            // Still the file under the hash (not renamed away by a sweep meanwhile).
+            match std::fs::metadata(&path) {
+                Ok(now_there) => Ok(same_file(&file.metadata()?, &now_there)),
+                Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+        .map_err(|e| DocumentStoreError {
+            reason: format!("cannot refresh a stored document: {e}"),
+        })?;
+        refreshed.map_err(|e| fault("cannot refresh a stored document", &e))
+    }
+
+    async fn written_before(
+        &self,
+        cutoff: OffsetDateTime,
+    ) -> Result<Vec<ContentHash>, DocumentStoreError> {
+        let cutoff = SystemTime::from(cutoff);
+        let listing = |e| fault("cannot list the stored documents", &e);
+        let mut found = Vec::new();
+        for first in entries(&self.root, true).await.map_err(listing)? {
+            for second in entries(&first, true).await.map_err(listing)? {
+                for file in entries(&second, false).await.map_err(listing)? {
+                    let Some(hash) = file
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .and_then(|n| ContentHash::parse(n).ok())
+                        .filter(|h| self.path_of(h) == file)
+                    else {
+                        continue;
+                    };
+                    match modified(&file).await {
+                        Ok(at) if at < cutoff => found.push(hash),
+                        Ok(_) => {}
+                        // Removed since the listing.
+                        Err(e) if e.kind() == ErrorKind::NotFound => {}
+                        Err(e) => return Err(listing(e)),
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn remove_written_before(
+        &self,
+        hash: &ContentHash,
+        cutoff: OffsetDateTime,
+    ) -> Result<bool, DocumentStoreError> {
+        let path = self.path_of(hash);
+        let aside = self
+            .staging_dir()
+            .join(format!("sweep-{}.old", uuid::Uuid::new_v4().simple()));
+        match tokio::fs::rename(&path, &aside).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(fault("cannot move a stored document aside", &e)),
+        }
+        let written = modified(&aside)
+            .await
+            .map_err(|e| fault("cannot read a stored document's time", &e))?;
+        if written >= SystemTime::from(cutoff) {
+            // Written again just now: back in place (over any new copy, the same bytes).
+            tokio::fs::rename(&aside, &path)
+                .await
+                .map_err(|e| fault("cannot put a stored document back", &e))?;
+            return Ok(false);
+        }
+        tokio::fs::remove_file(&aside)
+            .await
+            .map_err(|e| fault("cannot remove a stored document", &e))?;
+        tracing::info!(%hash, "removed a document file no document uses");
+        Ok(true)
+    }
 }
 
 /// One upload being written to `{root}/staging/upload-….part`.
@@ -157,6 +271,19 @@ impl DiskStagedUpload {
         }
         Ok(())
     }
+}
+
+/// Whether two metadata are of the same file.
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+/// Whether two metadata are of the same file (without inode numbers: assumed).
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    true
 }
 
 /// Makes a rename into `dir` durable.
@@ -197,16 +324,7 @@ impl StagedUpload for DiskStagedUpload {
         let digest: [u8; 32] = std::mem::take(&mut self.hasher).finalize().into();
         let hash = ContentHash::from_digest(digest);
         let target = self.store.path_of(&hash);
-        if tokio::fs::try_exists(&target)
-            .await
-            .map_err(|e| fault("cannot look for a stored document", &e))?
-        {
-            // Stored already: keep that copy, drop this one (`Drop` removes it).
-            return Ok(StoredBlob {
-                hash,
-                size_bytes: self.size_bytes,
-            });
-        }
+        // Content stored already is replaced by this identical copy: one file, written now.
         let dir = target.parent().map(Path::to_path_buf).unwrap_or_default();
         tokio::fs::create_dir_all(&dir)
             .await

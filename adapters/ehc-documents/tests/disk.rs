@@ -1,11 +1,15 @@
 //! The local-disk document store: an upload is written in chunks and read back whole under the
 //! SHA-256 of its content, identical content is stored once, and a discarded or dropped upload
-//! leaves nothing behind; the development scanner finds nothing.
+//! leaves nothing behind; the development scanner finds nothing. The sweep's part: content is
+//! listed by when it was last written (a commit of stored content and a refresh count), and
+//! removed only if not written since; with the document service, content committed more than a
+//! day ago that no document uses is removed and the rest kept.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ehc_core::document::scan::{ScanVerdict, VirusScanner};
 use ehc_core::document::{ContentHash, DocumentStore};
 use ehc_documents::{DevelopmentScanner, DiskDocumentStore};
+use time::OffsetDateTime;
 use tokio::io::AsyncReadExt;
 use tokio_util::compat::FuturesAsyncReadCompatExt;
 
@@ -163,4 +167,184 @@ async fn a_staged_file_left_for_more_than_a_day_is_removed_and_a_fresh_one_kept(
         1
     );
     assert!(!left.exists());
+}
+
+/// Commits `bytes`: their hash.
+async fn commit(store: &DiskDocumentStore, bytes: &[u8]) -> ContentHash {
+    let mut staged = store.stage().await.unwrap();
+    staged.write(bytes).await.unwrap();
+    staged.commit().await.unwrap().hash
+}
+
+/// When the file under `hash` was last written.
+fn written(store: &DiskDocumentStore, hash: &ContentHash) -> OffsetDateTime {
+    std::fs::metadata(store.path_of(hash))
+        .unwrap()
+        .modified()
+        .unwrap()
+        .into()
+}
+
+#[tokio::test]
+async fn content_is_listed_by_when_it_was_last_written_and_a_commit_of_stored_content_writes_it_again()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DiskDocumentStore::open(dir.path()).await.unwrap();
+    let report = commit(&store, b"a report").await;
+    let committed = written(&store, &report);
+    let day = time::Duration::DAY;
+    // Written a week ago, as far as the store can tell.
+    assert!(store.refresh(&report, committed - 7 * day).await.unwrap());
+    assert_eq!(
+        store.written_before(committed - day).await.unwrap(),
+        vec![report]
+    );
+    assert!(
+        store
+            .written_before(committed - 8 * day)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The same content committed again counts as written now.
+    assert_eq!(commit(&store, b"a report").await, report);
+    assert!(written(&store, &report) >= committed);
+    assert!(
+        store
+            .written_before(committed - day)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(files(dir.path()).len(), 1, "still stored once");
+    // Nothing under a hash never committed: not refreshed.
+    let never = ContentHash::from_digest([9; 32]);
+    assert!(!store.refresh(&never, committed).await.unwrap());
+}
+
+#[tokio::test]
+async fn content_is_removed_only_if_not_written_since_the_cutoff() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = DiskDocumentStore::open(dir.path()).await.unwrap();
+    let old = commit(&store, b"an old report").await;
+    let fresh = commit(&store, b"a fresh report").await;
+    let now = written(&store, &fresh);
+    let cutoff = now - time::Duration::DAY;
+    assert!(
+        store
+            .refresh(&old, cutoff - time::Duration::HOUR)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.written_before(cutoff).await.unwrap(), vec![old]);
+    // Written again after it was listed (a commit of the same content): kept, in place.
+    assert!(!store.remove_written_before(&fresh, cutoff).await.unwrap());
+    assert_eq!(read_all(&store, &fresh).await, b"a fresh report");
+    assert!(store.remove_written_before(&old, cutoff).await.unwrap());
+    assert!(store.open(&old).await.unwrap().is_none());
+    assert!(
+        !store.remove_written_before(&old, cutoff).await.unwrap(),
+        "gone"
+    );
+    assert!(
+        !store.refresh(&old, now).await.unwrap(),
+        "gone: not refreshed"
+    );
+    assert_eq!(
+        files(dir.path()),
+        vec![store.path_of(&fresh)],
+        "nothing left aside in staging"
+    );
+}
+
+#[tokio::test]
+async fn the_sweep_removes_content_no_document_uses_committed_more_than_a_day_ago() {
+    use ehc_core::account::{Account, AccountId, EmailAddress};
+    use ehc_core::case::timeline::Visibility;
+    use ehc_core::case::{Case, CaseId, Child, LaReference, ReceivedBy};
+    use ehc_core::document::{
+        ContentType, Document, DocumentId, DocumentKind, DocumentService, SizeLimits, SweepReport,
+    };
+    use ehc_core::password::PasswordHash;
+    use ehc_core::ports::Store;
+    use ehc_core::system::OsSecretSource;
+    use ehc_core::test_support::InMemoryStore;
+    use uuid::Uuid;
+
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = DiskDocumentStore::open(dir.path()).await.unwrap();
+    let recorded = commit(&blobs, b"a recorded report").await;
+    let orphan = commit(&blobs, b"a request never sent").await;
+    let waiting = commit(&blobs, b"a request being filled in").await;
+    let now = written(&blobs, &waiting) + time::Duration::hours(25);
+    // Added to a request an hour ago, and not yet sent.
+    assert!(
+        blobs
+            .refresh(&waiting, now - time::Duration::HOUR)
+            .await
+            .unwrap()
+    );
+
+    let store = InMemoryStore::new();
+    let account = Account {
+        id: AccountId(Uuid::from_u128(1)),
+        email: EmailAddress::parse("pat@example.com").unwrap(),
+        password_hash: PasswordHash::from_phc("$argon2id$unused"),
+        created_at: now,
+    };
+    let case = Case::received(
+        CaseId(Uuid::from_u128(2)),
+        LaReference::parse("EHC-1").unwrap(),
+        Child {
+            given_name: "Amara".into(),
+            family_name: "Okafor".into(),
+            date_of_birth: time::macros::date!(2015 - 03 - 27),
+        },
+        time::macros::date!(2026 - 10 - 05),
+        ReceivedBy::Post,
+        now,
+    );
+    let mut tx = store.begin().await.unwrap();
+    tx.accounts().insert(&account).await.unwrap();
+    tx.cases().insert(&case).await.unwrap();
+    tx.documents()
+        .insert(&Document {
+            id: DocumentId(Uuid::from_u128(3)),
+            case: case.id,
+            hash: recorded,
+            file_name: "report.pdf".into(),
+            content_type: ContentType::Pdf,
+            size_bytes: 17,
+            title: "Report".into(),
+            kind: DocumentKind::Report,
+            uploaded_by: account.id,
+            uploaded_at: now,
+            visible_to: Visibility::PARTICIPANTS,
+        })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let documents = DocumentService::new(store, OsSecretSource, SizeLimits::default());
+    assert_eq!(
+        documents.sweep_orphans(&blobs, now).await.unwrap(),
+        SweepReport {
+            removed: 1,
+            kept: 1
+        }
+    );
+    assert!(blobs.open(&orphan).await.unwrap().is_none(), "removed");
+    assert_eq!(read_all(&blobs, &recorded).await, b"a recorded report");
+    assert_eq!(
+        read_all(&blobs, &waiting).await,
+        b"a request being filled in"
+    );
+    // A second sweep finds nothing more to do.
+    assert_eq!(
+        documents.sweep_orphans(&blobs, now).await.unwrap(),
+        SweepReport {
+            removed: 0,
+            kept: 1
+        }
+    );
 }

@@ -257,6 +257,7 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
         ))
         // Merged after the body limit, so it alone takes uploads (it limits them itself).
         .merge(cases::upload_routes(&web.document_limits))
+        .merge(cases::request_upload_routes(&web.document_limits))
         .layer(session_layer)
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

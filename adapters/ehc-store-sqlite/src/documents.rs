@@ -106,4 +106,16 @@ impl DocumentRepository for SqliteUnitOfWork {
         .await?;
         rows.iter().map(document_from).collect()
     }
+
+    async fn uses_content(&mut self, hash: &ContentHash) -> Result<bool, StoreError> {
+        // `documents_by_content_hash` answers it.
+        let used: bool = timed(
+            self.limit,
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM documents WHERE content_hash = ?1)")
+                .bind(hash.to_hex())
+                .fetch_one(&mut *self.tx),
+        )
+        .await?;
+        Ok(used)
+    }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use ehc_core::document::DocumentStore;
 use ehc_core::document::scan::VirusScanner;
 use ehc_core::invitation::{InvitationService, InviteOutcome};
 use ehc_core::notification::dispatcher::Dispatcher;
@@ -305,6 +306,7 @@ pub async fn run(
         .remove_abandoned(clock.now().into())
         .await
         .with_context(|| format!("cannot read the document folder {}", folder.display()))?;
+    let documents: Arc<dyn DocumentStore> = Arc::new(documents);
     let state = ehc_http::AppState::new(
         config.web_config(),
         config.security.clone(),
@@ -312,7 +314,7 @@ pub async fn run(
         Arc::new(hasher),
         secrets.clone(),
         clock.clone(),
-        Arc::new(documents),
+        documents.clone(),
         scanner,
     );
     let mut app = backend.router(state);
@@ -322,10 +324,13 @@ pub async fn run(
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduling = tokio::spawn(crate::scheduled::scheduled_loop(
-        backend.store(),
-        secrets.clone(),
-        config.security.clone(),
-        clock.clone(),
+        crate::scheduled::Scheduled {
+            store: backend.store(),
+            secrets: secrets.clone(),
+            settings: config.security.clone(),
+            clock: clock.clone(),
+            blobs: documents,
+        },
         stop_rx.clone(),
     ));
     let dispatching = backend.start_dispatcher(&config, secrets, clock, stop_rx)?;

@@ -7,6 +7,8 @@
 //! - `invite`: invite a person with roles (the first LA officer, typically).
 //! - `send-reminders`: send the timed alerts due now (reminders, overdue alerts), for cron;
 //!   `serve` also does it every 15 minutes.
+//! - `sweep-documents`: remove the document files committed more than a day ago that no
+//!   document uses (a request never sent); `serve` also does it once a day.
 //! - `dead-letters`: the messages the dispatcher gave up on; `--retry ID` queues one again.
 //! - `import-settings FILE`: load GIAS's establishment file into the education settings.
 //! - `demo`: a development hub on 127.0.0.1:8080 with a demo LA, its mail and texts visible at
@@ -46,6 +48,9 @@ enum Command {
     /// Send the timed alerts due now (advice reminders, overdue alerts to case officers), then
     /// exit; `serve` also does it every 15 minutes.
     SendReminders,
+    /// Remove the document files committed more than a day ago that no document uses (files
+    /// added to a request never sent), then exit; `serve` also does it once a day.
+    SweepDocuments,
     /// List the messages the dispatcher gave up on, or queue one again (`--retry ID`).
     DeadLetters(hub::DeadLetterArgs),
     /// Queue the daily e-mail alert digests now (`serve` does it every morning at 7am,
@@ -88,6 +93,10 @@ fn main() -> Result<()> {
                     }
                     Command::SendReminders => {
                         scheduled::send_reminders(config::Config::load(cli.config.as_deref())?)
+                            .await
+                    }
+                    Command::SweepDocuments => {
+                        scheduled::sweep_documents(config::Config::load(cli.config.as_deref())?)
                             .await
                     }
                     Command::DeadLetters(args) => {

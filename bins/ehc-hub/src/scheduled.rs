@@ -1,16 +1,18 @@
 //! Work the hub does on a timer rather than on a request: the timed alerts of every case
 //! (advice reminders at 3 and 5 weeks, overdue advice, the draft plan's reminders, review
-//! meeting reminders and overdue reports) and the daily e-mail alert digests. `serve` runs
-//! [`scheduled_loop`]; `ehc-hub send-reminders` and `ehc-hub send-digests` run one pass of each
-//! (for cron, or to send them now).
+//! meeting reminders and overdue reports), the daily e-mail alert digests, and once a day the
+//! sweep of document files that no document uses. `serve` runs [`scheduled_loop`];
+//! `ehc-hub send-reminders`, `ehc-hub send-digests` and `ehc-hub sweep-documents` run one pass
+//! of each (for cron, or to do it now).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
 use ehc_core::alert::{DigestReport, DigestService};
 use ehc_core::case::{CaseService, TimedAlertReport};
+use ehc_core::document::{DocumentService, DocumentStore, SizeLimits, SweepReport};
 use ehc_core::ports::{Clock, SecretSource, Store};
 use ehc_core::settings::SecuritySettings;
 use ehc_core::system::{OsSecretSource, SystemClock};
@@ -50,15 +52,55 @@ async fn send_digests_now(
         .await?)
 }
 
-/// Runs a pass of both at start and every 5 minutes until `stop`.
-pub(crate) async fn scheduled_loop(
+/// Removes the document files committed more than a day ago that no document uses
+/// ([`DocumentService::sweep_orphans`]).
+async fn sweep_documents_now(
     store: Arc<dyn Store>,
     secrets: Arc<dyn SecretSource>,
-    settings: SecuritySettings,
-    clock: Arc<dyn Clock>,
-    mut stop: watch::Receiver<bool>,
-) {
+    blobs: &dyn DocumentStore,
+    clock: &dyn Clock,
+) -> Result<SweepReport> {
+    // The limits play no part in a sweep.
+    Ok(DocumentService::new(store, secrets, SizeLimits::default())
+        .sweep_orphans(blobs, clock.now())
+        .await?)
+}
+
+/// The ports the scheduled work runs on.
+pub(crate) struct Scheduled {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) secrets: Arc<dyn SecretSource>,
+    pub(crate) settings: SecuritySettings,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Where documents' bytes live, for the daily sweep.
+    pub(crate) blobs: Arc<dyn DocumentStore>,
+}
+
+/// Runs a pass of the alerts and the digests at start and every 5 minutes, and the sweep of
+/// document files at start and then once a day, until `stop`.
+pub(crate) async fn scheduled_loop(ports: Scheduled, mut stop: watch::Receiver<bool>) {
+    let Scheduled {
+        store,
+        secrets,
+        settings,
+        clock,
+        blobs,
+    } = ports;
+    let mut last_sweep: Option<time::OffsetDateTime> = None;
     loop {
+        if last_sweep.is_none_or(|at| clock.now() - at >= time::Duration::DAY) {
+            last_sweep = Some(clock.now());
+            match sweep_documents_now(store.clone(), secrets.clone(), &*blobs, &*clock).await {
+                Ok(r) => tracing::info!(
+                    removed = r.removed,
+                    kept = r.kept,
+                    "document files no document uses swept"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the document files could not be swept; trying again tomorrow")
+                }
+            }
+        }
         match send_timed_alerts(store.clone(), secrets.clone(), settings.clone(), &*clock).await {
             Ok(r) if r.cases > 0 => tracing::info!(
                 cases = r.cases,
@@ -119,6 +161,28 @@ pub async fn send_digests(config: Config) -> Result<()> {
         } else {
             String::new()
         }
+    );
+    Ok(())
+}
+
+/// `ehc-hub sweep-documents`: removes now the document files committed more than a day ago
+/// that no document uses, with what it did printed.
+pub async fn sweep_documents(config: Config) -> Result<()> {
+    let backend = Backend::connect(&config).await?;
+    let folder = config.documents_folder();
+    let blobs = ehc_documents::DiskDocumentStore::open(&folder)
+        .await
+        .with_context(|| format!("cannot open the document folder {}", folder.display()))?;
+    let report = sweep_documents_now(
+        backend.store(),
+        Arc::new(OsSecretSource),
+        &blobs,
+        &SystemClock,
+    )
+    .await?;
+    println!(
+        "Document files no document uses, removed: {}. Older files in use, kept: {}.",
+        report.removed, report.kept
     );
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! The command line as an operator uses it: `migrate` (twice), `invite` (nothing secret printed
 //! outside development mode; bad input refused with a message, no panic), `dead-letters`,
-//! `import-settings` (GIAS files, all or nothing), `serve` answering
+//! `import-settings` (GIAS files, all or nothing), `sweep-documents`, `serve` answering
 //! `/healthz` and `/readyz` and stopping cleanly on SIGTERM, unknown configuration keys refused.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test may stop at a broken expectation
@@ -374,4 +374,37 @@ fn send_reminders_runs_once_for_cron_and_says_what_it_sent() {
         "{}",
         text(&o)
     );
+}
+
+#[test]
+fn sweep_documents_removes_old_files_no_document_uses_and_keeps_new_ones() {
+    let dir = folder("sweep");
+    let file = config(&dir, "");
+    // Where the disk store keeps content: documents/ab/cd/<sha256>.
+    let place = |hex: &str| {
+        let folder = dir.join("documents").join(&hex[..2]).join(&hex[2..4]);
+        std::fs::create_dir_all(&folder).unwrap();
+        folder.join(hex)
+    };
+    let old = place(&"ab".repeat(32));
+    let new = place(&"cd".repeat(32));
+    std::fs::write(&old, b"a request never sent").unwrap();
+    std::fs::write(&new, b"a request being filled in").unwrap();
+    // Last written in 2020.
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(std::time::UNIX_EPOCH + Duration::from_secs(1_600_000_000))
+        .unwrap();
+    let o = hub(&file, &["sweep-documents"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o)
+            .contains("Document files no document uses, removed: 1. Older files in use, kept: 0."),
+        "{}",
+        text(&o)
+    );
+    assert!(!old.exists(), "the old file no document uses is removed");
+    assert!(new.exists(), "a file written within the day is kept");
 }

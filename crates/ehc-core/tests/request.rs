@@ -1,7 +1,8 @@
 //! *Request an EHC needs assessment* online, on the in-memory store: the answers' checks, the
 //! ages, the case it creates (received today, so every clock starts today), the requester's
 //! access (an invitation and no account for a person who is not signed in), the SENDCo's route,
-//! unique references, and new requests first on the LA's tray.
+//! unique references, new requests first on the LA's tray, and the files sent with a request
+//! (recorded with the case in one unit of work, or nothing is).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -10,7 +11,12 @@ use ehc_core::audit::AuditKind;
 use ehc_core::case::request::{RequestAnswers, RequestField, Requester};
 use ehc_core::case::tray::TraySort;
 use ehc_core::case::{
-    CaseService, NewCase, ReceivedBy, SendRequestError, SentRequest, Stage, TrayFilters,
+    CaseService, NewCase, ReceivedBy, RequestDocuments, SendRequestError, SentRequest, Stage,
+    TrayFilters,
+};
+use ehc_core::document::{
+    ContentHash, ContentType, DocumentError, DocumentKind, DocumentService, NewDocument,
+    SizeLimits, StoredBlob,
 };
 use ehc_core::invitation::InviteOutcome;
 use ehc_core::outbox::MessageContent;
@@ -114,7 +120,22 @@ impl World {
         by: Option<AccountId>,
         answers: &RequestAnswers,
     ) -> Result<SentRequest, SendRequestError> {
-        self.cases.send_request(by, answers, NOW, TODAY, None).await
+        self.send_with(by, answers, Vec::new()).await
+    }
+
+    async fn send_with(
+        &self,
+        by: Option<AccountId>,
+        answers: &RequestAnswers,
+        files: Vec<NewDocument>,
+    ) -> Result<SentRequest, SendRequestError> {
+        let documents = RequestDocuments {
+            files,
+            limits: SizeLimits::default(),
+        };
+        self.cases
+            .send_request(by, answers, documents, NOW, TODAY, None)
+            .await
     }
 
     async fn officer_tray(&self, officer: AccountId, sort: TraySort) -> Vec<(String, bool)> {
@@ -155,6 +176,20 @@ fn parent_answers() -> RequestAnswers {
         sen_support: "SEN support since Year 2.".into(),
         health: String::new(),
         consent: true,
+    }
+}
+
+/// A file committed to the document store: a PDF of `size_bytes` whose hash is `n`s.
+fn file(n: u8, title: &str, size_bytes: u64) -> NewDocument {
+    NewDocument {
+        blob: StoredBlob {
+            hash: ContentHash::from_digest([n; 32]),
+            size_bytes,
+        },
+        content_type: ContentType::Pdf,
+        file_name: format!("report {n}.pdf"),
+        title: title.into(),
+        kind: DocumentKind::Report,
     }
 }
 
@@ -547,5 +582,107 @@ fn a_request_sent_signed_out_with_an_existing_accounts_address_gives_it_no_acces
             "{:?}",
             view.timeline
         );
+    });
+}
+
+#[test]
+fn a_signed_in_parents_files_are_recorded_on_the_new_case_with_their_receipts() {
+    pollster::block_on(async {
+        let w = World::new(0);
+        let parent = w.person(2, "someone@example.com", None).await;
+        let files = vec![
+            file(1, "Speech and language report", 3 * 1024),
+            file(2, "SEN support plan", 1024),
+        ];
+        let sent = w
+            .send_with(Some(parent), &parent_answers(), files)
+            .await
+            .unwrap();
+        let documents =
+            DocumentService::new(w.store.clone(), OsSecretSource, SizeLimits::default());
+        let listed = documents.list(parent, sent.case, NOW).await.unwrap();
+        let mut titles: Vec<&str> = listed.iter().map(|d| d.title.as_str()).collect();
+        titles.sort_unstable();
+        assert_eq!(titles, ["SEN support plan", "Speech and language report"]);
+        assert!(listed.iter().all(|d| d.uploaded_by == parent
+            && d.case == sent.case
+            && d.visible_to == ehc_core::case::timeline::Visibility::PARTICIPANTS));
+        let view = w.cases.view(parent, sent.case, NOW, None).await.unwrap();
+        let receipts: Vec<&str> = view
+            .timeline
+            .iter()
+            .filter(|e| {
+                e.what
+                    .starts_with("Document uploaded by someone@example.com")
+            })
+            .map(|e| e.what.as_str())
+            .collect();
+        assert_eq!(receipts.len(), 2, "{:?}", view.timeline);
+        let uploads = w
+            .store
+            .audit_events()
+            .await
+            .into_iter()
+            .filter(|e| e.kind == AuditKind::DocumentUploaded)
+            .count();
+        assert_eq!(uploads, 2);
+    });
+}
+
+#[test]
+fn a_failing_document_insert_leaves_no_case_and_no_document() {
+    pollster::block_on(async {
+        let w = World::new(0);
+        // Signed in as an account the store no longer holds (removed meanwhile): the
+        // document's row names an unknown account, and its insert fails, after the case's.
+        let gone = id(7);
+        let refused = w
+            .send_with(Some(gone), &parent_answers(), vec![file(1, "Report", 1024)])
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, SendRequestError::Store(_)), "{refused:?}");
+        nothing_stored(&w).await;
+        // A file refused as it is recorded (an empty one), after a good one: nothing either.
+        let parent = w.person(2, "someone@example.com", None).await;
+        let refused = w
+            .send_with(
+                Some(parent),
+                &parent_answers(),
+                vec![file(1, "Report", 1024), file(2, "Empty", 0)],
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused, SendRequestError::Document(DocumentError::Empty));
+        assert!(w.store.audit_events().await.is_empty(), "no audit entry");
+        let (tray, _) = w
+            .cases
+            .tray(parent, &TrayFilters::default(), NOW, TODAY)
+            .await
+            .unwrap();
+        assert!(tray.rows.is_empty(), "no case, and no role on one");
+    });
+}
+
+#[test]
+fn files_need_a_signed_in_requester_and_are_at_most_ten() {
+    pollster::block_on(async {
+        let w = World::new(0);
+        let refused = w
+            .send_with(None, &parent_answers(), vec![file(1, "Report", 1024)])
+            .await
+            .unwrap_err();
+        assert_eq!(refused, SendRequestError::NotAllowed);
+        let parent = w.person(2, "someone@example.com", None).await;
+        let eleven = (1..=11).map(|n| file(n, "Report", 1024)).collect();
+        let refused = w
+            .send_with(Some(parent), &parent_answers(), eleven)
+            .await
+            .unwrap_err();
+        assert_eq!(refused, SendRequestError::TooManyDocuments);
+        assert!(w.store.audit_events().await.is_empty(), "nothing stored");
+        let ten = (1..=10).map(|n| file(n, "Report", 1024)).collect();
+        w.send_with(Some(parent), &parent_answers(), ten)
+            .await
+            .unwrap();
     });
 }

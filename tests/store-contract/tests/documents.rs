@@ -1,7 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! `DocumentRepository`: a document's metadata round-trips whole, a case lists its documents
-//! newest first, an uncommitted unit of work leaves no row, and a document must name a stored
-//! case and account (the migration's foreign keys).
+//! newest first, an uncommitted unit of work leaves no row, a document must name a stored
+//! case and account (the migration's foreign keys), and whether any document uses a content
+//! hash (the sweep of the document store asks).
 
 use crate::support::insert_account;
 use ehc_core::account::AccountId;
@@ -129,4 +130,34 @@ pub async fn a_document_must_name_a_stored_case_and_account<B: Backend>(store: &
     drop(tx);
     let mut tx = store.begin().await.unwrap();
     assert!(tx.documents().for_case(a).await.unwrap().is_empty());
+}
+
+pub async fn a_content_hash_is_used_once_a_committed_document_of_any_case_has_it<B: Backend>(
+    store: &B,
+) {
+    let (a, b, by) = set_up(store).await;
+    let used = |n: u8| ContentHash::from_digest([n; 32]);
+    let mut tx = store.begin().await.unwrap();
+    assert!(!tx.documents().uses_content(&used(1)).await.unwrap());
+    tx.documents().insert(&document(1, a, by, 0)).await.unwrap();
+    assert!(
+        tx.documents().uses_content(&used(1)).await.unwrap(),
+        "seen in its own unit of work"
+    );
+    drop(tx);
+    let mut tx = store.begin().await.unwrap();
+    assert!(
+        !tx.documents().uses_content(&used(1)).await.unwrap(),
+        "not committed"
+    );
+    tx.documents().insert(&document(1, a, by, 0)).await.unwrap();
+    tx.documents().insert(&document(2, b, by, 1)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.documents().uses_content(&used(1)).await.unwrap());
+    assert!(
+        tx.documents().uses_content(&used(2)).await.unwrap(),
+        "of another case"
+    );
+    assert!(!tx.documents().uses_content(&used(3)).await.unwrap());
 }

@@ -134,4 +134,5 @@ contract! {
     documents::a_document_round_trips_whole_and_a_case_lists_its_own_newest_first,
     documents::an_uncommitted_document_leaves_no_row,
     documents::a_document_must_name_a_stored_case_and_account,
+    documents::a_content_hash_is_used_once_a_committed_document_of_any_case_has_it,
 }

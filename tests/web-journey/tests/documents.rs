@@ -225,7 +225,7 @@ pub(crate) async fn rows<B: Backend>(hub: &Hub<B>, id: &str) -> Vec<Document> {
 }
 
 /// Every file in the document store's folder (staged uploads included).
-fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -238,7 +238,7 @@ fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     found
 }
 
-async fn audited<B: Backend>(hub: &Hub<B>, kind: &str) -> Vec<String> {
+pub(crate) async fn audited<B: Backend>(hub: &Hub<B>, kind: &str) -> Vec<String> {
     hub.store
         .audit()
         .await

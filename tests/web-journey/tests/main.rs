@@ -24,6 +24,7 @@ mod pages;
 mod plan;
 mod registration;
 mod request;
+mod request_documents;
 mod sign_in;
 mod support;
 mod text;
@@ -111,6 +112,11 @@ journey! {
     request::a_signed_in_sendcos_request_is_linked_to_their_setting,
     request::a_request_sent_just_after_midnight_bst_is_received_that_london_day,
     request::sending_requests_too_often_from_one_address_gets_the_429_page,
+    request_documents::a_signed_in_parent_adds_two_files_removes_one_and_the_new_case_has_exactly_the_other_with_its_receipt,
+    request_documents::a_refused_file_shows_its_message_and_is_not_added_to_the_request,
+    request_documents::signed_out_the_documents_step_explains_how_to_send_files_later_and_takes_none,
+    request_documents::the_files_added_stay_with_the_request_while_the_person_goes_back_and_forth,
+    request_documents::a_file_swept_before_the_request_is_sent_stops_the_send_with_a_message,
     plan::a_draft_is_published_the_family_comments_the_la_sees_it_and_the_final_plan_waits_for_the_last_day,
     plan::two_versions_compare_section_by_section_with_words_added_and_removed_marked_for_everyone,
     plan::bad_plan_input_is_refused_with_the_error_summary_and_changes_nothing,

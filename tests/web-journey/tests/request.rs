@@ -16,7 +16,7 @@ use crate::cases::{changes, error_summary, plain, tray_names};
 use crate::support::{Browser, Hub, Options, Page};
 
 const OFFICER: &str = "casey.officer@anytown.gov.uk";
-const PARENT: &str = "pat.parent@example.com";
+pub(crate) const PARENT: &str = "pat.parent@example.com";
 const SENDCO: &str = "sam.sendco@anytown-primary.sch.uk";
 const SETTING: &str = "100001";
 
@@ -24,10 +24,10 @@ const SETTING: &str = "100001";
 type Refusal<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [&'a str]);
 
 /// A question page's answers: (page, fields).
-type Answers = Vec<(&'static str, Vec<(&'static str, String)>)>;
+pub(crate) type Answers = Vec<(&'static str, Vec<(&'static str, String)>)>;
 
 /// A parent's complete answers.
-fn parent_answers(requester: &str, email: &str) -> Answers {
+pub(crate) fn parent_answers(requester: &str, email: &str) -> Answers {
     let f = |pairs: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
         pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect()
     };
@@ -69,7 +69,7 @@ fn parent_answers(requester: &str, email: &str) -> Answers {
 }
 
 /// Answers every question page in turn (each redirects to the next): the check page.
-async fn answer(browser: &Browser, answers: &Answers) -> Page {
+pub(crate) async fn answer(browser: &Browser, answers: &Answers) -> Page {
     for (step, fields) in answers {
         let path = format!("/request/{step}");
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -91,7 +91,7 @@ async fn answer(browser: &Browser, answers: &Answers) -> Page {
 }
 
 /// Sends the answers from the check page: the confirmation page.
-async fn send(browser: &Browser) -> Page {
+pub(crate) async fn send(browser: &Browser) -> Page {
     let sent = browser.submit("/request/check", "/request/send", &[]).await;
     assert_eq!(sent.location.as_deref(), Some("/request/sent"));
     browser.visit("/request/sent").await

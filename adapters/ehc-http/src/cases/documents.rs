@@ -11,7 +11,7 @@
 use askama::Template;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -21,10 +21,10 @@ use tokio_util::io::ReaderStream;
 use ehc_core::account::AccountId;
 use ehc_core::case::CaseId;
 use ehc_core::document::{
-    Document, DocumentError, DocumentId, DocumentKind, SizeLimits, clean_title, size_in_words,
+    Document, DocumentError, DocumentId, DocumentKind, SizeLimits, size_in_words,
 };
 
-use super::upload::{ACCEPT, FORM_ALLOWANCE, field_error, store_fault};
+use super::upload::{ACCEPT, field_error, store_fault};
 use crate::AppState;
 use crate::client::Origin;
 use crate::pages::{FieldError, Layout, PageError, PageResult, messages_for, see_other};
@@ -43,10 +43,9 @@ pub(crate) fn routes() -> Router<AppState> {
 
 /// The upload itself: merged outside the hub's small body limit, with its own.
 pub(crate) fn upload_routes(limits: &SizeLimits) -> Router<AppState> {
-    let most = usize::try_from(limits.largest() + FORM_ALLOWANCE).unwrap_or(usize::MAX);
     Router::new()
         .route("/cases/{id}/documents", post(upload))
-        .layer(DefaultBodyLimit::max(most))
+        .layer(super::upload::body_limit(limits))
 }
 
 impl AppState {
@@ -373,40 +372,16 @@ pub(crate) async fn upload(
         let errors = form.file.err().iter().map(field_error).collect();
         return upload_form(&app, &session, id, Default::default(), errors, to).await;
     }
-    let (title, kind) = (
+    let entered = (
         form.fields.get("title").to_owned(),
         form.fields.get("kind").to_owned(),
     );
-    let mut errors = Vec::new();
-    let title_checked = clean_title(&title);
-    if let Err(e) = &title_checked {
-        errors.push(field_error(e));
-    }
-    let kind_chosen = DocumentKind::parse(&kind).filter(|k| kinds(attach).contains(k));
-    if kind_chosen.is_none() {
-        errors.push(FieldError {
-            field: "kind",
-            message: "Select what the document is".to_owned(),
-        });
-    }
-    let received = match form.file {
-        Ok(received) => Some(received),
-        Err(e) => {
-            errors.push(field_error(&e));
-            None
-        }
-    };
-    let (Some(received), Ok(_), Some(kind_chosen), true) =
-        (received, &title_checked, kind_chosen, errors.is_empty())
-    else {
+    let (title, kind, received) = match form.checked(kinds(attach)) {
+        Ok(checked) => checked,
         // Dropping the staged upload (if any) discards it.
-        return upload_form(&app, &session, id, (title, kind), errors, to).await;
+        Err(errors) => return upload_form(&app, &session, id, entered, errors, to).await,
     };
-
-    let new = match received
-        .scan_and_commit(&app, title.clone(), kind_chosen)
-        .await?
-    {
+    let new = match received.scan_and_commit(&app, title, kind).await? {
         Ok(new) => new,
         Err(refused) => {
             if let Some((signature, size_bytes)) = &refused.infected {
@@ -416,7 +391,7 @@ pub(crate) async fn upload(
                     .map_err(fault)?;
             }
             let errors = vec![field_error(&refused.error)];
-            return upload_form(&app, &session, id, (title, kind), errors, to).await;
+            return upload_form(&app, &session, id, entered, errors, to).await;
         }
     };
     // Recorded and attached together, or not at all.
@@ -435,7 +410,7 @@ pub(crate) async fn upload(
         Err(e @ (DocumentError::Store(_) | DocumentError::Randomness(_))) => Err(fault(e)),
         Err(e) => {
             let errors = vec![field_error(&e)];
-            upload_form(&app, &session, id, (title, kind), errors, to).await
+            upload_form(&app, &session, id, entered, errors, to).await
         }
     }
 }

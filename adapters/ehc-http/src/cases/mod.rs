@@ -17,6 +17,7 @@ mod upload;
 mod views;
 
 pub(crate) use request::send_routes as request_send_routes;
+pub(crate) use request::upload_routes as request_upload_routes;
 
 use axum::Router;
 use axum::http::StatusCode;

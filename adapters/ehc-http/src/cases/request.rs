@@ -4,10 +4,16 @@
 //! (each with its own checks and error summary; the answers are kept in the session), *Check
 //! your answers* with *Change* links, *Send request* (rate-limited per client address, see
 //! [`crate::WebConfig::request_rate_limit_burst`]) and a confirmation panel with the reference.
-//! A signed-in SENDCo also gets the school route for each of their settings. The rules are the
-//! core's ([`ehc_core::case::request`]); this module only reads the forms and shows the pages.
+//! A signed-in SENDCo also gets the school route for each of their settings. Before *Check your
+//! answers*, a signed-in requester can add reports and evidence ([`documents`]), recorded on
+//! the case as it is created. The rules are the core's ([`ehc_core::case::request`]); this
+//! module only reads the forms and shows the pages.
 //!
 //! `/cases/{id}/request` shows a sent request to the people who take part in the case.
+
+mod documents;
+
+pub(crate) use documents::upload_routes;
 
 use askama::Template;
 use axum::Router;
@@ -18,9 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use ehc_core::case::deadline::long_date;
 use ehc_core::case::request::{
-    AssessmentRequest, MAX_ANSWER, RequestAnswers, RequestField, Requester,
+    AssessmentRequest, MAX_ANSWER, MAX_REQUEST_DOCUMENTS, RequestAnswers, RequestField, Requester,
 };
-use ehc_core::case::{CaseServiceError, SendRequestError};
+use ehc_core::case::{CaseServiceError, RequestDocuments, SendRequestError};
 use ehc_core::role::{Role, Urn};
 
 use super::date_input::DateFields;
@@ -44,6 +50,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/request/sent", get(sent_page))
         .route("/request/{step}", get(question_page).post(question_submit))
         .route("/cases/{id}/request", get(sent_request_page))
+        .merge(documents::routes())
 }
 
 /// *Send request*: [`crate::router`] puts it behind its own per-address rate limit.
@@ -68,6 +75,12 @@ struct Draft {
     sen_support: String,
     health: String,
     consent: bool,
+    /// The files added on the documents step, in the order added.
+    #[serde(default)]
+    documents: Vec<documents::PendingDocument>,
+    /// The number of the last file added (each gets the next).
+    #[serde(default)]
+    next_document: u32,
 }
 
 /// The question pages, in order.
@@ -123,7 +136,7 @@ impl Step {
             .skip_while(|s| **s != self)
             .nth(1)
             .map_or_else(
-                || "/request/check".to_owned(),
+                || documents::PAGE.to_owned(),
                 |s| format!("/request/{}", s.slug()),
             )
     }
@@ -298,6 +311,8 @@ async fn draft(session: &HubSession) -> Result<Draft, PageError> {
 struct StartPage {
     layout: Layout,
     errors: Vec<FieldError>,
+    /// [`MAX_REQUEST_DOCUMENTS`].
+    most_files: usize,
 }
 
 /// One question of a page, as the generic question template draws it.
@@ -371,6 +386,7 @@ async fn start_page(State(app): State<AppState>, session: tower_sessions::Sessio
             .layout(&session, "Request an EHC needs assessment", signed_in)
             .await?,
         errors: Vec::new(),
+        most_files: MAX_REQUEST_DOCUMENTS,
     })
 }
 
@@ -543,7 +559,7 @@ async fn question_submit(
 
 /// One row of a summary list: the question, the answer, and where to change it.
 struct Answer {
-    key: &'static str,
+    key: String,
     value: String,
     change: String,
 }
@@ -574,8 +590,8 @@ fn sections(
     child: (&str, &str, String),
     request: &AssessmentRequest,
 ) -> Vec<(&'static str, Vec<Answer>)> {
-    let row = |key, value: String, step: Step| Answer {
-        key,
+    let row = |key: &str, value: String, step: Step| Answer {
+        key: key.to_owned(),
         value,
         change: format!("/request/{}", step.slug()),
     };
@@ -682,10 +698,30 @@ async fn check_page(State(app): State<AppState>, session: tower_sessions::Sessio
                 long_date(child.date_of_birth),
             ),
             &request,
-        ),
+        )
+        .into_iter()
+        .chain([("Reports and evidence", files(&draft))])
+        .collect(),
         checking: true,
-        back: format!("/request/{}", Step::Consent.slug()),
+        back: documents::PAGE.to_owned(),
     })
+}
+
+/// The check page's rows of the files added: each title with what it is, or "None added".
+fn files(draft: &Draft) -> Vec<Answer> {
+    let row = |key: &str, value: String| Answer {
+        key: key.to_owned(),
+        value,
+        change: documents::PAGE.to_owned(),
+    };
+    if draft.documents.is_empty() {
+        return vec![row("Files", "None added".to_owned())];
+    }
+    draft
+        .documents
+        .iter()
+        .map(|d| row(d.title(), d.about()))
+        .collect()
 }
 
 /// What the confirmation page shows.
@@ -702,14 +738,39 @@ async fn send_submit(
     Origin(origin): Origin,
     CheckedForm { session, .. }: CheckedForm,
 ) -> PageResult {
-    let draft = draft(&session).await?;
+    let mut draft = draft(&session).await?;
     let options = requester_options(&app, &session).await?;
     let by = app.current(&session).await?.signed_in_account();
     let (answers, _) = draft.answers(&options);
+    let missing = documents::take_missing(&app, &mut draft).await?;
+    if !missing.is_empty() {
+        session.0.insert(DRAFT, &draft).await?;
+        let list = format!("Files no longer kept: {}.", missing.join(", "));
+        return app
+            .message(
+                StatusCode::CONFLICT,
+                "Some files you added are no longer kept",
+                &[
+                    "Files added to a request are kept for a day, and your request was not sent in that time. Nothing was sent.",
+                    &list,
+                    "We have taken them out of your request. Upload them again, or continue without them.",
+                ],
+                Some((documents::PAGE, "Upload reports and evidence")),
+            )
+            .await;
+    }
     let now = app.now();
+    let files = RequestDocuments {
+        files: draft
+            .documents
+            .iter()
+            .map(documents::PendingDocument::new_document)
+            .collect(),
+        limits: *app.documents().limits(),
+    };
     match app
         .cases()
-        .send_request(by, &answers, now, london_today(now), origin)
+        .send_request(by, &answers, files, now, london_today(now), origin)
         .await
     {
         Ok(sent) => {
@@ -728,6 +789,26 @@ async fn send_submit(
         }
         // The answers changed meaning since the check page (a day passed, a grant ended).
         Err(SendRequestError::Invalid(_)) => Ok(see_other("/request/check")),
+        // Files added by someone signed in whose session has since ended.
+        Err(SendRequestError::NotAllowed) if by.is_none() && !draft.documents.is_empty() => {
+            app.message(
+                StatusCode::FORBIDDEN,
+                "Sign in to send the files you added",
+                &["Only a person signed in to the hub can send files with a request. Nothing was sent. Sign in again, or remove the files and send the request without them."],
+                Some((documents::PAGE, "Upload reports and evidence")),
+            )
+            .await
+        }
+        Err(e @ (SendRequestError::TooManyDocuments | SendRequestError::Document(_))) => {
+            let problem = format!("{e}. Nothing was sent.");
+            app.message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "A file you added cannot be sent",
+                &[&problem],
+                Some((documents::PAGE, "Upload reports and evidence")),
+            )
+            .await
+        }
         Err(SendRequestError::NotAllowed) => {
             app.message(
                 StatusCode::FORBIDDEN,

@@ -12,14 +12,14 @@
 //! is read.
 
 use axum::extract::multipart::{Field, MultipartError};
-use axum::extract::{FromRequest, Multipart, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 
 use ehc_core::document::scan::ScanVerdict;
 use ehc_core::document::{
     ContentType, DocumentError, DocumentKind, MB, NewDocument, SNIFF_BYTES, SizeLimits,
-    StagedUpload, clean_file_name, sniff,
+    StagedUpload, clean_file_name, clean_title, sniff,
 };
 
 use crate::AppState;
@@ -28,7 +28,7 @@ use crate::pages::{FieldError, PageError};
 use crate::session::HubSession;
 
 /// Room for the form's other fields and the multipart framing, beyond the largest file.
-pub(super) const FORM_ALLOWANCE: u64 = MB;
+const FORM_ALLOWANCE: u64 = MB;
 /// The file input's hint to the browser's file chooser (the server sniffs the content anyway).
 pub(super) const ACCEPT: &str =
     ".pdf,.doc,.docx,.jpg,.jpeg,.png,.heic,.heif,.mp4,.mov,.mp3,.m4a,.wav";
@@ -36,6 +36,26 @@ pub(super) const ACCEPT: &str =
 const MAX_TEXT_FIELD: usize = 4 * 1024;
 /// The name of the file field of every upload form.
 const FILE_FIELD: &str = "file";
+
+/// The body limit of an upload route: the largest file `limits` allow, plus
+/// [`FORM_ALLOWANCE`]. Each upload route is merged outside the hub's small body limit with
+/// this layer.
+pub(super) fn body_limit(limits: &SizeLimits) -> DefaultBodyLimit {
+    DefaultBodyLimit::max(usize::try_from(limits.largest() + FORM_ALLOWANCE).unwrap_or(usize::MAX))
+}
+
+/// The session of an upload request (read from the request before its body is taken).
+///
+/// # Errors
+/// [`PageError::Internal`] when the session layer is missing.
+pub(super) fn session_of(request: &Request) -> Result<HubSession, PageError> {
+    request
+        .extensions()
+        .get::<tower_sessions::Session>()
+        .cloned()
+        .map(HubSession)
+        .ok_or_else(|| PageError::Internal("no session layer".to_owned()))
+}
 
 /// An upload form as read: its text fields (each cut to [`MAX_TEXT_FIELD`] bytes) and its file,
 /// staged in the document store, or why there is none.
@@ -137,6 +157,31 @@ pub(super) async fn read(
         file,
         complete: true,
     }))
+}
+
+impl UploadForm {
+    /// The form's title, what the file is (`kind`, one of `kinds`) and the file, each checked:
+    /// every problem as the form's field error (the staged file, if any, is then dropped:
+    /// discarded).
+    pub(super) fn checked(
+        self,
+        kinds: &[DocumentKind],
+    ) -> Result<(String, DocumentKind, Received), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let title = clean_title(self.fields.get("title")).map_err(|e| errors.push(field_error(&e)));
+        let kind = DocumentKind::parse(self.fields.get("kind")).filter(|k| kinds.contains(k));
+        if kind.is_none() {
+            errors.push(FieldError {
+                field: "kind",
+                message: "Select what the document is".to_owned(),
+            });
+        }
+        let file = self.file.map_err(|e| errors.push(field_error(&e)));
+        match (title, kind, file) {
+            (Ok(title), Some(kind), Ok(file)) => Ok((title, kind, file)),
+            _ => Err(errors),
+        }
+    }
 }
 
 impl Received {

@@ -44,7 +44,7 @@ pub use plan_service::PlanView;
 #[cfg(any(test, feature = "mocks"))]
 pub use repository::MockCaseRepository;
 pub use repository::{CaseRepository, CaseWriteError, StoredCase};
-pub use request_service::{SendRequestError, SentRequest};
+pub use request_service::{RequestDocuments, SendRequestError, SentRequest};
 pub use service::{
     CaseRole, CaseService, CaseServiceError, CaseView, NewCase, Participant, TIMELINE_LIMIT,
     TrayFilters, Withdrawal,

@@ -24,6 +24,9 @@ use crate::role::Urn;
 pub const MAX_ANSWER: usize = 4000;
 /// Longest phone number, in characters.
 pub const MAX_PHONE: usize = 20;
+/// Most files a signed-in requester may send with one request (reports, the setting's SEN
+/// support evidence); more can be uploaded on the case afterwards.
+pub const MAX_REQUEST_DOCUMENTS: usize = 10;
 
 /// Who asks for the assessment (CFA 2014 s.36(1): the child's parent, the young person, or a
 /// person acting on behalf of a school or post-16 institution).

@@ -1,10 +1,12 @@
 //! *Request an EHC needs assessment* online: [`CaseService::send_request`] turns a checked
-//! request ([`super::request`]) into a case in one unit of work.
+//! request ([`super::request`]) and the files sent with it into a case in one unit of work.
 
 use std::net::IpAddr;
 use time::{Date, OffsetDateTime};
 
-use super::request::{AssessmentRequest, RequestAnswers, RequestFieldError, Requester};
+use super::request::{
+    AssessmentRequest, MAX_REQUEST_DOCUMENTS, RequestAnswers, RequestFieldError, Requester,
+};
 use super::service::effective_grants;
 use super::timeline::{TimelineEntry, Visibility};
 use super::{
@@ -13,6 +15,7 @@ use super::{
 use crate::account::AccountId;
 use crate::alert::queue_case_alert;
 use crate::audit::{AuditEvent, AuditKind};
+use crate::document::{DocumentError, NewDocument, SizeLimits, Upload, record};
 use crate::invitation::{InviteError, InviteOutcome};
 use crate::outbox::CaseUpdate;
 use crate::ports::{RandomnessUnavailable, SecretSource, Store, StoreError, UnitOfWork};
@@ -21,6 +24,17 @@ use crate::role::{GrantId, Grantor, Role, RoleGrant};
 /// How many references [`CaseService::send_request`] tries before giving up (each clash has a
 /// chance of about one in a billion with the year's requests so far).
 const REFERENCE_ATTEMPTS: usize = 5;
+
+/// The files sent with a request: committed to the document store by the signed-in requester
+/// (the adapter has sniffed, limited and scanned each), recorded on the new case as its first
+/// documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestDocuments {
+    /// The files, in the order they were added; at most [`MAX_REQUEST_DOCUMENTS`].
+    pub files: Vec<NewDocument>,
+    /// The LA's size limits, checked again as each is recorded.
+    pub limits: SizeLimits,
+}
 
 /// What a sent request led to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,9 +57,16 @@ pub enum SendRequestError {
     /// Answers with problems, every one of them.
     #[error("the request has {} problems", .0.len())]
     Invalid(Vec<RequestFieldError>),
-    /// The school route without an active SENDCo grant for that setting.
+    /// The school route without an active SENDCo grant for that setting, or files sent by a
+    /// requester who is not signed in (documents belong to an account).
     #[error("You do not have permission to do this")]
     NotAllowed,
+    /// More files than [`MAX_REQUEST_DOCUMENTS`].
+    #[error("You can send up to {MAX_REQUEST_DOCUMENTS} files with a request")]
+    TooManyDocuments,
+    /// A file was refused as it was recorded (its title, size or length); nothing was sent.
+    #[error("{0}")]
+    Document(DocumentError),
     /// The invitation could not be made.
     #[error(transparent)]
     Invite(#[from] InviteError),
@@ -62,6 +83,16 @@ impl From<crate::alert::AlertError> for SendRequestError {
         match e {
             crate::alert::AlertError::Randomness(e) => Self::Randomness(e),
             crate::alert::AlertError::Store(e) => Self::Store(e),
+        }
+    }
+}
+
+impl From<DocumentError> for SendRequestError {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::Randomness(e) => Self::Randomness(e),
+            DocumentError::Store(e) => Self::Store(e),
+            other => Self::Document(other),
         }
     }
 }
@@ -86,19 +117,34 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
     /// - a SENDCo must be signed in with an active SENDCo grant for the setting; the case is
     ///   linked to it, so the setting's SENDCos see it.
     ///
+    /// The `documents` (only from a signed-in requester) are recorded on the case in the same
+    /// unit of work, each as [`crate::document::DocumentService::record_upload`] records an
+    /// upload (the row, its receipt on the timeline, the audit entry, the alerts), uploaded by
+    /// the requester and seen by the case's participants: the case appears with its documents,
+    /// or not at all. The adapter checks first that each file is still in the document store.
+    ///
     /// # Errors
     /// [`SendRequestError::Invalid`] with every problem of the answers;
-    /// [`SendRequestError::NotAllowed`] for the school route without the grant; faults.
+    /// [`SendRequestError::NotAllowed`] for the school route without the grant, or files from
+    /// a requester who is not signed in; [`SendRequestError::TooManyDocuments`];
+    /// [`SendRequestError::Document`] for a file refused as it is recorded; faults.
     pub async fn send_request(
         &self,
         by: Option<AccountId>,
         answers: &RequestAnswers,
+        documents: RequestDocuments,
         now: OffsetDateTime,
         today: Date,
         origin: Option<IpAddr>,
     ) -> Result<SentRequest, SendRequestError> {
         let (request, child) =
             AssessmentRequest::from_answers(answers, today).map_err(SendRequestError::Invalid)?;
+        if documents.files.len() > MAX_REQUEST_DOCUMENTS {
+            return Err(SendRequestError::TooManyDocuments);
+        }
+        if by.is_none() && !documents.files.is_empty() {
+            return Err(SendRequestError::NotAllowed);
+        }
         let mut tx = self.store.begin().await?;
         if let Requester::Sendco { setting } = request.requester {
             let Some(actor) = by else {
@@ -159,6 +205,23 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         let invitation = self
             .record_request(&mut *tx, by, &case, &request, now, origin)
             .await?;
+        for new in documents.files {
+            let upload = Upload {
+                actor: by.ok_or(SendRequestError::NotAllowed)?,
+                new,
+                visible_to: Visibility::PARTICIPANTS,
+            };
+            record(
+                &mut *tx,
+                &self.secrets,
+                &documents.limits,
+                &case,
+                upload,
+                now,
+                origin,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(SentRequest {
             case: case.id,

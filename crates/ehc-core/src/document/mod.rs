@@ -16,7 +16,10 @@
 //! they arrive ([`DocumentStore::stage`]) while it checks the size against [`SizeLimits`] and
 //! the type with [`sniff`], has the staged file scanned, commits it under its hash, then
 //! records it with [`DocumentService::record_upload`]. A refused upload is discarded: nothing
-//! is stored.
+//! is stored. Files sent with an online request are committed the same way, wait in the
+//! person's session, and are recorded with the new case by
+//! [`crate::case::CaseService::send_request`]. Content committed and never recorded is removed
+//! a day later by [`DocumentService::sweep_orphans`].
 
 pub mod repository;
 pub mod scan;
@@ -25,7 +28,10 @@ pub mod sniff;
 pub mod store;
 
 pub use repository::DocumentRepository;
-pub use service::{DocumentError, DocumentService, NewDocument, clean_title};
+pub use service::{
+    DocumentError, DocumentService, NewDocument, ORPHAN_AFTER, SweepError, SweepReport, clean_title,
+};
+pub(crate) use service::{Upload, record};
 pub use sniff::{SNIFF_BYTES, sniff};
 pub use store::{DocumentStore, DocumentStoreError, StagedUpload, StoredBlob};
 

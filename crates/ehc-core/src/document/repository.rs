@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::{Document, DocumentId};
+use super::{ContentHash, Document, DocumentId};
 use crate::case::CaseId;
 use crate::ports::StoreError;
 
@@ -30,4 +30,11 @@ pub trait DocumentRepository: Send {
     /// # Errors
     /// [`StoreError`] on a fault.
     async fn for_case(&mut self, case: CaseId) -> Result<Vec<Document>, StoreError>;
+
+    /// Whether any document, of any case, has the content `hash` (the document store's sweep
+    /// keeps such content).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn uses_content(&mut self, hash: &ContentHash) -> Result<bool, StoreError>;
 }

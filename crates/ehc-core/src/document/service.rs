@@ -1,6 +1,7 @@
 //! The document use cases: who may upload to and download from a case, the record of an
 //! upload with its receipt on the case timeline, its audit entry and its alerts (one unit of
-//! work), the audited download, and the audited refusal of an infected upload.
+//! work), the audited download, the audited refusal of an infected upload, and the sweep of
+//! content that no document uses.
 //!
 //! Access follows the case ([`crate::role::case_access`]): everyone who may see a case may
 //! upload to it — the LA, the SENDCos of its settings, the family and their advocates, and a
@@ -15,11 +16,11 @@ use std::net::IpAddr;
 use time::{Date, OffsetDateTime};
 
 use super::{
-    ContentType, Document, DocumentId, DocumentKind, MAX_TITLE, SizeLimits, StoredBlob,
-    clean_file_name, size_in_words,
+    ContentHash, ContentType, Document, DocumentId, DocumentKind, DocumentStore,
+    DocumentStoreError, MAX_TITLE, SizeLimits, StoredBlob, clean_file_name, size_in_words,
 };
 use crate::account::AccountId;
-use crate::audit::AuditKind;
+use crate::audit::{AuditEvent, AuditKind};
 use crate::case::timeline::{TimelineEntry, Visibility};
 use crate::case::{
     Attachment, Case, CaseError, CaseId, CaseServiceError, CaseWriteError, StoredCase, alert_each,
@@ -128,6 +129,44 @@ pub struct NewDocument {
     pub title: String,
     /// What it is.
     pub kind: DocumentKind,
+}
+
+/// How long committed content may wait to be recorded on a case before
+/// [`DocumentService::sweep_orphans`] removes it (a request's files wait in the session
+/// until it is sent).
+pub const ORPHAN_AFTER: time::Duration = time::Duration::DAY;
+
+/// How many hashes [`DocumentService::sweep_orphans`] checks in one unit of work.
+const SWEEP_BATCH: usize = 500;
+
+/// What [`DocumentService::sweep_orphans`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Content last written before the cutoff that no document uses: removed.
+    pub removed: usize,
+    /// Content last written before the cutoff that a document uses (or that was written again
+    /// during the sweep): kept.
+    pub kept: usize,
+}
+
+/// Why a sweep stopped; what it removed before stays removed (each removal stands alone).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SweepError {
+    /// The database could not say which content is used.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The document store could not be listed or a file removed.
+    #[error(transparent)]
+    Blobs(#[from] DocumentStoreError),
+}
+
+/// The audit detail of an infected upload: what the scanner found and the length in bytes,
+/// never the file's name or content.
+fn infected_detail(signature: &str, size_bytes: u64) -> String {
+    format!(
+        "upload refused, virus found: {} ({size_bytes} bytes)",
+        clean_text(signature, false)
+    )
 }
 
 /// The document use cases over a store.
@@ -389,10 +428,7 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
     ) -> Result<(), DocumentError> {
         let mut tx = self.store.begin().await?;
         access_to(&mut *tx, actor, case, now).await?;
-        let detail = format!(
-            "upload refused, virus found: {} ({size_bytes} bytes)",
-            clean_text(signature, false)
-        );
+        let detail = infected_detail(signature, size_bytes);
         tx.audit()
             .append(&audit(
                 actor,
@@ -405,6 +441,77 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Writes the refusal of an infected file added to a request for an assessment, which has
+    /// no case yet, to the audit log (`document-infected`, the actor and no case: what the
+    /// scanner found and the length, never the file's name or content). Nothing else is
+    /// stored.
+    ///
+    /// # Errors
+    /// Faults.
+    pub async fn refuse_infected_request(
+        &self,
+        actor: AccountId,
+        signature: &str,
+        size_bytes: u64,
+        now: OffsetDateTime,
+        origin: Option<IpAddr>,
+    ) -> Result<(), DocumentError> {
+        let mut tx = self.store.begin().await?;
+        tx.audit()
+            .append(&AuditEvent {
+                at: now,
+                actor: Some(actor),
+                subject: None,
+                kind: AuditKind::DocumentInfected,
+                origin,
+                detail: format!(
+                    "request for an assessment: {}",
+                    infected_detail(signature, size_bytes)
+                ),
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes from `blobs` the content last written more than [`ORPHAN_AFTER`] before `now`
+    /// that no document uses: files committed but never recorded (a request never sent, a
+    /// database write that failed after the commit). Content written again since the listing
+    /// (a commit of the same bytes) is kept. The hub runs it once a day, and
+    /// `ehc-hub sweep-documents` runs it now.
+    ///
+    /// # Errors
+    /// [`SweepError`]: the database or the document store failed; what was removed before
+    /// stays removed.
+    pub async fn sweep_orphans(
+        &self,
+        blobs: &dyn DocumentStore,
+        now: OffsetDateTime,
+    ) -> Result<SweepReport, SweepError> {
+        let cutoff = now - ORPHAN_AFTER;
+        let old = blobs.written_before(cutoff).await?;
+        let mut report = SweepReport::default();
+        for batch in old.chunks(SWEEP_BATCH) {
+            let mut unused: Vec<ContentHash> = Vec::with_capacity(batch.len());
+            let mut tx = self.store.begin().await?;
+            for hash in batch {
+                if !tx.documents().uses_content(hash).await? {
+                    unused.push(*hash);
+                }
+            }
+            tx.commit().await?;
+            report.kept += batch.len() - unused.len();
+            for hash in &unused {
+                if blobs.remove_written_before(hash, cutoff).await? {
+                    report.removed += 1;
+                } else {
+                    report.kept += 1;
+                }
+            }
+        }
+        Ok(report)
     }
 }
 

@@ -12,8 +12,14 @@
 //!                       │                   │
 //!                       └──── discard ◀─────┘   (or dropped: the adapter removes it)
 //! ```
+//!
+//! Content committed but never recorded on a case (a request never sent, a database write that
+//! failed after the commit) is an orphan: [`super::DocumentService::sweep_orphans`] lists what
+//! was last written more than a day ago ([`DocumentStore::written_before`]) and removes what no
+//! document uses ([`DocumentStore::remove_written_before`]).
 
 use async_trait::async_trait;
+use time::OffsetDateTime;
 
 use super::ContentHash;
 
@@ -57,6 +63,41 @@ pub trait DocumentStore: Send + Sync {
         &self,
         hash: &ContentHash,
     ) -> Result<Option<(u64, ByteStream)>, DocumentStoreError>;
+
+    /// Marks the content under `hash` as written at `now`, so a sweep with an earlier cutoff
+    /// keeps it: `false` when nothing is stored under it (a request's file that waited too long
+    /// and was swept). Called before content committed earlier is recorded on a case.
+    ///
+    /// # Errors
+    /// [`DocumentStoreError`] when the store cannot be written.
+    async fn refresh(
+        &self,
+        hash: &ContentHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, DocumentStoreError>;
+
+    /// The hashes of the committed content last written before `cutoff` (a commit of content
+    /// already stored counts as a write: [`StagedUpload::commit`]), in no particular order.
+    ///
+    /// # Errors
+    /// [`DocumentStoreError`] when the store cannot be listed.
+    async fn written_before(
+        &self,
+        cutoff: OffsetDateTime,
+    ) -> Result<Vec<ContentHash>, DocumentStoreError>;
+
+    /// Removes the content under `hash` if it was last written before `cutoff`: `true` when it
+    /// was removed, `false` when it was written since or is not stored. A commit of the same
+    /// content at the same moment is never lost: either the sweep sees it written and keeps
+    /// the content, or the commit stores it again.
+    ///
+    /// # Errors
+    /// [`DocumentStoreError`] when the content could not be removed (it is then still stored).
+    async fn remove_written_before(
+        &self,
+        hash: &ContentHash,
+        cutoff: OffsetDateTime,
+    ) -> Result<bool, DocumentStoreError>;
 }
 
 /// One upload being staged. Dropping it uncommitted discards it (the adapter removes what it
@@ -79,8 +120,9 @@ pub trait StagedUpload: Send {
     /// [`DocumentStoreError`] when the staged bytes cannot be read back.
     async fn reader(&mut self) -> Result<ByteStream, DocumentStoreError>;
 
-    /// Stores the staged bytes under their hash; if that content is already stored, the staged
-    /// copy is dropped and the stored one kept (identical content is stored once).
+    /// Stores the staged bytes under their hash; if that content is already stored, it is kept
+    /// once and counts as written now (so [`DocumentStore::remove_written_before`] does not
+    /// take content that is about to be recorded again).
     ///
     /// # Errors
     /// [`DocumentStoreError`]; nothing is then visible under the hash unless it was before.

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::MemoryUnitOfWork;
 use crate::case::CaseId;
-use crate::document::{Document, DocumentId, DocumentRepository};
+use crate::document::{ContentHash, Document, DocumentId, DocumentRepository};
 use crate::ports::StoreError;
 
 #[async_trait]
@@ -45,5 +45,9 @@ impl DocumentRepository for MemoryUnitOfWork {
             .collect();
         found.sort_by(|a, b| b.uploaded_at.cmp(&a.uploaded_at).then(b.id.cmp(&a.id)));
         Ok(found)
+    }
+
+    async fn uses_content(&mut self, hash: &ContentHash) -> Result<bool, StoreError> {
+        Ok(self.working.documents.iter().any(|d| d.hash == *hash))
     }
 }
