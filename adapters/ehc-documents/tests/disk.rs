@@ -263,7 +263,8 @@ async fn the_sweep_removes_content_no_document_uses_committed_more_than_a_day_ag
     use ehc_core::case::timeline::Visibility;
     use ehc_core::case::{Case, CaseId, Child, LaReference, ReceivedBy};
     use ehc_core::document::{
-        ContentType, Document, DocumentId, DocumentKind, DocumentService, SizeLimits, SweepReport,
+        ContentType, Document, DocumentId, DocumentKind, DocumentService, SizeLimits, SweepOptions,
+        SweepReport,
     };
     use ehc_core::password::PasswordHash;
     use ehc_core::ports::Store;
@@ -327,7 +328,10 @@ async fn the_sweep_removes_content_no_document_uses_committed_more_than_a_day_ag
 
     let documents = DocumentService::new(store, OsSecretSource, SizeLimits::default());
     assert_eq!(
-        documents.sweep_orphans(&blobs, now).await.unwrap(),
+        documents
+            .sweep_orphans(&blobs, now, SweepOptions::default())
+            .await
+            .unwrap(),
         SweepReport {
             removed: 1,
             kept: 1
@@ -341,10 +345,66 @@ async fn the_sweep_removes_content_no_document_uses_committed_more_than_a_day_ag
     );
     // A second sweep finds nothing more to do.
     assert_eq!(
-        documents.sweep_orphans(&blobs, now).await.unwrap(),
+        documents
+            .sweep_orphans(&blobs, now, SweepOptions::default())
+            .await
+            .unwrap(),
         SweepReport {
             removed: 0,
             kept: 1
         }
     );
+}
+
+#[tokio::test]
+async fn a_sweep_that_would_remove_most_old_files_removes_nothing_unless_forced() {
+    use ehc_core::document::{
+        DocumentService, SWEEP_GUARD_FILES, SizeLimits, SweepError, SweepOptions, SweepReport,
+    };
+    use ehc_core::system::OsSecretSource;
+    use ehc_core::test_support::InMemoryStore;
+
+    // Every file of a folder whose database is empty (or another hub's) looks unused.
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = DiskDocumentStore::open(dir.path()).await.unwrap();
+    let mut hashes = Vec::new();
+    for n in 0..=SWEEP_GUARD_FILES {
+        hashes.push(commit(&blobs, format!("document {n}").as_bytes()).await);
+    }
+    let now = hashes.iter().map(|h| written(&blobs, h)).max().unwrap() + time::Duration::days(2);
+    let documents =
+        DocumentService::new(InMemoryStore::new(), OsSecretSource, SizeLimits::default());
+    let old = SWEEP_GUARD_FILES + 1;
+    assert_eq!(
+        documents
+            .sweep_orphans(&blobs, now, SweepOptions::default())
+            .await,
+        Err(SweepError::Implausible { unused: old, old })
+    );
+    let dry_run = SweepOptions {
+        dry_run: true,
+        force: true,
+    };
+    assert_eq!(
+        documents.sweep_orphans(&blobs, now, dry_run).await,
+        Ok(SweepReport {
+            removed: old,
+            kept: 0
+        })
+    );
+    for hash in &hashes {
+        assert!(blobs.open(hash).await.unwrap().is_some(), "nothing removed");
+    }
+    let force = SweepOptions {
+        dry_run: false,
+        force: true,
+    };
+    assert_eq!(
+        documents.sweep_orphans(&blobs, now, force).await,
+        Ok(SweepReport {
+            removed: old,
+            kept: 0
+        })
+    );
+    assert!(blobs.open(&hashes[0]).await.unwrap().is_none());
 }

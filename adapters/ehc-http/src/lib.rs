@@ -257,7 +257,12 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
         ))
         // Merged after the body limit, so it alone takes uploads (it limits them itself).
         .merge(cases::upload_routes(&web.document_limits))
-        .merge(cases::request_upload_routes(&web.document_limits))
+        .merge(per_address_limit(
+            cases::request_upload_routes(&web.document_limits),
+            address,
+            cases::REQUEST_UPLOAD_BURST,
+            cases::REQUEST_UPLOAD_PERIOD_SECONDS,
+        ))
         .layer(session_layer)
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

@@ -50,7 +50,7 @@ enum Command {
     SendReminders,
     /// Remove the document files committed more than a day ago that no document uses (files
     /// added to a request never sent), then exit; `serve` also does it once a day.
-    SweepDocuments,
+    SweepDocuments(scheduled::SweepArgs),
     /// List the messages the dispatcher gave up on, or queue one again (`--retry ID`).
     DeadLetters(hub::DeadLetterArgs),
     /// Queue the daily e-mail alert digests now (`serve` does it every morning at 7am,
@@ -95,9 +95,9 @@ fn main() -> Result<()> {
                         scheduled::send_reminders(config::Config::load(cli.config.as_deref())?)
                             .await
                     }
-                    Command::SweepDocuments => {
-                        scheduled::sweep_documents(config::Config::load(cli.config.as_deref())?)
-                            .await
+                    Command::SweepDocuments(args) => {
+                        let config = config::Config::load(cli.config.as_deref())?;
+                        scheduled::sweep_documents(config, &args).await
                     }
                     Command::DeadLetters(args) => {
                         hub::dead_letters(config::Config::load(cli.config.as_deref())?, &args).await

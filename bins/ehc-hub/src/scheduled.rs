@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use ehc_core::alert::{DigestReport, DigestService};
 use ehc_core::case::{CaseService, TimedAlertReport};
-use ehc_core::document::{DocumentService, DocumentStore, SizeLimits, SweepReport};
+use ehc_core::document::{DocumentService, DocumentStore, SizeLimits, SweepOptions, SweepReport};
 use ehc_core::ports::{Clock, SecretSource, Store};
 use ehc_core::settings::SecuritySettings;
 use ehc_core::system::{OsSecretSource, SystemClock};
@@ -59,12 +59,17 @@ async fn sweep_documents_now(
     secrets: Arc<dyn SecretSource>,
     blobs: &dyn DocumentStore,
     clock: &dyn Clock,
+    options: SweepOptions,
 ) -> Result<SweepReport> {
     // The limits play no part in a sweep.
     Ok(DocumentService::new(store, secrets, SizeLimits::default())
-        .sweep_orphans(blobs, clock.now())
+        .sweep_orphans(blobs, clock.now(), options)
         .await?)
 }
+
+/// The first sweep comes this long after `serve` starts (not at once: a hub started against
+/// the wrong database during a restore should be noticed first), then once a day.
+const FIRST_SWEEP_AFTER: time::Duration = time::Duration::HOUR;
 
 /// The ports the scheduled work runs on.
 pub(crate) struct Scheduled {
@@ -77,7 +82,8 @@ pub(crate) struct Scheduled {
 }
 
 /// Runs a pass of the alerts and the digests at start and every 5 minutes, and the sweep of
-/// document files at start and then once a day, until `stop`.
+/// document files an hour after start and then once a day (on its own task, so a large folder
+/// never holds up the alerts), until `stop`.
 pub(crate) async fn scheduled_loop(ports: Scheduled, mut stop: watch::Receiver<bool>) {
     let Scheduled {
         store,
@@ -86,20 +92,25 @@ pub(crate) async fn scheduled_loop(ports: Scheduled, mut stop: watch::Receiver<b
         clock,
         blobs,
     } = ports;
-    let mut last_sweep: Option<time::OffsetDateTime> = None;
+    let mut next_sweep = clock.now() + FIRST_SWEEP_AFTER;
     loop {
-        if last_sweep.is_none_or(|at| clock.now() - at >= time::Duration::DAY) {
-            last_sweep = Some(clock.now());
-            match sweep_documents_now(store.clone(), secrets.clone(), &*blobs, &*clock).await {
-                Ok(r) => tracing::info!(
-                    removed = r.removed,
-                    kept = r.kept,
-                    "document files no document uses swept"
-                ),
-                Err(e) => {
-                    tracing::warn!(error = %e, "the document files could not be swept; trying again tomorrow")
+        if clock.now() >= next_sweep {
+            next_sweep = clock.now() + time::Duration::DAY;
+            let (store, secrets, blobs, clock) =
+                (store.clone(), secrets.clone(), blobs.clone(), clock.clone());
+            tokio::spawn(async move {
+                let options = SweepOptions::default();
+                match sweep_documents_now(store, secrets, &*blobs, &*clock, options).await {
+                    Ok(r) => tracing::info!(
+                        removed = r.removed,
+                        kept = r.kept,
+                        "document files no document uses swept"
+                    ),
+                    Err(e) => {
+                        tracing::error!(error = %e, "the document files were not swept; trying again tomorrow")
+                    }
                 }
-            }
+            });
         }
         match send_timed_alerts(store.clone(), secrets.clone(), settings.clone(), &*clock).await {
             Ok(r) if r.cases > 0 => tracing::info!(
@@ -165,24 +176,46 @@ pub async fn send_digests(config: Config) -> Result<()> {
     Ok(())
 }
 
+/// `ehc-hub sweep-documents` options.
+#[derive(clap::Args)]
+pub struct SweepArgs {
+    /// Only say how many files would be removed.
+    #[arg(long)]
+    dry_run: bool,
+    /// Remove even when most old files look unused (after checking the database is the hub's).
+    #[arg(long)]
+    force: bool,
+}
+
 /// `ehc-hub sweep-documents`: removes now the document files committed more than a day ago
 /// that no document uses, with what it did printed.
-pub async fn sweep_documents(config: Config) -> Result<()> {
+pub async fn sweep_documents(config: Config, args: &SweepArgs) -> Result<()> {
     let backend = Backend::connect(&config).await?;
     let folder = config.documents_folder();
     let blobs = ehc_documents::DiskDocumentStore::open(&folder)
         .await
         .with_context(|| format!("cannot open the document folder {}", folder.display()))?;
+    let options = SweepOptions {
+        dry_run: args.dry_run,
+        force: args.force,
+    };
     let report = sweep_documents_now(
         backend.store(),
         Arc::new(OsSecretSource),
         &blobs,
         &SystemClock,
+        options,
     )
     .await?;
     println!(
-        "Document files no document uses, removed: {}. Older files in use, kept: {}.",
-        report.removed, report.kept
+        "Document files no document uses, {}: {}. Older files in use, kept: {}.",
+        if args.dry_run {
+            "to remove (dry run, nothing removed)"
+        } else {
+            "removed"
+        },
+        report.removed,
+        report.kept
     );
     Ok(())
 }

@@ -17,7 +17,10 @@ mod upload;
 mod views;
 
 pub(crate) use request::send_routes as request_send_routes;
-pub(crate) use request::upload_routes as request_upload_routes;
+pub(crate) use request::{
+    UPLOAD_BURST as REQUEST_UPLOAD_BURST, UPLOAD_PERIOD_SECONDS as REQUEST_UPLOAD_PERIOD_SECONDS,
+    upload_routes as request_upload_routes,
+};
 
 use axum::Router;
 use axum::http::StatusCode;

@@ -13,7 +13,7 @@
 
 mod documents;
 
-pub(crate) use documents::upload_routes;
+pub(crate) use documents::{UPLOAD_BURST, UPLOAD_PERIOD_SECONDS, upload_routes};
 
 use askama::Template;
 use axum::Router;

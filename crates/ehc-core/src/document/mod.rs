@@ -29,7 +29,8 @@ pub mod store;
 
 pub use repository::DocumentRepository;
 pub use service::{
-    DocumentError, DocumentService, NewDocument, ORPHAN_AFTER, SweepError, SweepReport, clean_title,
+    DocumentError, DocumentService, NewDocument, ORPHAN_AFTER, SWEEP_GUARD_FILES, SweepError,
+    SweepOptions, SweepReport, clean_title,
 };
 pub(crate) use service::{Upload, record};
 pub use sniff::{SNIFF_BYTES, sniff};

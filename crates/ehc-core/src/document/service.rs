@@ -158,6 +158,31 @@ pub enum SweepError {
     /// The document store could not be listed or a file removed.
     #[error(transparent)]
     Blobs(#[from] DocumentStoreError),
+    /// More than half of the stored files older than a day (and more than
+    /// [`SWEEP_GUARD_FILES`]) are used by no document: most likely the hub is connected to
+    /// another (or an empty) database. Nothing was removed.
+    #[error(
+        "{unused} of the {old} stored files older than a day are used by no document: is the hub connected to its own database? Nothing was removed; if this is right, sweep with --force"
+    )]
+    Implausible {
+        /// Old files no document uses.
+        unused: usize,
+        /// Old files in all.
+        old: usize,
+    },
+}
+
+/// Below this many unused old files, a sweep never suspects the database
+/// ([`SweepError::Implausible`]).
+pub const SWEEP_GUARD_FILES: usize = 10;
+
+/// How a sweep removes ([`DocumentService::sweep_orphans`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepOptions {
+    /// Only count what would be removed.
+    pub dry_run: bool,
+    /// Remove even when most old files look unused ([`SweepError::Implausible`]).
+    pub force: bool,
 }
 
 /// The audit detail of an infected upload: what the scanner found and the length in bytes,
@@ -476,25 +501,63 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
         Ok(())
     }
 
+    /// Writes to the audit log (`document-uploaded`, without a case: the type, length and
+    /// SHA-256, never the title or name) that `actor` stored `new` to send with a request for
+    /// an assessment, so every file kept for a request is on record even if it is never sent.
+    ///
+    /// # Errors
+    /// Faults.
+    pub async fn hold_for_request(
+        &self,
+        actor: AccountId,
+        new: &NewDocument,
+        now: OffsetDateTime,
+        origin: Option<IpAddr>,
+    ) -> Result<(), DocumentError> {
+        let mut tx = self.store.begin().await?;
+        tx.audit()
+            .append(&AuditEvent {
+                at: now,
+                actor: Some(actor),
+                subject: None,
+                kind: AuditKind::DocumentUploaded,
+                origin,
+                detail: format!(
+                    "request for an assessment: a file held until the request is sent ({}, {} bytes, sha256 {})",
+                    new.content_type.as_str(),
+                    new.blob.size_bytes,
+                    new.blob.hash
+                ),
+            })
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Removes from `blobs` the content last written more than [`ORPHAN_AFTER`] before `now`
     /// that no document uses: files committed but never recorded (a request never sent, a
     /// database write that failed after the commit). Content written again since the listing
     /// (a commit of the same bytes) is kept. The hub runs it once a day, and
-    /// `ehc-hub sweep-documents` runs it now.
+    /// `ehc-hub sweep-documents` runs it now. With `options.dry_run` it only counts (as
+    /// `removed`) what it would remove.
+    ///
+    /// It first reads which old files are unused, and removes nothing when more than half of
+    /// them (and more than [`SWEEP_GUARD_FILES`]) are — a hub connected to the wrong or an
+    /// empty database would otherwise remove every document's bytes — unless `options.force`.
     ///
     /// # Errors
-    /// [`SweepError`]: the database or the document store failed; what was removed before
-    /// stays removed.
+    /// [`SweepError::Implausible`]; [`SweepError`] faults of the database or the document
+    /// store (what was removed before stays removed).
     pub async fn sweep_orphans(
         &self,
         blobs: &dyn DocumentStore,
         now: OffsetDateTime,
+        options: SweepOptions,
     ) -> Result<SweepReport, SweepError> {
         let cutoff = now - ORPHAN_AFTER;
         let old = blobs.written_before(cutoff).await?;
-        let mut report = SweepReport::default();
+        let mut unused: Vec<ContentHash> = Vec::new();
         for batch in old.chunks(SWEEP_BATCH) {
-            let mut unused: Vec<ContentHash> = Vec::with_capacity(batch.len());
             let mut tx = self.store.begin().await?;
             for hash in batch {
                 if !tx.documents().uses_content(hash).await? {
@@ -502,13 +565,26 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
                 }
             }
             tx.commit().await?;
-            report.kept += batch.len() - unused.len();
-            for hash in &unused {
-                if blobs.remove_written_before(hash, cutoff).await? {
-                    report.removed += 1;
-                } else {
-                    report.kept += 1;
-                }
+        }
+        if !options.force && unused.len() > SWEEP_GUARD_FILES && unused.len() * 2 > old.len() {
+            return Err(SweepError::Implausible {
+                unused: unused.len(),
+                old: old.len(),
+            });
+        }
+        let mut report = SweepReport {
+            removed: 0,
+            kept: old.len() - unused.len(),
+        };
+        if options.dry_run {
+            report.removed = unused.len();
+            return Ok(report);
+        }
+        for hash in &unused {
+            if blobs.remove_written_before(hash, cutoff).await? {
+                report.removed += 1;
+            } else {
+                report.kept += 1;
             }
         }
         Ok(report)

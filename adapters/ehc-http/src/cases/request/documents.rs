@@ -90,6 +90,22 @@ pub(crate) fn upload_routes(limits: &ehc_core::document::SizeLimits) -> Router<A
         .layer(upload::body_limit(limits))
 }
 
+/// Uploads with a request from one client address: this many at once (a request's files)…
+pub(crate) const UPLOAD_BURST: u32 = MAX_REQUEST_DOCUMENTS as u32;
+/// …then one more every this many seconds (each file is audited; files never sent are swept
+/// after a day).
+pub(crate) const UPLOAD_PERIOD_SECONDS: u64 = 60;
+
+/// What a file sent with a request may be.
+const REQUEST_KINDS: [DocumentKind; 6] = [
+    DocumentKind::Report,
+    DocumentKind::Evidence,
+    DocumentKind::Advice,
+    DocumentKind::ScannedDocument,
+    DocumentKind::Photo,
+    DocumentKind::Other,
+];
+
 /// The step's page and *Remove* (small forms, within the hub's body limit).
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -145,7 +161,7 @@ async fn render(
         full: draft.documents.len() >= MAX_REQUEST_DOCUMENTS,
         title,
         kind,
-        kinds: DocumentKind::ALL
+        kinds: REQUEST_KINDS
             .iter()
             .map(|k| (k.as_str(), k.describe()))
             .collect(),
@@ -172,6 +188,8 @@ async fn page(State(app): State<AppState>, session: tower_sessions::Session) -> 
 async fn add(State(app): State<AppState>, Origin(origin): Origin, request: Request) -> PageResult {
     let session = upload::session_of(&request)?;
     let Some(account) = app.current(&session).await?.signed_in_account() else {
+        // Read (and drop) what the browser is sending, so it shows the answer.
+        upload::drain_body(&app, request).await;
         return app
             .message(
                 StatusCode::FORBIDDEN,
@@ -181,11 +199,22 @@ async fn add(State(app): State<AppState>, Origin(origin): Origin, request: Reque
             )
             .await;
     };
+    let mut draft = draft(&session).await?;
+    if draft.documents.len() >= MAX_REQUEST_DOCUMENTS {
+        // Full: nothing of the file is kept (a page opened in another tab before the last one).
+        upload::drain_body(&app, request).await;
+        let errors = vec![FieldError {
+            field: "files-added",
+            message: format!(
+                "You can upload up to {MAX_REQUEST_DOCUMENTS} files with a request – remove one to add another"
+            ),
+        }];
+        return render(&app, &session, &draft, Default::default(), errors).await;
+    }
     let form = match upload::read(&app, &session, request).await? {
         Ok(form) => form,
         Err(refused) => return Ok(refused),
     };
-    let mut draft = draft(&session).await?;
     let answers = (
         form.fields.get("title").to_owned(),
         form.fields.get("kind").to_owned(),
@@ -194,17 +223,7 @@ async fn add(State(app): State<AppState>, Origin(origin): Origin, request: Reque
         let errors = form.file.err().iter().map(field_error).collect();
         return render(&app, &session, &draft, Default::default(), errors).await;
     }
-    if draft.documents.len() >= MAX_REQUEST_DOCUMENTS {
-        // Dropping the form discards its staged file.
-        let errors = vec![FieldError {
-            field: "file",
-            message: format!(
-                "You can upload up to {MAX_REQUEST_DOCUMENTS} files with a request – remove one to add another"
-            ),
-        }];
-        return render(&app, &session, &draft, answers, errors).await;
-    }
-    let (title, kind, received) = match form.checked(&DocumentKind::ALL) {
+    let (title, kind, received) = match form.checked(&REQUEST_KINDS) {
         Ok(checked) => checked,
         Err(errors) => return render(&app, &session, &draft, answers, errors).await,
     };
@@ -221,6 +240,10 @@ async fn add(State(app): State<AppState>, Origin(origin): Origin, request: Reque
             return render(&app, &session, &draft, answers, errors).await;
         }
     };
+    app.documents()
+        .hold_for_request(account, &new, app.now(), origin)
+        .await
+        .map_err(|e| PageError::Internal(e.to_string()))?;
     draft.next_document += 1;
     draft.documents.push(PendingDocument {
         number: draft.next_document,
