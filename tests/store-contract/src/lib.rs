@@ -19,7 +19,7 @@
 
 use async_trait::async_trait;
 use ehc_core::account::{Account, AccountId, EmailAddress};
-use ehc_core::audit::AuditEvent;
+use ehc_core::audit::{AuditEvent, AuditFilter, PagePosition};
 use ehc_core::invitation::{
     Invitation, InvitationId, InvitationStatus, InvitationToken, TokenHash,
 };
@@ -29,6 +29,7 @@ use ehc_core::ports::{Store, StoreError};
 use ehc_core::role::{Grantor, Role};
 use ehc_core::second_factor::SmsCode;
 use ehc_store_postgres::{PgStore, PgStoreOptions};
+use ehc_store_sql::push_audit_search;
 use ehc_store_sqlite::{SqliteStore, SqliteStoreOptions};
 use sqlx::ConnectOptions;
 use sqlx::Connection;
@@ -71,6 +72,11 @@ pub trait Backend: Store + OutboxQueue + Clone + Send + Sync + 'static {
     async fn raw_session_count(&self) -> i64;
     /// Every texted sign-in code queued in the outbox, oldest first (the person's phone).
     async fn texted_codes(&self) -> Vec<String>;
+    /// The database's plan of the audit search for `filter` (newest page), one line per step:
+    /// SQLite's `EXPLAIN QUERY PLAN`; PostgreSQL's `EXPLAIN` with sequential scans discouraged
+    /// (on a near-empty table the planner would rightly prefer one; the test asks which index
+    /// can serve the filter).
+    async fn audit_search_plan(&self, filter: &AuditFilter) -> String;
 }
 
 /// The codes of texted sign-in-code contents (JSON, as stored), in order.
@@ -168,6 +174,18 @@ impl Backend for SqliteStore {
             .execute(self.pool())
             .await;
         (row_text(update), row_text(delete))
+    }
+    async fn audit_search_plan(&self, filter: &AuditFilter) -> String {
+        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("EXPLAIN QUERY PLAN ");
+        // SQLite stores instants as microseconds since the epoch.
+        push_audit_search(&mut query, filter, PagePosition::Newest, 50, |at| {
+            i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap()
+        });
+        let rows = query.build().fetch_all(self.pool()).await.expect("a plan");
+        rows.iter()
+            .map(|r| sqlx::Row::get::<String, _>(r, "detail"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
     async fn migrate_again(&self) -> Result<(), StoreError> {
         self.migrate().await
@@ -343,6 +361,20 @@ impl Backend for PgStore {
             .execute(self.pool())
             .await;
         (pg_rows(update), pg_rows(delete))
+    }
+    async fn audit_search_plan(&self, filter: &AuditFilter) -> String {
+        let mut tx = self.pool().begin().await.expect("a transaction");
+        sqlx::query("SET LOCAL enable_seqscan = off")
+            .execute(&mut *tx)
+            .await
+            .expect("planner settings");
+        let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new("EXPLAIN ");
+        push_audit_search(&mut query, filter, PagePosition::Newest, 50, |at| at);
+        let rows = query.build().fetch_all(&mut *tx).await.expect("a plan");
+        rows.iter()
+            .map(|r| sqlx::Row::get::<String, _>(r, 0))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
     async fn migrate_again(&self) -> Result<(), StoreError> {
         self.migrate().await
