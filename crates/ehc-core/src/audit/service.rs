@@ -127,6 +127,22 @@ impl<S: Store> AuditService<S> {
         Self { store }
     }
 
+    /// Checks `search` for `viewer` without searching or appending anything (a caller whose own
+    /// fields are already wrong still lists every error at once).
+    ///
+    /// # Errors
+    /// As [`AuditService::search`].
+    pub async fn check(
+        &self,
+        viewer: AccountId,
+        search: &AuditSearch,
+        now: OffsetDateTime,
+    ) -> Result<(), AuditServiceError> {
+        let mut tx = self.store.begin().await?;
+        checked_filter(&mut *tx, viewer, search, now).await?;
+        Ok(())
+    }
+
     /// One page of the entries `search` selects, from `position`, for `viewer`; appends an
     /// [`AuditKind::AuditSearched`] entry saying which filters and page (after reading, so the
     /// page does not show its own entry).
