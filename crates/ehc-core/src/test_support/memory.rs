@@ -481,7 +481,7 @@ impl AuditLog for MemoryUnitOfWork {
                     }
             })
             .collect();
-        found.sort_by(|a, b| b.key.cmp(&a.key));
+        found.sort_by_key(|e| std::cmp::Reverse(e.key));
         let limit = limit as usize;
         if matches!(position, PagePosition::NewerThan(_)) {
             found.drain(..found.len().saturating_sub(limit));
