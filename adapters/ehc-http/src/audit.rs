@@ -200,8 +200,11 @@ async fn render(
                 .map(|k| format!("/audit?{}", filters.query(Some(("older", k.to_param()))))),
         ),
     };
+    let mut layout = app.layout(session, "Audit log", true).await?;
+    // Six columns of entries need the whole width.
+    layout.wide = true;
     let page = AuditPage {
-        layout: app.layout(session, "Audit log", true).await?,
+        layout,
         searched: errors.is_empty(),
         errors,
         export: format!("/audit.csv?{}", filters.query(None)),
