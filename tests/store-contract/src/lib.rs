@@ -33,6 +33,7 @@ use ehc_store_sql::push_audit_search;
 use ehc_store_sqlite::{SqliteStore, SqliteStoreOptions};
 use sqlx::ConnectOptions;
 use sqlx::Connection;
+use sqlx::SqlSafeStr;
 use sqlx::postgres::PgConnectOptions;
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -44,6 +45,39 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
 use tower_sessions_core::session_store::ExpiredDeletion;
 use uuid::Uuid;
+
+/// The migrations of an adapter (`"sqlite"` or `"postgres"`) older than `version`, read from
+/// its `migrations` folder: a database as an older hub left it, for testing what a newer
+/// migration does to existing rows.
+pub fn older_migrations(adapter: &str, version: i64) -> sqlx::migrate::Migrator {
+    let dir = format!(
+        "{}/../../adapters/ehc-store-{adapter}/migrations",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the migrations folder")
+        .map(|f| f.expect("a migration file").path())
+        .collect();
+    files.sort();
+    let migrations = files
+        .iter()
+        .filter_map(|path| {
+            let name = path.file_stem()?.to_str()?.to_owned();
+            let number: i64 = name.split('_').next()?.parse().ok()?;
+            (number < version).then(|| {
+                sqlx::migrate::Migration::new(
+                    number,
+                    name.into(),
+                    sqlx::migrate::MigrationType::Simple,
+                    sqlx::AssertSqlSafe(std::fs::read_to_string(path).expect("a migration"))
+                        .into_sql_str(),
+                    false,
+                )
+            })
+        })
+        .collect();
+    sqlx::migrate::Migrator::with_migrations(migrations)
+}
 
 /// The environment variable naming the PostgreSQL server the tests may use
 /// (`scripts/postgres-for-tests` prints a usable value).
@@ -264,7 +298,15 @@ impl PgFixture {
 
     /// A fixture whose store has these options.
     pub async fn with_options(options: PgStoreOptions) -> Self {
-        let (name, connect, admin) = Self::create_database().await;
+        Self::on_database(Self::create_database().await, options).await
+    }
+
+    /// A fixture on a database made by [`PgFixture::create_database`] (and perhaps prepared
+    /// since, e.g. by [`older_migrations`]): its store connects and applies what is missing.
+    pub async fn on_database(
+        (name, connect, admin): (String, PgConnectOptions, String),
+        options: PgStoreOptions,
+    ) -> Self {
         let store = PgStore::connect_with(connect.clone(), options)
             .await
             .expect("the PostgreSQL store connects and migrates");

@@ -369,3 +369,89 @@ pub async fn the_audit_port_only_appends_and_searches_and_the_database_refuses_c
         .is_empty()
     );
 }
+
+/// What migration 0012 makes of entries written before it: the case named in their detail, in
+/// either of the two forms the core wrote, becomes their case; other entries have none. The
+/// store is opened on a database with the older migrations and these rows, and migrates it.
+pub mod migration_12 {
+    use super::*;
+    use ehc_store_contract::{Fixture, PgFixture, older_migrations};
+    use ehc_store_postgres::PgStoreOptions;
+    use ehc_store_sqlite::{SqliteStore, SqliteStoreOptions};
+
+    const A: &str = "0b7a7c4e-0d6c-4d34-9c55-7d0f8f3b2a11";
+    const B: &str = "5f0e1d2c-3b4a-4958-8776-a5b4c3d2e1f0";
+
+    fn details() -> [(String, Option<CaseId>); 5] {
+        let case = |id: &str| Some(CaseId::parse(id).unwrap());
+        [
+            (format!("case {A}"), case(A)),
+            (format!("case {A}: recorded a decision"), case(A)),
+            (
+                format!("Parent or carer on case {B}, as its requester"),
+                case(B),
+            ),
+            ("jo@example.org as LA officer".to_owned(), None),
+            ("case created: not an id".to_owned(), None),
+        ]
+    }
+
+    async fn check<S: Backend>(store: &S) {
+        let stored = store.audit().await;
+        let expected = details();
+        assert_eq!(stored.len(), expected.len());
+        for (event, (detail, case)) in stored.iter().zip(expected) {
+            assert_eq!(event.detail, detail);
+            assert_eq!(event.case, case, "{detail}");
+        }
+        // The trigger is back: the entries cannot be changed.
+        let (update, _) = store.tamper_with_audit().await;
+        assert!(update.unwrap_err().contains("append-only"));
+    }
+
+    #[tokio::test]
+    async fn older_entries_get_the_case_of_their_detail_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        older_migrations("sqlite", 12).run(&pool).await.unwrap();
+        for (detail, _) in details() {
+            sqlx::query(
+                "INSERT INTO audit_log (at, kind, detail) VALUES (1796029200000000, 'case-viewed', ?1)",
+            )
+            .bind(detail)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+        let store = SqliteStore::open_file(&path, SqliteStoreOptions::default())
+            .await
+            .unwrap();
+        check(&store).await;
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn older_entries_get_the_case_of_their_detail_on_postgres() {
+        let database = PgFixture::create_database().await;
+        let pool = sqlx::PgPool::connect_with(database.1.clone())
+            .await
+            .unwrap();
+        older_migrations("postgres", 12).run(&pool).await.unwrap();
+        for (detail, _) in details() {
+            sqlx::query(
+                "INSERT INTO audit_log (at, kind, detail) VALUES (now(), 'case-viewed', $1)",
+            )
+            .bind(detail)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+        let fixture = PgFixture::on_database(database, PgStoreOptions::default()).await;
+        check(fixture.store()).await;
+        fixture.finish().await;
+    }
+}
