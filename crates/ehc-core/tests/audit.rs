@@ -467,7 +467,7 @@ fn an_export_reads_every_matching_entry_in_chunks_newest_first() {
 
 #[test]
 fn kinds_have_stable_names_words_and_page_keys_round_trip() {
-    for kind in AuditKind::ALL {
+    for &kind in AuditKind::ALL {
         assert_eq!(AuditKind::parse(kind.as_str()), Some(kind));
     }
     assert_eq!(AuditKind::parse("Signed-In"), None);

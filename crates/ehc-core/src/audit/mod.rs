@@ -21,126 +21,90 @@ use crate::account::AccountId;
 use crate::case::CaseId;
 use crate::ports::StoreError;
 
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AuditKind {
+/// Declares [`AuditKind`] with its storage names once: the enum, [`AuditKind::as_str`] and
+/// [`AuditKind::ALL`] cannot disagree, so a new kind is always readable back and searchable.
+macro_rules! audit_kinds {
+    ($($(#[$doc:meta])* $kind:ident = $name:literal,)*) => {
+        /// What happened.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum AuditKind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        impl AuditKind {
+            /// Stable storage name (kebab-case, as serde writes it).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$kind => $name,)*
+                }
+            }
+
+            /// Every kind, in the order of declaration (the audit page's list of kinds).
+            pub const ALL: &'static [Self] = &[$(Self::$kind,)*];
+        }
+    };
+}
+
+audit_kinds! {
     /// An invitation was sent (subject: none yet; detail: the canonical address).
-    Invited,
+    Invited = "invited",
     /// Roles were granted to an existing account instead of inviting it.
-    RoleGranted,
+    RoleGranted = "role-granted",
     /// A grant was revoked.
-    RoleRevoked,
+    RoleRevoked = "role-revoked",
     /// A registration link was used to create an account.
-    Registered,
+    Registered = "registered",
     /// A registration link could not be used.
-    RegistrationRefused,
+    RegistrationRefused = "registration-refused",
     /// The password step succeeded.
-    PasswordAccepted,
+    PasswordAccepted = "password-accepted",
     /// The password step failed (unknown address or wrong password).
-    PasswordRejected,
+    PasswordRejected = "password-rejected",
     /// The password step was refused because the account is locked.
-    PasswordLocked,
+    PasswordLocked = "password-locked",
     /// A second factor was confirmed at set-up.
-    SecondFactorEnrolled,
+    SecondFactorEnrolled = "second-factor-enrolled",
     /// A sign-in code was texted.
-    CodeSent,
+    CodeSent = "code-sent",
     /// A text was refused by the send limit.
-    CodeSendLimited,
+    CodeSendLimited = "code-send-limited",
     /// A second-factor code was accepted: signed in.
-    SignedIn,
+    SignedIn = "signed-in",
     /// A second-factor code was refused.
-    CodeRejected,
+    CodeRejected = "code-rejected",
     /// A code was refused because the second-factor step is locked.
-    CodeLocked,
+    CodeLocked = "code-locked",
     /// The person signed out.
-    SignedOut,
+    SignedOut = "signed-out",
     /// An LA officer created a case (detail: the case id and LA reference).
-    CaseCreated,
+    CaseCreated = "case-created",
     /// Someone opened a case page (detail: the case id).
-    CaseViewed,
+    CaseViewed = "case-viewed",
     /// Someone downloaded all of a case's information they may see (detail: the case id).
-    CaseDownloaded,
+    CaseDownloaded = "case-downloaded",
     /// A case was changed: an event, an exception, a linked setting, the officer, a person
     /// invited (detail: the case id and what changed).
-    CaseChanged,
+    CaseChanged = "case-changed",
     /// A document was uploaded to a case (detail: the case id, the document id, its type,
     /// length and SHA-256; never its title or name).
-    DocumentUploaded,
+    DocumentUploaded = "document-uploaded",
     /// Someone downloaded a document of a case (detail: the case id and the document id).
-    DocumentDownloaded,
+    DocumentDownloaded = "document-downloaded",
     /// An upload was refused because the virus scanner found something; nothing was stored
     /// (detail: the case id, what was found and the length).
-    DocumentInfected,
+    DocumentInfected = "document-infected",
     /// An LA officer searched the audit log (detail: the filters — account and case ids, the
     /// kind, the instants — and the page; never an address).
-    AuditSearched,
+    AuditSearched = "audit-searched",
     /// An LA officer exported the audit log as CSV (detail: the filters, as for a search).
-    AuditExported,
+    AuditExported = "audit-exported",
 }
 
 impl AuditKind {
-    /// Stable storage name (kebab-case).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Invited => "invited",
-            Self::RoleGranted => "role-granted",
-            Self::RoleRevoked => "role-revoked",
-            Self::Registered => "registered",
-            Self::RegistrationRefused => "registration-refused",
-            Self::PasswordAccepted => "password-accepted",
-            Self::PasswordRejected => "password-rejected",
-            Self::PasswordLocked => "password-locked",
-            Self::SecondFactorEnrolled => "second-factor-enrolled",
-            Self::CodeSent => "code-sent",
-            Self::CodeSendLimited => "code-send-limited",
-            Self::SignedIn => "signed-in",
-            Self::CodeRejected => "code-rejected",
-            Self::CodeLocked => "code-locked",
-            Self::SignedOut => "signed-out",
-            Self::CaseCreated => "case-created",
-            Self::CaseViewed => "case-viewed",
-            Self::CaseDownloaded => "case-downloaded",
-            Self::CaseChanged => "case-changed",
-            Self::DocumentUploaded => "document-uploaded",
-            Self::DocumentDownloaded => "document-downloaded",
-            Self::DocumentInfected => "document-infected",
-            Self::AuditSearched => "audit-searched",
-            Self::AuditExported => "audit-exported",
-        }
-    }
-
-    /// Every kind, in the order of this enum (the audit page's list of kinds).
-    pub const ALL: [Self; 24] = [
-        Self::Invited,
-        Self::RoleGranted,
-        Self::RoleRevoked,
-        Self::Registered,
-        Self::RegistrationRefused,
-        Self::PasswordAccepted,
-        Self::PasswordRejected,
-        Self::PasswordLocked,
-        Self::SecondFactorEnrolled,
-        Self::CodeSent,
-        Self::CodeSendLimited,
-        Self::SignedIn,
-        Self::CodeRejected,
-        Self::CodeLocked,
-        Self::SignedOut,
-        Self::CaseCreated,
-        Self::CaseViewed,
-        Self::CaseDownloaded,
-        Self::CaseChanged,
-        Self::DocumentUploaded,
-        Self::DocumentDownloaded,
-        Self::DocumentInfected,
-        Self::AuditSearched,
-        Self::AuditExported,
-    ];
-
     /// The kind of a storage name ([`AuditKind::as_str`]); `None` for anything else.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == name)
+        Self::ALL.iter().copied().find(|k| k.as_str() == name)
     }
 
     /// Words for pages: the storage name with spaces and a capital ("Signed in").
