@@ -6,7 +6,7 @@
 // APP_LINK registers the LA officer (officer@anytown.example), who sets up an authenticator app
 // (codes from oathtool, reading the key from the page), then works the demonstration cases: the
 // tray and its filters, *Create a case*, a decision, the case officer, an invitation, *People and
-// their roles*. TEXT_LINK registers the SENDCo of setting 100001 (jo.bloggs@example.gov.uk), who
+// their roles*, the *Audit log*. TEXT_LINK registers the SENDCo of setting 100001 (jo.bloggs@example.gov.uk), who
 // sets up text messages (codes read from /dev/outbox), sees that setting's cases and no other,
 // then signs in again with JavaScript turned off.
 
@@ -387,6 +387,34 @@ async function officerCases (page) {
   await record(page, 'officer-people-found')
   await casePages(page)
   await page.goto(`${BASE}/cases`)
+  await auditLog(page)
+  await page.goto(`${BASE}/cases`)
+}
+
+/** The LA officer's *Audit log*: entries newest first with who did what, a kind filter in the
+ * address, the export link, and bad filters with the error summary. */
+async function auditLog (page) {
+  await go(page, 'link', 'Audit log')
+  check(await heading(page) === 'Audit log', 'officer: Audit log')
+  const who = await page.locator('table.hub-audit tbody tr td:nth-child(2)').allTextContents()
+  check(who.length > 0 && who.some(w => w.includes('officer@anytown.example')), `officer: the audit log names who acted (${who.length} entries)`)
+  check(await page.getByRole('link', { name: /Export as CSV/ }).count() === 1, 'officer: Export as CSV')
+  await record(page, 'officer-audit')
+  await page.getByLabel('Kind of entry').selectOption('signed-in')
+  await go(page, 'button', 'Search')
+  check(page.url().includes('kind=signed-in'), 'officer: the kind filter is in the address')
+  const kinds = await page.locator('table.hub-audit tbody tr td:nth-child(3)').allTextContents()
+  check(kinds.length > 0 && kinds.every(k => k.trim() === 'Signed in'), `officer: only sign-ins (${kinds.join(', ')})`)
+  await record(page, 'officer-audit-signed-in')
+  await page.getByLabel('Person\'s email address').fill('nobody@example.org')
+  await page.locator('#to-day').fill('31')
+  await page.locator('#to-month').fill('2')
+  await page.locator('#to-year').fill('2026')
+  await go(page, 'button', 'Search')
+  const messages = await errorSummary(page, 'officer-audit-errors')
+  check(sameList(messages, ['There is no one with this email address on the hub', 'The last day must be a real date']),
+    `officer: the audit log's bad filters (${messages.join('; ')})`)
+  await record(page, 'officer-audit-errors')
 }
 
 /** The pages around a case (documents, advice, the EHC plan, review meetings, the family's

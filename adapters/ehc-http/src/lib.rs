@@ -12,6 +12,7 @@
 //! token.
 
 mod alerts;
+mod audit;
 mod cases;
 pub mod client;
 mod csrf;
@@ -30,6 +31,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
 use ehc_core::alert::DigestService;
+use ehc_core::audit::AuditService;
 use ehc_core::case::CaseService;
 use ehc_core::case::guidance::StageGuidance;
 use ehc_core::document::scan::VirusScanner;
@@ -120,6 +122,7 @@ struct Inner {
     grants: RoleGrantService<DynStore, DynSecrets>,
     digests: DigestService<DynStore, DynSecrets>,
     documents: DocumentService<DynStore, DynSecrets>,
+    audit: AuditService<DynStore>,
     document_store: Arc<dyn DocumentStore>,
     scanner: Arc<dyn VirusScanner>,
 }
@@ -150,6 +153,7 @@ impl AppState {
         let grants = RoleGrantService::new(store.clone(), secrets.clone());
         let digests = DigestService::new(store.clone(), secrets.clone());
         let documents = DocumentService::new(store.clone(), secrets.clone(), web.document_limits);
+        let audit = AuditService::new(store.clone());
         Self {
             inner: Arc::new(Inner {
                 client_address: client::ClientAddress::new(web.trusted_proxies.clone()),
@@ -165,6 +169,7 @@ impl AppState {
                 grants,
                 digests,
                 documents,
+                audit,
                 document_store,
                 scanner,
             }),
@@ -249,6 +254,7 @@ pub fn router<S: SessionStore + Clone>(state: AppState, sessions: S) -> Router {
     let mut app = pages::open_routes()
         .merge(cases::routes())
         .merge(alerts::routes())
+        .merge(audit::routes())
         .merge(limited)
         .merge(requests)
         .nest_service("/assets", assets)

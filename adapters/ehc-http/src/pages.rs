@@ -95,6 +95,8 @@ pub struct Layout {
     pub(crate) la_contact: String,
     pub(crate) csrf: String,
     pub(crate) signed_in: bool,
+    /// Whether the page takes the full width (a wide table) instead of two thirds.
+    pub(crate) wide: bool,
 }
 
 impl Layout {
@@ -106,6 +108,7 @@ impl Layout {
             la_contact: String::new(),
             csrf: String::new(),
             signed_in: false,
+            wide: false,
         }
     }
 }
@@ -318,6 +321,7 @@ impl AppState {
             la_contact: web.la_contact.clone(),
             csrf: session.csrf_token(&*self.inner.secrets).await?,
             signed_in,
+            wide: false,
         })
     }
 
@@ -330,6 +334,7 @@ impl AppState {
             la_contact: self.inner.web.la_contact.clone(),
             csrf: String::new(),
             signed_in: false,
+            wide: false,
         }
     }
 

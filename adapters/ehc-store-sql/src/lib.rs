@@ -6,6 +6,13 @@
 //! database whose driver binds `uuid::Uuid`, `time::Date`, `i32` and `i64`; the adapters run it
 //! and read its rows with [`tray_row`] (`cases` columns of their migrations `0004_cases.sql`
 //! and `0008_new_requests.sql`).
+//!
+//! The audit log search ([`ehc_core::audit::AuditLog::search`]) is shared the same way:
+//! [`push_audit_search`] writes it, [`audit_entry`] and [`audit_event`] read its rows.
+
+mod audit;
+
+pub use audit::{AUDIT_COLUMNS, audit_entry, audit_event, push_audit_search};
 
 use ehc_core::account::AccountId;
 use ehc_core::case::tray::{CaseSummary, DueFilter, TrayQuery, TraySort};

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use ehc_core::account::AccountId;
 use ehc_core::case::timeline::{TimelineEntry, Visibility};
 use ehc_core::case::tray::{CaseSummary, TrayPage, TrayQuery};
-use ehc_core::case::{Case, CaseId, CaseRepository, CaseWriteError, StoredCase};
+use ehc_core::case::{Case, CaseId, CaseRepository, CaseWriteError, LaReference, StoredCase};
 use ehc_core::ports::StoreError;
 use ehc_store_sql::{Select, push_tray, tray_row, urn_value};
 use sqlx::types::Json;
@@ -109,6 +109,20 @@ impl CaseRepository for SqliteUnitOfWork {
             })
         })
         .transpose()
+    }
+
+    async fn find_by_reference(
+        &mut self,
+        reference: &LaReference,
+    ) -> Result<Option<CaseId>, StoreError> {
+        let id = timed(
+            self.limit,
+            sqlx::query_scalar("SELECT id FROM cases WHERE la_reference = ?1")
+                .bind(reference.as_str())
+                .fetch_optional(&mut *self.tx),
+        )
+        .await?;
+        Ok(id.map(CaseId))
     }
 
     async fn update(&mut self, case: &Case, version: i64) -> Result<(), CaseWriteError> {

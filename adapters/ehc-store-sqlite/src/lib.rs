@@ -35,6 +35,7 @@
 //! production (docs/storage.md).
 
 mod alerts;
+mod audit;
 mod cases;
 mod documents;
 mod error;
@@ -46,19 +47,20 @@ pub use sessions::SqliteSessionStore;
 mod time;
 mod unit_of_work;
 
-use ehc_core::audit::{AuditEvent, AuditKind};
+use ehc_core::audit::AuditEvent;
 use ehc_core::ports::{Store, StoreError, UnitOfWork};
+use ehc_store_sql::{AUDIT_COLUMNS, audit_event};
+use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, SqlSafeStr};
 use std::borrow::Cow;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::error::{timed, unreadable};
+use crate::error::timed;
 use crate::unit_of_work::SqliteUnitOfWork;
 
 /// The schema, oldest first: (version, description, SQL). Embedded in the binary, so `migrate`
@@ -95,6 +97,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "new requests",
         include_str!("../migrations/0008_new_requests.sql"),
+    ),
+    (
+        12,
+        "audit search",
+        include_str!("../migrations/0012_audit_search.sql"),
     ),
 ];
 
@@ -230,39 +237,17 @@ impl SqliteStore {
     pub async fn audit_entries(&self, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
         let rows = timed(
             self.options.statement_timeout,
-            sqlx::query(
-                "SELECT at, actor, subject, kind, origin, detail FROM (
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {AUDIT_COLUMNS} FROM (
                      SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?1) newest
-                 ORDER BY seq",
-            )
+                 ORDER BY seq"
+            )))
             .bind(i64::from(limit))
             .fetch_all(&self.pool),
         )
         .await?;
         rows.iter()
-            .map(|row| {
-                let kind: String = row.try_get("kind").map_err(error::from_sqlx)?;
-                let origin: Option<String> = row.try_get("origin").map_err(error::from_sqlx)?;
-                Ok(AuditEvent {
-                    at: row
-                        .try_get::<time::Ts, _>("at")
-                        .map_err(error::from_sqlx)?
-                        .0,
-                    actor: row
-                        .try_get::<Option<uuid::Uuid>, _>("actor")
-                        .map_err(error::from_sqlx)?
-                        .map(ehc_core::account::AccountId),
-                    subject: row
-                        .try_get::<Option<uuid::Uuid>, _>("subject")
-                        .map_err(error::from_sqlx)?
-                        .map(ehc_core::account::AccountId),
-                    kind: audit_kind(&kind)?,
-                    origin: origin
-                        .map(|o| o.parse().map_err(|e| unreadable("audit origin", e)))
-                        .transpose()?,
-                    detail: row.try_get("detail").map_err(error::from_sqlx)?,
-                })
-            })
+            .map(|row| audit_event(row, |t: time::Ts| t.0).map_err(error::from_sqlx))
             .collect()
     }
 
@@ -285,11 +270,4 @@ impl Store for SqliteStore {
             self.options.statement_timeout,
         )))
     }
-}
-
-/// Reads an [`AuditKind`] back from its storage name ([`AuditKind::as_str`], the same
-/// kebab-case name serde uses).
-pub(crate) fn audit_kind(name: &str) -> Result<AuditKind, StoreError> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned()))
-        .map_err(|e| unreadable("audit kind", e))
 }

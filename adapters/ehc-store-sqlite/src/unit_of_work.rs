@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use ehc_core::account::{Account, AccountError, AccountId, AccountRepository, EmailAddress};
 use ehc_core::alert::AlertRepository;
-use ehc_core::audit::{AuditEvent, AuditLog};
+use ehc_core::audit::AuditLog;
 use ehc_core::case::{CaseId, CaseRepository};
 use ehc_core::document::DocumentRepository;
 use ehc_core::invitation::{
@@ -769,28 +769,6 @@ impl Outbox for SqliteUnitOfWork {
             .bind(Json(&message.content))
             .bind(message.content.carries_secret())
             .bind(Ts(message.created_at))
-            .execute(&mut *self.tx),
-        )
-        .await?;
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl AuditLog for SqliteUnitOfWork {
-    async fn append(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
-        timed(
-            self.limit,
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor, subject, kind, origin, detail)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )
-            .bind(Ts(event.at))
-            .bind(event.actor.map(|a| a.0))
-            .bind(event.subject.map(|a| a.0))
-            .bind(event.kind.as_str())
-            .bind(event.origin.map(|ip| ip.to_string()))
-            .bind(&event.detail)
             .execute(&mut *self.tx),
         )
         .await?;

@@ -374,6 +374,7 @@ impl<S, R: SecretSource> InvitationService<S, R> {
                     subject: Some(account.id),
                     kind: AuditKind::RoleGranted,
                     origin,
+                    case: new_roles.iter().find_map(Role::case),
                     detail: describe_roles(&new_roles),
                 })
                 .await?;
@@ -425,6 +426,7 @@ impl<S, R: SecretSource> InvitationService<S, R> {
                     subject: None,
                     kind: AuditKind::Invited,
                     origin,
+                    case: roles.iter().find_map(Role::case),
                     detail: format!("{} as {}", email.canonical(), describe_roles(&roles)),
                 })
                 .await?;
@@ -492,6 +494,7 @@ impl<S: Store, R: SecretSource> InvitationService<S, R> {
                 subject: None,
                 kind: AuditKind::Invited,
                 origin,
+                case: None,
                 detail: format!("{}: a new link, asked for by the person", email.canonical()),
             })
             .await?;

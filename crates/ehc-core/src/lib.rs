@@ -20,7 +20,7 @@
 //! | [`setting`] | [`setting::EducationSetting`], [`setting::LaCode`], [`setting::SettingStatus`], the GIAS file ([`setting::gias::GiasReader`]) | [`setting::SettingRepository`] | [`setting::import::SettingImport`] |
 //! | [`alert`] | [`alert::AlertPreference`], [`alert::ParkedAlert`] | [`alert::AlertRepository`] | [`alert::DigestService`] |
 //! | [`document`] | [`document::Document`], [`document::ContentHash`], [`document::sniff`], [`document::SizeLimits`] | [`document::DocumentStore`], [`document::DocumentRepository`], [`document::scan::VirusScanner`] | [`document::DocumentService`] |
-//! | [`outbox`], [`audit`] | messages, audit entries | [`outbox::Outbox`], [`outbox::OutboxQueue`], [`audit::AuditLog`] | — |
+//! | [`outbox`], [`audit`] | messages, audit entries, [`audit::AuditFilter`], [`audit::AuditKey`] | [`outbox::Outbox`], [`outbox::OutboxQueue`], [`audit::AuditLog`] | [`audit::AuditService`] (the LA's audit log viewer) |
 //! | [`notification`] | [`notification::templates::MessageTemplates`], [`notification::Email`], [`notification::TextMessage`] | [`notification::Mailer`], [`notification::SmsSender`] | [`notification::dispatcher::Dispatcher`] |
 //!
 //! A change, the messages it causes and its audit entries are written in one unit of work

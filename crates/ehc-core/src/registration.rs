@@ -151,6 +151,7 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> RegistrationService<S, H, R> 
                 subject: None,
                 kind: AuditKind::Registered,
                 origin,
+                case: invitation.roles.iter().find_map(crate::role::Role::case),
                 detail: describe_roles(&invitation.roles),
             })
             .await?;

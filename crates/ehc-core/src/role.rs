@@ -111,6 +111,17 @@ impl Role {
             Self::Advocate { .. } => "Advocate".to_owned(),
         }
     }
+
+    /// The case the role is for (contributor, parent or carer, young person); `None` for the
+    /// others.
+    pub fn case(&self) -> Option<CaseId> {
+        match self {
+            Self::Contributor { case }
+            | Self::ParentCarer { case }
+            | Self::YoungPerson { case } => Some(*case),
+            Self::LaOfficer | Self::Sendco { .. } | Self::Advocate { .. } => None,
+        }
+    }
 }
 
 /// A grant's identifier.
@@ -194,6 +205,8 @@ pub enum Action {
     ManageCase(CaseId),
     /// See the *Setting cases* tray of one setting.
     ViewSettingCases(Urn),
+    /// Search and export the audit log (the LA's own staff only).
+    ViewAuditLog,
 }
 
 /// How far a person may see one case, by the part they take in it. Empty: not at all.
@@ -468,6 +481,7 @@ impl<S: crate::ports::Store, R: SecretSource> RoleGrantService<S, R> {
                 subject: Some(account),
                 kind: crate::audit::AuditKind::RoleGranted,
                 origin,
+                case: grant.role.case(),
                 detail: grant.role.describe(),
             })
             .await?;
@@ -503,6 +517,7 @@ impl<S: crate::ports::Store, R: SecretSource> RoleGrantService<S, R> {
                 subject: Some(account),
                 kind: crate::audit::AuditKind::RoleRevoked,
                 origin,
+                case: grant.role.case(),
                 detail: grant.role.describe(),
             })
             .await?;
@@ -571,6 +586,7 @@ mod tests {
             ("manage-other-case", Action::ManageCase(other)),
             ("tray-A", Action::ViewSettingCases(a)),
             ("tray-B", Action::ViewSettingCases(b)),
+            ("audit-log", Action::ViewAuditLog),
         ];
         let roles: Vec<(&str, Role, &[&str])> = vec![
             (
@@ -592,6 +608,7 @@ mod tests {
                     "manage-other-case",
                     "tray-A",
                     "tray-B",
+                    "audit-log",
                 ],
             ),
             (

@@ -19,7 +19,7 @@
 
 use async_trait::async_trait;
 use ehc_core::account::{Account, AccountId, EmailAddress};
-use ehc_core::audit::AuditEvent;
+use ehc_core::audit::{AuditEvent, AuditFilter, PagePosition};
 use ehc_core::invitation::{
     Invitation, InvitationId, InvitationStatus, InvitationToken, TokenHash,
 };
@@ -29,9 +29,11 @@ use ehc_core::ports::{Store, StoreError};
 use ehc_core::role::{Grantor, Role};
 use ehc_core::second_factor::SmsCode;
 use ehc_store_postgres::{PgStore, PgStoreOptions};
+use ehc_store_sql::push_audit_search;
 use ehc_store_sqlite::{SqliteStore, SqliteStoreOptions};
 use sqlx::ConnectOptions;
 use sqlx::Connection;
+use sqlx::SqlSafeStr;
 use sqlx::postgres::PgConnectOptions;
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -43,6 +45,39 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::AbortHandle;
 use tower_sessions_core::session_store::ExpiredDeletion;
 use uuid::Uuid;
+
+/// The migrations of an adapter (`"sqlite"` or `"postgres"`) older than `version`, read from
+/// its `migrations` folder: a database as an older hub left it, for testing what a newer
+/// migration does to existing rows.
+pub fn older_migrations(adapter: &str, version: i64) -> sqlx::migrate::Migrator {
+    let dir = format!(
+        "{}/../../adapters/ehc-store-{adapter}/migrations",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the migrations folder")
+        .map(|f| f.expect("a migration file").path())
+        .collect();
+    files.sort();
+    let migrations = files
+        .iter()
+        .filter_map(|path| {
+            let name = path.file_stem()?.to_str()?.to_owned();
+            let number: i64 = name.split('_').next()?.parse().ok()?;
+            (number < version).then(|| {
+                sqlx::migrate::Migration::new(
+                    number,
+                    name.into(),
+                    sqlx::migrate::MigrationType::Simple,
+                    sqlx::AssertSqlSafe(std::fs::read_to_string(path).expect("a migration"))
+                        .into_sql_str(),
+                    false,
+                )
+            })
+        })
+        .collect();
+    sqlx::migrate::Migrator::with_migrations(migrations)
+}
 
 /// The environment variable naming the PostgreSQL server the tests may use
 /// (`scripts/postgres-for-tests` prints a usable value).
@@ -71,6 +106,11 @@ pub trait Backend: Store + OutboxQueue + Clone + Send + Sync + 'static {
     async fn raw_session_count(&self) -> i64;
     /// Every texted sign-in code queued in the outbox, oldest first (the person's phone).
     async fn texted_codes(&self) -> Vec<String>;
+    /// The database's plan of the audit search for `filter` (newest page), one line per step:
+    /// SQLite's `EXPLAIN QUERY PLAN`; PostgreSQL's `EXPLAIN` with sequential scans discouraged
+    /// (on a near-empty table the planner would rightly prefer one; the test asks which index
+    /// can serve the filter).
+    async fn audit_search_plan(&self, filter: &AuditFilter) -> String;
 }
 
 /// The codes of texted sign-in-code contents (JSON, as stored), in order.
@@ -169,6 +209,18 @@ impl Backend for SqliteStore {
             .await;
         (row_text(update), row_text(delete))
     }
+    async fn audit_search_plan(&self, filter: &AuditFilter) -> String {
+        let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new("EXPLAIN QUERY PLAN ");
+        // SQLite stores instants as microseconds since the epoch.
+        push_audit_search(&mut query, filter, PagePosition::Newest, 50, |at| {
+            i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap()
+        });
+        let rows = query.build().fetch_all(self.pool()).await.expect("a plan");
+        rows.iter()
+            .map(|r| sqlx::Row::get::<String, _>(r, "detail"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
     async fn migrate_again(&self) -> Result<(), StoreError> {
         self.migrate().await
     }
@@ -246,7 +298,15 @@ impl PgFixture {
 
     /// A fixture whose store has these options.
     pub async fn with_options(options: PgStoreOptions) -> Self {
-        let (name, connect, admin) = Self::create_database().await;
+        Self::on_database(Self::create_database().await, options).await
+    }
+
+    /// A fixture on a database made by [`PgFixture::create_database`] (and perhaps prepared
+    /// since, e.g. by [`older_migrations`]): its store connects and applies what is missing.
+    pub async fn on_database(
+        (name, connect, admin): (String, PgConnectOptions, String),
+        options: PgStoreOptions,
+    ) -> Self {
         let store = PgStore::connect_with(connect.clone(), options)
             .await
             .expect("the PostgreSQL store connects and migrates");
@@ -343,6 +403,20 @@ impl Backend for PgStore {
             .execute(self.pool())
             .await;
         (pg_rows(update), pg_rows(delete))
+    }
+    async fn audit_search_plan(&self, filter: &AuditFilter) -> String {
+        let mut tx = self.pool().begin().await.expect("a transaction");
+        sqlx::query("SET LOCAL enable_seqscan = off")
+            .execute(&mut *tx)
+            .await
+            .expect("planner settings");
+        let mut query = sqlx::QueryBuilder::<sqlx::Postgres>::new("EXPLAIN ");
+        push_audit_search(&mut query, filter, PagePosition::Newest, 50, |at| at);
+        let rows = query.build().fetch_all(&mut *tx).await.expect("a plan");
+        rows.iter()
+            .map(|r| sqlx::Row::get::<String, _>(r, 0))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
     async fn migrate_again(&self) -> Result<(), StoreError> {
         self.migrate().await

@@ -61,6 +61,7 @@ pub async fn an_uncommitted_unit_of_work_leaves_no_trace<S: Backend>(store: &S) 
                 subject: Some(sam.id),
                 kind: AuditKind::Registered,
                 origin: None,
+                case: None,
                 detail: String::new(),
             })
             .await
@@ -118,6 +119,7 @@ pub async fn audit_entries_come_back_in_order_and_cannot_be_changed_or_deleted<S
             subject: None,
             kind: AuditKind::Invited,
             origin: Some("192.0.2.10".parse().unwrap()),
+            case: None,
             detail: "jo@example.org as LA officer".into(),
         },
         AuditEvent {
@@ -126,6 +128,7 @@ pub async fn audit_entries_come_back_in_order_and_cannot_be_changed_or_deleted<S
             subject: Some(AccountId(Uuid::from_u128(2))),
             kind: AuditKind::SignedIn,
             origin: Some("2001:db8::1".parse().unwrap()),
+            case: None,
             detail: "app".into(),
         },
         AuditEvent {
@@ -134,6 +137,8 @@ pub async fn audit_entries_come_back_in_order_and_cannot_be_changed_or_deleted<S
             subject: None,
             kind: AuditKind::CodeSendLimited,
             origin: None,
+            // Any case id: the log keeps it whatever becomes of the case.
+            case: Some(ehc_core::case::CaseId(Uuid::from_u128(9))),
             detail: String::new(),
         },
     ];

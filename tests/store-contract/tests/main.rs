@@ -14,6 +14,7 @@
 mod accounts;
 mod alerts;
 mod audit_and_units;
+mod audit_search;
 mod case_alerts;
 mod cases;
 mod documents;
@@ -105,6 +106,10 @@ contract! {
     audit_and_units::an_uncommitted_unit_of_work_leaves_no_trace,
     audit_and_units::audit_entries_come_back_in_order_and_cannot_be_changed_or_deleted,
     audit_and_units::migrating_twice_changes_nothing,
+    audit_search::an_audit_search_selects_by_person_case_kind_and_instants_newest_first,
+    audit_search::audit_pages_neither_repeat_nor_skip_an_entry_while_entries_are_appended,
+    audit_search::each_audit_filter_is_served_by_its_index,
+    audit_search::the_audit_port_only_appends_and_searches_and_the_database_refuses_changes,
     journey::the_sign_in_journey_runs_end_to_end,
     sessions::a_session_round_trips_until_it_expires_and_expired_ones_are_deleted,
     sessions::a_deleted_session_is_not_brought_back_by_a_later_save,

@@ -14,6 +14,7 @@ mod advice;
 mod alerts;
 mod app;
 mod attachments;
+mod audit;
 mod cases;
 mod documents;
 mod download;
@@ -60,6 +61,10 @@ macro_rules! journey {
 }
 
 journey! {
+    audit::an_officer_searches_the_audit_log_by_person_case_kind_and_days_and_pages_through_it,
+    audit::an_officer_exports_the_audit_log_as_csv_with_formulas_defused,
+    audit::a_person_who_is_not_an_la_officer_is_refused_the_audit_log_and_sees_no_entry,
+    audit::bad_audit_filters_show_the_error_summary_and_search_nothing,
     views::the_parent_writes_and_orders_their_views_and_the_la_and_setting_read_them,
     views::empty_text_or_an_item_already_taken_out_shows_an_error_and_changes_nothing,
     views::a_photo_uploaded_from_about_me_is_placed_in_it_and_opens_for_the_la,

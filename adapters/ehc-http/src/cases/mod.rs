@@ -16,6 +16,7 @@ mod tray;
 mod upload;
 mod views;
 
+pub(crate) use date_input::DateFields;
 pub(crate) use request::send_routes as request_send_routes;
 pub(crate) use request::{
     UPLOAD_BURST as REQUEST_UPLOAD_BURST, UPLOAD_PERIOD_SECONDS as REQUEST_UPLOAD_PERIOD_SECONDS,
@@ -110,7 +111,7 @@ fn status_tag(key: &str) -> &'static str {
 }
 
 /// The page for a refusal or fault of the case service that is not a form error.
-async fn refused(app: &AppState, e: CaseServiceError) -> PageResult {
+pub(crate) async fn refused(app: &AppState, e: CaseServiceError) -> PageResult {
     match e {
         CaseServiceError::NotFound => crate::pages::not_found(axum::extract::State(app.clone())).await,
         CaseServiceError::NotAllowed => {

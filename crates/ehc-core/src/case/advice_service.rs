@@ -546,6 +546,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                     subject: None,
                     kind: AuditKind::CaseChanged,
                     origin: None,
+                    case: Some(id),
                     detail: format!("case {id}: timed alert: {}", alert.what),
                 })
                 .await?;

@@ -768,6 +768,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                     subject: Some(to),
                     kind: AuditKind::CaseChanged,
                     origin: None,
+                    case: Some(id),
                     detail: format!("case {id}: timed alert: {what}"),
                 })
                 .await?;

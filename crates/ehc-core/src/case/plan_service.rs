@@ -383,6 +383,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                     subject: None,
                     kind: AuditKind::CaseChanged,
                     origin: None,
+                    case: Some(id),
                     detail: format!("case {id}: {what}"),
                 })
                 .await?;

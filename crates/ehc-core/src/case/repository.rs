@@ -5,7 +5,7 @@ use time::Date;
 
 use super::timeline::TimelineEntry;
 use super::tray::{TrayPage, TrayQuery};
-use super::{Case, CaseId};
+use super::{Case, CaseId, LaReference};
 use crate::ports::StoreError;
 
 /// A case as stored, with the version its next update must name.
@@ -47,6 +47,15 @@ pub trait CaseRepository: Send {
     /// # Errors
     /// [`StoreError`] on a fault.
     async fn get(&mut self, id: CaseId) -> Result<Option<StoredCase>, StoreError>;
+
+    /// The id of the case with this LA reference, if there is one (references are unique).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn find_by_reference(
+        &mut self,
+        reference: &LaReference,
+    ) -> Result<Option<CaseId>, StoreError>;
 
     /// Replaces the case if its stored version is still `version`, then increments it.
     ///

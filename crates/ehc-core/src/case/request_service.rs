@@ -265,6 +265,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                 subject: None,
                 kind: AuditKind::CaseCreated,
                 origin,
+                case: Some(case.id),
                 detail: format!(
                     "case {}: {}, sent online by {}",
                     case.id,
@@ -296,6 +297,7 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
                     subject: Some(account),
                     kind: AuditKind::RoleGranted,
                     origin,
+                    case: Some(case.id),
                     detail: format!("{} on case {}, as its requester", role.describe(), case.id),
                 })
                 .await?;

@@ -245,6 +245,7 @@ pub(crate) fn audit(
         subject: None,
         kind,
         origin,
+        case: Some(case),
         detail: if detail.is_empty() {
             format!("case {case}")
         } else {

@@ -611,6 +611,7 @@ async fn audit(
             subject: None,
             kind,
             origin,
+            case: None,
             detail: detail.to_owned(),
         })
         .await?;

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use crate::account::{Account, AccountError, AccountId, AccountRepository, EmailAddress};
 use crate::alert::{AlertPreference, AlertRepository, ParkedAlert};
-use crate::audit::{AuditEvent, AuditLog};
+use crate::audit::{AuditEntry, AuditEvent, AuditFilter, AuditKey, AuditLog, PagePosition};
 use crate::case::timeline::TimelineEntry;
 use crate::case::{CaseId, CaseRepository, StoredCase};
 use crate::document::{Document, DocumentRepository};
@@ -435,5 +435,58 @@ impl AuditLog for MemoryUnitOfWork {
     async fn append(&mut self, event: &AuditEvent) -> Result<(), StoreError> {
         self.working.audit.push(event.clone());
         Ok(())
+    }
+
+    async fn search(
+        &mut self,
+        filter: &AuditFilter,
+        position: PagePosition,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let state = &self.working;
+        let email = |id: Option<AccountId>| {
+            id.and_then(|id| state.accounts.iter().find(|a| a.id == id))
+                .map(|a| a.email.as_entered().to_owned())
+        };
+        let mut found: Vec<AuditEntry> = state
+            .audit
+            .iter()
+            .zip(1..)
+            .map(|(event, seq)| AuditEntry {
+                key: AuditKey { at: event.at, seq },
+                event: event.clone(),
+                actor_email: email(event.actor),
+                subject_email: email(event.subject),
+                case_reference: event.case.and_then(|id| {
+                    state
+                        .cases
+                        .iter()
+                        .find(|c| c.case.id == id)
+                        .map(|c| c.case.la_reference.to_string())
+                }),
+            })
+            .filter(|e| {
+                let event = &e.event;
+                filter
+                    .person
+                    .is_none_or(|p| event.actor == Some(p) || event.subject == Some(p))
+                    && filter.case.is_none_or(|c| event.case == Some(c))
+                    && filter.kind.is_none_or(|k| event.kind == k)
+                    && filter.from.is_none_or(|from| event.at >= from)
+                    && filter.until.is_none_or(|until| event.at < until)
+                    && match position {
+                        PagePosition::Newest => true,
+                        PagePosition::OlderThan(key) => e.key < key,
+                        PagePosition::NewerThan(key) => e.key > key,
+                    }
+            })
+            .collect();
+        found.sort_by_key(|e| std::cmp::Reverse(e.key));
+        let limit = limit as usize;
+        if matches!(position, PagePosition::NewerThan(_)) {
+            found.drain(..found.len().saturating_sub(limit));
+        }
+        found.truncate(limit);
+        Ok(found)
     }
 }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::MemoryUnitOfWork;
 use crate::case::timeline::TimelineEntry;
 use crate::case::tray::{CaseSummary, DueFilter, TrayPage, TrayQuery, TraySort};
-use crate::case::{Case, CaseId, CaseRepository, CaseWriteError, StoredCase};
+use crate::case::{Case, CaseId, CaseRepository, CaseWriteError, LaReference, StoredCase};
 use crate::ports::StoreError;
 
 fn in_scope(query: &TrayQuery, case: &Case) -> bool {
@@ -51,6 +51,17 @@ impl CaseRepository for MemoryUnitOfWork {
     }
     async fn get(&mut self, id: CaseId) -> Result<Option<StoredCase>, StoreError> {
         Ok(self.working.cases.iter().find(|c| c.case.id == id).cloned())
+    }
+    async fn find_by_reference(
+        &mut self,
+        reference: &LaReference,
+    ) -> Result<Option<CaseId>, StoreError> {
+        Ok(self
+            .working
+            .cases
+            .iter()
+            .find(|c| c.case.la_reference == *reference)
+            .map(|c| c.case.id))
     }
     async fn update(&mut self, case: &Case, version: i64) -> Result<(), CaseWriteError> {
         if self
