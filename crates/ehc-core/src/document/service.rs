@@ -489,6 +489,7 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
                 at: now,
                 actor: Some(actor),
                 subject: None,
+                case: None,
                 kind: AuditKind::DocumentInfected,
                 origin,
                 detail: format!(
@@ -520,6 +521,7 @@ impl<S: Store, R: SecretSource> DocumentService<S, R> {
                 at: now,
                 actor: Some(actor),
                 subject: None,
+                case: None,
                 kind: AuditKind::DocumentUploaded,
                 origin,
                 detail: format!(
