@@ -177,7 +177,16 @@ pub async fn a_signed_in_parent_adds_two_files_removes_one_and_the_new_case_has_
         "the receipt on the timeline: {}",
         plain(&case.body)
     );
-    assert_eq!(audited(&hub, "document-uploaded").await.len(), 1);
+    // Each file was on record when it was kept for the request, and the one sent when it was
+    // recorded on the case.
+    let uploaded = audited(&hub, "document-uploaded").await;
+    let held = uploaded
+        .iter()
+        .filter(|d| {
+            d.starts_with("request for an assessment: a file held until the request is sent")
+        })
+        .count();
+    assert_eq!((held, uploaded.len()), (2, 3), "{uploaded:?}");
     // The removed file's content stays in the store until the daily sweep.
     assert_eq!(files_in(hub.documents.path()).len(), 2);
     // The draft is gone with the request.
