@@ -89,6 +89,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "new requests",
         include_str!("../migrations/0008_new_requests.sql"),
     ),
+    (
+        11,
+        "account recovery",
+        include_str!("../migrations/0011_account_recovery.sql"),
+    ),
 ];
 
 /// Pool size and timeouts.

@@ -60,6 +60,16 @@ pub enum AuditKind {
     /// An upload was refused because the virus scanner found something; nothing was stored
     /// (detail: the case id, what was found and the length).
     DocumentInfected,
+    /// *Reset your password* was asked for (subject: the account, if the address has one;
+    /// detail: whether a link was sent, never the link).
+    PasswordResetRequested,
+    /// A password was changed through a reset link; every session of the account ended.
+    PasswordReset,
+    /// A reset link could not be used (unknown, used, superseded or expired).
+    PasswordResetRefused,
+    /// An LA officer removed a person's second factor (actor: the officer; subject: the
+    /// person); every session of the person ended.
+    SecondFactorReset,
 }
 
 impl AuditKind {
@@ -88,6 +98,10 @@ impl AuditKind {
             Self::DocumentUploaded => "document-uploaded",
             Self::DocumentDownloaded => "document-downloaded",
             Self::DocumentInfected => "document-infected",
+            Self::PasswordResetRequested => "password-reset-requested",
+            Self::PasswordReset => "password-reset",
+            Self::PasswordResetRefused => "password-reset-refused",
+            Self::SecondFactorReset => "second-factor-reset",
         }
     }
 }

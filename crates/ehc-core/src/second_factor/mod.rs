@@ -114,6 +114,13 @@ pub trait SecondFactorRepository: Send {
         now: OffsetDateTime,
     ) -> Result<SmsSendDecision, StoreError>;
 
+    /// Removes the account's second factor (and its last accepted TOTP step), so its next
+    /// sign-in sets up a new one. `true` if there was one.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn remove(&mut self, account: AccountId) -> Result<bool, StoreError>;
+
     /// Atomically consumes the unexpired, unused code with this hash: `true` once, then `false`.
     ///
     /// # Errors

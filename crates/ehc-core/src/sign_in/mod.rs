@@ -146,6 +146,17 @@ impl SignInState {
         }
     }
 
+    /// The instant this state's sign-in began to count: when the password was accepted in the
+    /// half-signed-in states, when the second factor was accepted once signed in. A session
+    /// whose instant is earlier than the account's last
+    /// [`crate::account::AccountRepository::end_sessions`] is over.
+    pub fn since(&self) -> Option<OffsetDateTime> {
+        match self {
+            Self::SignedIn { at, .. } => Some(*at),
+            other => other.password_at(),
+        }
+    }
+
     /// Whether a half-signed-in state has outlived `half_signed_in_for` at `now`.
     pub fn has_expired(&self, now: OffsetDateTime, half_signed_in_for: time::Duration) -> bool {
         self.password_at()

@@ -54,6 +54,25 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
         &self.settings
     }
 
+    /// `state` as it stands for its account now: [`SignInState::Anonymous`] when the account's
+    /// sessions were ended (a password reset, an officer's second-factor reset) after this
+    /// sign-in began; otherwise `state` unchanged. The web layer asks
+    /// on every request, so an ended session opens nothing from the next request on.
+    ///
+    /// # Errors
+    /// [`SignInError::Store`] on a fault.
+    pub async fn check_session(&self, state: SignInState) -> Result<SignInState, SignInError> {
+        let (Some(account), Some(since)) = (state.account(), state.since()) else {
+            return Ok(state);
+        };
+        let mut tx = self.store.begin().await?;
+        let ended = tx.accounts().sessions_ended_at(account).await?;
+        Ok(match ended {
+            Some(ended) if since < ended => SignInState::Anonymous,
+            _ => state,
+        })
+    }
+
     /// Applies one `input` to `state` at `now`.
     ///
     /// A half-signed-in state older than `settings.half_signed_in_for` accepts only a new
