@@ -135,15 +135,61 @@ macro_rules! field_errors {
     };
 }
 
+/// A page where a person chooses a password under the policy: *Complete your registration*
+/// and *Choose a new password* (a reset link).
 #[derive(Template)]
 #[template(path = "register.html")]
-struct RegisterPage {
+struct PasswordPage {
     layout: Layout,
     errors: Vec<FieldError>,
+    /// "You are registering as" / "You are choosing a new password for".
+    lead: &'static str,
     email: String,
+    password_label: &'static str,
+    button: &'static str,
     min_chars: usize,
 }
-field_errors!(RegisterPage);
+field_errors!(PasswordPage);
+
+impl AppState {
+    /// *Complete your registration* for `email`, with `errors`.
+    async fn registration_page(
+        &self,
+        session: &HubSession,
+        email: String,
+        errors: Vec<FieldError>,
+    ) -> PageResult {
+        html(&PasswordPage {
+            layout: self
+                .layout(session, "Complete your registration", false)
+                .await?,
+            errors,
+            lead: "You are registering as",
+            email,
+            password_label: "Choose your password",
+            button: "Complete registration",
+            min_chars: self.inner.settings.password.min_chars,
+        })
+    }
+}
+
+/// One error per broken password rule, at the field it concerns.
+fn password_errors(violations: &ehc_core::password::PasswordViolations) -> Vec<FieldError> {
+    violations
+        .rules()
+        .iter()
+        .map(|rule| FieldError {
+            field: if rule.code() == "mismatch" {
+                "confirm"
+            } else {
+                "password"
+            },
+            message: rule.to_string(),
+        })
+        .collect()
+}
+
+mod recovery;
 
 #[derive(Template)]
 #[template(path = "link_unusable.html")]
@@ -230,6 +276,7 @@ pub fn limited_routes() -> Router<AppState> {
         .route("/sign-in/text", get(text_page).post(text_submit))
         .route("/sign-in/code", get(code_page).post(code_submit))
         .route("/sign-in/resend", post(resend_submit))
+        .merge(recovery::routes())
 }
 
 /// Every other route of the journey.
@@ -337,10 +384,21 @@ impl AppState {
         self.inner.clock.now()
     }
 
+    /// The session's sign-in state now: signed out once the absolute timeout passed or the
+    /// account's sessions were ended (a password reset, an officer's second-factor reset);
+    /// the session is then cleared.
     pub(crate) async fn current(&self, session: &HubSession) -> Result<SignInState, PageError> {
         let now = self.now();
         let state = session.state(now, self.inner.web.absolute_timeout).await?;
-        Ok(state)
+        let checked = match self.inner.sign_in.check_session(state.clone()).await {
+            Ok(checked) => checked,
+            Err(SignInError::Store(e)) => return Err(e.into()),
+            Err(other) => return Err(PageError::Internal(other.to_string())),
+        };
+        if checked != state {
+            session.0.flush().await?;
+        }
+        Ok(checked)
     }
 
     pub(crate) async fn message(
@@ -417,14 +475,10 @@ async fn register_page(
 ) -> PageResult {
     let session = HubSession(session);
     match app.inner.registration.open(&token, app.now()).await {
-        Ok(email) => html(&RegisterPage {
-            layout: app
-                .layout(&session, "Complete your registration", false)
-                .await?,
-            errors: Vec::new(),
-            email: email.to_string(),
-            min_chars: app.inner.settings.password.min_chars,
-        }),
+        Ok(email) => {
+            app.registration_page(&session, email.to_string(), Vec::new())
+                .await
+        }
         Err(RegistrationError::Store(e)) => Err(e.into()),
         Err(_) => link_unusable(&app, &session).await,
     }
@@ -476,20 +530,8 @@ async fn register_submit(
                 Err(RegistrationError::Store(s)) => return Err(s.into()),
                 Err(_) => return link_unusable(&app, &session).await,
             };
-            let errors = violations
-                .rules()
-                .iter()
-                .map(|rule| FieldError {
-                    field: if rule.code() == "mismatch" { "confirm" } else { "password" },
-                    message: rule.to_string(),
-                })
-                .collect();
-            html(&RegisterPage {
-                layout: app.layout(&session, "Complete your registration", false).await?,
-                errors,
-                email: email.to_string(),
-                min_chars: app.inner.settings.password.min_chars,
-            })
+            app.registration_page(&session, email.to_string(), password_errors(&violations))
+                .await
         }
         Err(RegistrationError::AlreadyRegistered) => {
             app.message(

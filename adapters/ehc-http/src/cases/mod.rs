@@ -12,6 +12,7 @@ mod download;
 mod meetings;
 mod plan;
 mod request;
+mod second_factor_reset;
 mod tray;
 mod upload;
 mod views;
@@ -56,6 +57,10 @@ pub(crate) fn routes() -> Router<AppState> {
             get(back_office::people_page).post(back_office::people_submit),
         )
         .route("/grants/{id}/revoke", post(back_office::revoke_submit))
+        .route(
+            "/people/{id}/reset-second-factor",
+            get(second_factor_reset::confirm_page).post(second_factor_reset::reset_submit),
+        )
         .route(
             "/cases/{id}/views/{space}",
             get(views::views_page).post(views::views_submit),

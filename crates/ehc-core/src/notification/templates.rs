@@ -792,8 +792,9 @@ fn long_date(date: time::Date) -> String {
     format!("{} {} {}", date.day(), date.month(), date.year())
 }
 
-/// `1 hour`, `2 hours`, `30 minutes`, `1 hour 30 minutes`.
-fn describe_minutes(minutes: i64) -> String {
+/// A duration of whole minutes in words: `1 hour`, `2 hours`, `30 minutes`,
+/// `1 hour 30 minutes` (the reset e-mail's `valid_for`, and the page that promises it).
+pub fn describe_minutes(minutes: i64) -> String {
     let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     match (minutes / 60, minutes % 60) {
         (0, m) => plural(m, "minute"),
