@@ -905,6 +905,46 @@ mod tests {
     }
 
     #[test]
+    fn the_reset_email_holds_its_link_and_the_recovery_emails_after_it_hold_no_token() {
+        let templates = MessageTemplates {
+            base_url: "https://ehc.anytown.gov.uk/".into(),
+            ..MessageTemplates::default()
+        };
+        let token =
+            InvitationToken::generate(&crate::test_support::SeededSecretSource::new(5)).unwrap();
+        let secret = token.to_link_param();
+        let Rendered::Email(reset) = templates
+            .render(&MessageContent::PasswordResetLink {
+                token,
+                valid_for_minutes: 90,
+            })
+            .unwrap()
+        else {
+            panic!("an e-mail")
+        };
+        let link = format!("https://ehc.anytown.gov.uk/reset-password/{secret}");
+        for part in [&reset.text, &reset.html] {
+            assert!(part.contains(&link), "{part}");
+            assert!(part.contains("for 1 hour 30 minutes"), "{part}");
+            assert_eq!(part.matches(&secret).count(), part.matches(&link).count());
+        }
+        assert!(!reset.subject.contains(&secret));
+        for content in [
+            MessageContent::PasswordChanged,
+            MessageContent::SecondFactorReset,
+        ] {
+            let Rendered::Email(email) = templates.render(&content).unwrap() else {
+                panic!("an e-mail")
+            };
+            assert!(email.text.contains("https://ehc.anytown.gov.uk/sign-in"));
+            assert!(email.text.contains("signed out"), "{}", email.text);
+        }
+        assert_eq!(describe_minutes(60), "1 hour");
+        assert_eq!(describe_minutes(1), "1 minute");
+        assert_eq!(describe_minutes(120), "2 hours");
+    }
+
+    #[test]
     fn a_case_alert_says_what_happened_what_is_asked_and_by_when_with_the_reference_and_a_link() {
         let templates = MessageTemplates {
             la_name: "Anytown Council".into(),
