@@ -26,3 +26,17 @@ CREATE TABLE password_resets (
     CONSTRAINT password_resets_status_at_set CHECK ((status = 'pending') = (status_at IS NULL))
 );
 CREATE INDEX password_resets_by_account ON password_resets (account_id, created_at);
+
+-- Recovery codes (10 at a time, shown once), as SHA-256 hashes bound to the account. A new set
+-- replaces the old one; `consume_recovery_code` is one UPDATE guarded by `used_at IS NULL`.
+CREATE TABLE recovery_codes (
+    seq        bigint      GENERATED ALWAYS AS IDENTITY,
+    account_id uuid        NOT NULL,
+    code_hash  bytea       NOT NULL,
+    issued_at  timestamptz NOT NULL,
+    used_at    timestamptz,
+    CONSTRAINT recovery_codes_pkey PRIMARY KEY (seq),
+    CONSTRAINT recovery_codes_account_fkey FOREIGN KEY (account_id) REFERENCES accounts (id),
+    CONSTRAINT recovery_codes_hash_length CHECK (octet_length(code_hash) = 32),
+    CONSTRAINT recovery_codes_account_hash_key UNIQUE (account_id, code_hash)
+);

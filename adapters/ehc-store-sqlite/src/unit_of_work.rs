@@ -18,8 +18,8 @@ use ehc_core::ports::{StoreError, UnitOfWork};
 use ehc_core::recovery::{PasswordReset, PasswordResetRepository};
 use ehc_core::role::{GrantId, Grantor, Role, RoleGrant, RoleGrantRepository, Urn};
 use ehc_core::second_factor::{
-    EnrolError, Enrolment, PhoneNumber, SecondFactorRepository, SmsCodeHash, SmsSendDecision,
-    SmsSendLimit, StoredSmsCode, TotpSecret,
+    EnrolError, Enrolment, PhoneNumber, RecoveryCodeHash, SecondFactorRepository, SmsCodeHash,
+    SmsSendDecision, SmsSendLimit, StoredSmsCode, TotpSecret,
 };
 use ehc_core::setting::SettingRepository;
 use sqlx::sqlite::SqliteRow;
@@ -172,6 +172,7 @@ pub(crate) fn content_kind(content: &MessageContent) -> &'static str {
         MessageContent::PasswordResetLink { .. } => "password-reset-link",
         MessageContent::PasswordChanged => "password-changed",
         MessageContent::SecondFactorReset => "second-factor-reset",
+        MessageContent::RecoveryCodeUsed { .. } => "recovery-code-used",
         MessageContent::CaseUpdate { .. } => "case-update",
         MessageContent::CaseDigest { .. } => "case-digest",
     }
@@ -802,6 +803,13 @@ impl SecondFactorRepository for SqliteUnitOfWork {
     }
 
     async fn remove(&mut self, account: AccountId) -> Result<bool, StoreError> {
+        timed(
+            self.limit,
+            sqlx::query("DELETE FROM recovery_codes WHERE account_id = ?1")
+                .bind(account.0)
+                .execute(&mut *self.tx),
+        )
+        .await?;
         let done = timed(
             self.limit,
             sqlx::query("DELETE FROM second_factors WHERE account_id = ?1")
@@ -810,6 +818,74 @@ impl SecondFactorRepository for SqliteUnitOfWork {
         )
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn replace_recovery_codes(
+        &mut self,
+        account: AccountId,
+        hashes: &[RecoveryCodeHash],
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        timed(
+            self.limit,
+            sqlx::query("DELETE FROM recovery_codes WHERE account_id = ?1")
+                .bind(account.0)
+                .execute(&mut *self.tx),
+        )
+        .await?;
+        for hash in hashes {
+            timed(
+                self.limit,
+                sqlx::query(
+                    "INSERT INTO recovery_codes (account_id, code_hash, issued_at)
+                     VALUES (?1, ?2, ?3)",
+                )
+                .bind(account.0)
+                .bind(&hash.0[..])
+                .bind(Ts(at))
+                .execute(&mut *self.tx),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn consume_recovery_code(
+        &mut self,
+        account: AccountId,
+        hash: &RecoveryCodeHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<u32>, StoreError> {
+        // One statement: a concurrent consumer finds `used_at` set.
+        let done = timed(
+            self.limit,
+            sqlx::query(
+                "UPDATE recovery_codes SET used_at = ?3
+                 WHERE account_id = ?1 AND code_hash = ?2 AND used_at IS NULL",
+            )
+            .bind(account.0)
+            .bind(&hash.0[..])
+            .bind(Ts(now))
+            .execute(&mut *self.tx),
+        )
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.recovery_codes_left(account).await.map(Some)
+    }
+
+    async fn recovery_codes_left(&mut self, account: AccountId) -> Result<u32, StoreError> {
+        let left: i64 = timed(
+            self.limit,
+            sqlx::query_scalar(
+                "SELECT count(*) FROM recovery_codes WHERE account_id = ?1 AND used_at IS NULL",
+            )
+            .bind(account.0)
+            .fetch_one(&mut *self.tx),
+        )
+        .await?;
+        u32::try_from(left).map_err(|_| unreadable("recovery code count", left))
     }
 
     async fn consume_sms_code(

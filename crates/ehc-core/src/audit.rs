@@ -70,6 +70,10 @@ pub enum AuditKind {
     /// An LA officer removed a person's second factor (actor: the officer; subject: the
     /// person); every session of the person ended.
     SecondFactorReset,
+    /// A new set of recovery codes was issued (detail: why; never a code).
+    RecoveryCodesIssued,
+    /// A recovery code was used instead of an app or texted code (detail: how many are left).
+    RecoveryCodeUsed,
 }
 
 impl AuditKind {
@@ -102,6 +106,8 @@ impl AuditKind {
             Self::PasswordReset => "password-reset",
             Self::PasswordResetRefused => "password-reset-refused",
             Self::SecondFactorReset => "second-factor-reset",
+            Self::RecoveryCodesIssued => "recovery-codes-issued",
+            Self::RecoveryCodeUsed => "recovery-code-used",
         }
     }
 }

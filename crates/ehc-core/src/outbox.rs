@@ -86,6 +86,12 @@ pub enum MessageContent {
     /// The person's password was changed through a reset link (no secret: it tells them, so a
     /// reset they did not make is noticed).
     PasswordChanged,
+    /// A recovery code was used to sign in (no secret: it tells the person, so a use they did
+    /// not make is noticed).
+    RecoveryCodeUsed {
+        /// Unused recovery codes left after it (0: a new set was issued at that sign-in).
+        left: u32,
+    },
     /// An LA officer removed the person's second factor: the next sign-in sets up a new one.
     SecondFactorReset,
     /// Something happened on a case that the person takes part in. It names the case only by

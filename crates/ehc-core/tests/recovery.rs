@@ -12,7 +12,7 @@ use ehc_core::registration::RegistrationService;
 use ehc_core::role::{Grantor, Role};
 use ehc_core::second_factor::Method;
 use ehc_core::settings::SecuritySettings;
-use ehc_core::sign_in::{SignInError, SignInInput, SignInService, SignInState};
+use ehc_core::sign_in::{Notice, SignInError, SignInInput, SignInService, SignInState};
 use ehc_core::test_support::{
     FastHasher, InMemoryStore, SeededSecretSource, reset_tokens, texted_codes,
 };
@@ -364,4 +364,185 @@ proptest! {
             }
         });
     }
+}
+
+/// The codes handed out with a sign-in, if any.
+fn issued(t: &ehc_core::sign_in::Transition) -> Vec<String> {
+    match &t.notice {
+        Some(Notice::RecoveryCodesIssued(codes)) => codes.iter().map(|c| c.display()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn recovery_codes_come_with_set_up_work_once_instead_of_a_code_and_count_toward_the_lock() {
+    run(async {
+        let hub = hub();
+        hub.registered(JO, Role::LaOfficer).await;
+        let s = hub.password(PASSWORD, T0).await.unwrap();
+        let s = hub
+            .step(&s, SignInInput::ChooseMethod(Method::Text), T0)
+            .await
+            .unwrap();
+        let s = hub
+            .step(&s, SignInInput::MobileNumber("07700 900123".into()), T0)
+            .await
+            .unwrap();
+        let code = hub.texts().await.pop().unwrap();
+        let t = hub
+            .sign_in
+            .handle(&s, SignInInput::Code(code), T0, None)
+            .await
+            .unwrap();
+        let codes = issued(&t);
+        assert_eq!(codes.len(), 10);
+        assert!(t.state.signed_in_account().is_some());
+
+        // At the next sign-in, a recovery code instead of the texted code: once only.
+        let at = T0 + Duration::minutes(1);
+        let challenge = hub.password(PASSWORD, at).await.unwrap();
+        let used = &codes[3];
+        let t = hub
+            .sign_in
+            .handle(
+                &challenge,
+                SignInInput::RecoveryCode(used.to_uppercase()),
+                at,
+                None,
+            )
+            .await
+            .unwrap();
+        assert!(t.state.signed_in_account().is_some());
+        assert_eq!(t.notice, None, "9 left is not few");
+        let challenge = hub.password(PASSWORD, at).await.unwrap();
+        assert_eq!(
+            hub.step(&challenge, SignInInput::RecoveryCode(used.clone()), at)
+                .await,
+            Err(SignInError::WrongCode)
+        );
+        assert!(matches!(
+            hub.step(&challenge, SignInInput::RecoveryCode("123456".into()), at)
+                .await,
+            Err(SignInError::InvalidRecoveryCode(_))
+        ));
+        // Not at set-up: only at a challenge.
+        assert!(matches!(
+            hub.step(
+                &SignInState::Anonymous,
+                SignInInput::RecoveryCode(codes[4].clone()),
+                at
+            )
+            .await,
+            Err(SignInError::NotAllowed { .. })
+        ));
+        // The e-mail and the audit entry say how many are left; no code is in either.
+        let messages = hub.store.outbox_messages().await;
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.content == MessageContent::RecoveryCodeUsed { left: 9 })
+        );
+        let log = format!("{:?}{messages:?}", hub.store.audit_events().await);
+        for code in &codes {
+            assert!(!log.contains(code.as_str()) && !log.contains(&code.replace('-', "")));
+        }
+        assert!(hub.audit_kinds().await.contains(&"recovery-code-used"));
+
+        // Wrong recovery codes count toward the same lock as wrong codes: 1 above + 4 more.
+        for _ in 0..4 {
+            let _ = hub
+                .step(
+                    &challenge,
+                    SignInInput::RecoveryCode("0000-0000-0000-0000".into()),
+                    at,
+                )
+                .await;
+        }
+        assert!(matches!(
+            hub.step(&challenge, SignInInput::RecoveryCode(codes[5].clone()), at)
+                .await,
+            Err(SignInError::CodeLocked { .. })
+        ));
+        let later = at + Duration::minutes(16);
+        let challenge = hub.password(PASSWORD, later).await.unwrap();
+        // Use all but the last three unused ones: then "few left" is said.
+        let unused: Vec<&String> = codes.iter().filter(|c| *c != used).collect();
+        for (i, code) in unused.iter().take(6).enumerate() {
+            let t = hub
+                .sign_in
+                .handle(
+                    &challenge,
+                    SignInInput::RecoveryCode((*code).clone()),
+                    later,
+                    None,
+                )
+                .await
+                .unwrap();
+            let left = 8 - u32::try_from(i).unwrap();
+            let expected = (left <= 3).then_some(Notice::FewRecoveryCodesLeft { left });
+            assert_eq!(t.notice, expected);
+        }
+        // The last three; the very last one brings a new set.
+        for code in &unused[6..8] {
+            hub.step(
+                &challenge,
+                SignInInput::RecoveryCode((*code).clone()),
+                later,
+            )
+            .await
+            .unwrap();
+        }
+        let t = hub
+            .sign_in
+            .handle(
+                &challenge,
+                SignInInput::RecoveryCode(unused[8].clone()),
+                later,
+                None,
+            )
+            .await
+            .unwrap();
+        let fresh = issued(&t);
+        assert_eq!(fresh.len(), 10);
+        assert!(fresh.iter().all(|c| !codes.contains(c)));
+    });
+}
+
+#[test]
+fn a_person_with_no_recovery_codes_gets_a_set_at_the_next_sign_in_and_a_reset_removes_them() {
+    run(async {
+        let hub = hub();
+        hub.jo_signed_in_by_text(T0).await;
+        hub.registered("officer@example.gov.uk", Role::LaOfficer)
+            .await;
+        let jo = hub.store.accounts().await[0].id;
+        let officer = hub.store.accounts().await[1].id;
+        // As a second factor set up before recovery codes existed: none stored.
+        let mut tx = ehc_core::ports::Store::begin(&hub.store).await.unwrap();
+        tx.second_factors()
+            .replace_recovery_codes(jo, &[], T0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let at = T0 + Duration::minutes(1);
+        let s = hub.password(PASSWORD, at).await.unwrap();
+        let code = hub.texts().await.pop().unwrap();
+        let t = hub
+            .sign_in
+            .handle(&s, SignInInput::Code(code), at, None)
+            .await
+            .unwrap();
+        let codes = issued(&t);
+        assert_eq!(codes.len(), 10);
+        // The officer's reset removes the codes with the second factor.
+        hub.recovery
+            .reset_second_factor(officer, jo, at, None)
+            .await
+            .unwrap();
+        let mut tx = ehc_core::ports::Store::begin(&hub.store).await.unwrap();
+        assert_eq!(
+            tx.second_factors().recovery_codes_left(jo).await.unwrap(),
+            0
+        );
+    });
 }

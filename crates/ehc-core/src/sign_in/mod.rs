@@ -18,6 +18,11 @@
 //!                                          └─┘
 //! ```
 //!
+//! A code accepted in any of the code states (or, in `AppChallenge` and `TextChallenge`, one of
+//! the person's recovery codes instead) signs in; when the account has no unused recovery code
+//! left (at set-up, or because it set up its second factor before recovery codes existed, or
+//! used them all), a new set is stored and handed to the page once ([`Notice`]).
+//!
 //! Every state between the password and the code ("half signed in") carries the instant the
 //! password was accepted and lasts 10 minutes by default; it opens nothing else. Transitions are
 //! one `match` on (state, input) in [`SignInService::handle`]; every pair not listed there is
@@ -34,7 +39,9 @@ use time::OffsetDateTime;
 use crate::account::{AccountId, EmailAddress};
 use crate::password::HashError;
 use crate::ports::{RandomnessUnavailable, StoreError};
-use crate::second_factor::{Method, OtpCodeError, PhoneError, PhoneNumber, TotpSecret};
+use crate::second_factor::{
+    Method, OtpCodeError, PhoneError, PhoneNumber, RecoveryCode, RecoveryCodeError, TotpSecret,
+};
 
 /// Where one browser session stands in the journey. Kept server-side in the session store
 /// (it holds the TOTP secret during app set-up).
@@ -194,6 +201,9 @@ pub enum SignInInput {
     MobileNumber(String),
     /// *Submit* / *Log in* with a code, as typed.
     Code(String),
+    /// *Use a recovery code instead*: one recovery code, as typed, in place of the app's or
+    /// the texted code.
+    RecoveryCode(String),
     /// *Resend log in code*.
     Resend,
     /// *start again*: back to the method choice.
@@ -210,6 +220,7 @@ impl SignInInput {
             Self::ChooseMethod(_) => "choose-method",
             Self::MobileNumber(_) => "mobile-number",
             Self::Code(_) => "code",
+            Self::RecoveryCode(_) => "recovery-code",
             Self::Resend => "resend",
             Self::StartAgain => "start-again",
             Self::SignOut => "sign-out",
@@ -225,8 +236,17 @@ impl std::fmt::Debug for SignInInput {
 }
 
 /// Something the page must tell the person besides the new state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
+    /// Signed in, and a new set of recovery codes was stored (at second-factor set-up, or when
+    /// none was left): show these once; they are nowhere else in clear.
+    RecoveryCodesIssued(Vec<RecoveryCode>),
+    /// Signed in with few unused recovery codes left (at most
+    /// [`crate::second_factor::FEW_RECOVERY_CODES`]).
+    FewRecoveryCodesLeft {
+        /// Unused codes left.
+        left: u32,
+    },
     /// A code was texted (queued in the outbox).
     CodeSent,
     /// No text was sent: the send limit is reached until `retry_at`.
@@ -268,6 +288,9 @@ pub enum SignInError {
     /// The code is not 6 digits.
     #[error(transparent)]
     InvalidCode(#[from] OtpCodeError),
+    /// The recovery code typed is not in the code's form.
+    #[error(transparent)]
+    InvalidRecoveryCode(#[from] RecoveryCodeError),
     /// A wrong, used or expired code.
     #[error("The security code is not correct or has expired")]
     WrongCode,

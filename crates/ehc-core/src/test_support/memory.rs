@@ -29,8 +29,8 @@ use crate::ports::{Store, StoreError, UnitOfWork};
 use crate::recovery::{PasswordReset, PasswordResetRepository};
 use crate::role::{GrantId, Grantor, Role, RoleGrant, RoleGrantRepository};
 use crate::second_factor::{
-    EnrolError, Enrolment, SecondFactorRepository, SmsCodeHash, SmsSendDecision, SmsSendLimit,
-    StoredSmsCode,
+    EnrolError, Enrolment, RecoveryCodeHash, SecondFactorRepository, SmsCodeHash, SmsSendDecision,
+    SmsSendLimit, StoredSmsCode,
 };
 use crate::setting::{EducationSetting, SettingRepository, Urn};
 
@@ -51,6 +51,8 @@ struct State {
     enrolments: HashMap<AccountId, Enrolment>,
     last_totp_step: HashMap<AccountId, u64>,
     sms_codes: HashMap<AccountId, Vec<StoredCode>>,
+    /// Each account's recovery codes: (hash, used).
+    recovery_codes: HashMap<AccountId, Vec<(RecoveryCodeHash, bool)>>,
     lockouts: HashMap<(AccountId, LockoutKind), Lockout>,
     outbox: Vec<OutboxMessage>,
     audit: Vec<AuditEvent>,
@@ -446,7 +448,41 @@ impl SecondFactorRepository for MemoryUnitOfWork {
     }
     async fn remove(&mut self, account: AccountId) -> Result<bool, StoreError> {
         self.working.last_totp_step.remove(&account);
+        self.working.recovery_codes.remove(&account);
         Ok(self.working.enrolments.remove(&account).is_some())
+    }
+    async fn replace_recovery_codes(
+        &mut self,
+        account: AccountId,
+        hashes: &[RecoveryCodeHash],
+        _at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.working
+            .recovery_codes
+            .insert(account, hashes.iter().map(|h| (*h, false)).collect());
+        Ok(())
+    }
+    async fn consume_recovery_code(
+        &mut self,
+        account: AccountId,
+        hash: &RecoveryCodeHash,
+        _now: OffsetDateTime,
+    ) -> Result<Option<u32>, StoreError> {
+        let codes = self.working.recovery_codes.entry(account).or_default();
+        let Some(code) = codes.iter_mut().find(|(h, used)| h == hash && !used) else {
+            return Ok(None);
+        };
+        code.1 = true;
+        Ok(Some(codes.iter().filter(|(_, used)| !used).count() as u32))
+    }
+    async fn recovery_codes_left(&mut self, account: AccountId) -> Result<u32, StoreError> {
+        Ok(self
+            .working
+            .recovery_codes
+            .get(&account)
+            .map_or(0, |codes| {
+                codes.iter().filter(|(_, used)| !used).count() as u32
+            }))
     }
     async fn consume_sms_code(
         &mut self,
