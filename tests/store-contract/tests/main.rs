@@ -98,6 +98,7 @@ contract! {
     recovery::a_newer_reset_link_voids_the_older_and_a_link_is_consumed_once,
     recovery::eight_concurrent_uses_of_one_reset_link_have_exactly_one_winner,
     recovery::ending_sessions_is_kept_per_account_and_a_second_factor_can_be_removed,
+    recovery::a_recovery_code_is_consumed_once_and_a_new_set_replaces_the_old,
     lockouts::lockout_counters_follow_the_lockout_rule_per_account_and_kind,
     lockouts::concurrent_failures_are_all_counted,
     outbox::a_queued_message_is_claimed_once_until_its_lease_runs_out,

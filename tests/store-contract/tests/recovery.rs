@@ -164,3 +164,80 @@ pub async fn ending_sessions_is_kept_per_account_and_a_second_factor_can_be_remo
     );
     tx.commit().await.unwrap();
 }
+
+pub async fn a_recovery_code_is_consumed_once_and_a_new_set_replaces_the_old<S: Backend>(
+    store: &S,
+) {
+    use ehc_core::second_factor::RecoveryCodeHash;
+    let jo = account(1, "jo@example.org");
+    let sam = account(2, "sam@example.org");
+    insert_account(store, &jo).await;
+    insert_account(store, &sam).await;
+    let old: Vec<RecoveryCodeHash> = (0..10).map(|i| RecoveryCodeHash([i; 32])).collect();
+    let new: Vec<RecoveryCodeHash> = (10..20).map(|i| RecoveryCodeHash([i; 32])).collect();
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.second_factors()
+            .recovery_codes_left(jo.id)
+            .await
+            .unwrap(),
+        0
+    );
+    tx.second_factors()
+        .replace_recovery_codes(jo.id, &old, T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let hash = old[0];
+    let outcomes = race(store, 8, move |store, _| async move {
+        let mut tx = store.begin().await.unwrap();
+        let left = tx
+            .second_factors()
+            .consume_recovery_code(jo.id, &hash, T0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        left
+    })
+    .await;
+    let winners: Vec<_> = outcomes.iter().flatten().collect();
+    assert_eq!(winners, vec![&9], "{outcomes:?}");
+
+    let mut tx = store.begin().await.unwrap();
+    // Another account's codes are not this one's.
+    assert_eq!(
+        tx.second_factors()
+            .consume_recovery_code(sam.id, &old[1], T0)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        tx.second_factors()
+            .consume_recovery_code(jo.id, &old[1], T0)
+            .await
+            .unwrap(),
+        Some(8)
+    );
+    tx.second_factors()
+        .replace_recovery_codes(jo.id, &new, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.second_factors()
+            .recovery_codes_left(jo.id)
+            .await
+            .unwrap(),
+        10
+    );
+    assert_eq!(
+        tx.second_factors()
+            .consume_recovery_code(jo.id, &old[2], T0)
+            .await
+            .unwrap(),
+        None,
+        "the old set is void"
+    );
+    tx.commit().await.unwrap();
+}
