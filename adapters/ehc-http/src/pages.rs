@@ -248,6 +248,8 @@ struct CodePage {
     lead: String,
     texting: bool,
     can_start_again: bool,
+    /// *Use a recovery code instead* (at a challenge, not at set-up).
+    can_use_recovery_code: bool,
 }
 field_errors!(CodePage);
 
@@ -276,6 +278,10 @@ pub fn limited_routes() -> Router<AppState> {
         .route("/sign-in/text", get(text_page).post(text_submit))
         .route("/sign-in/code", get(code_page).post(code_submit))
         .route("/sign-in/resend", post(resend_submit))
+        .route(
+            "/sign-in/recovery-code",
+            get(recovery_code_page).post(recovery_code_submit),
+        )
         .merge(recovery::routes())
 }
 
@@ -286,6 +292,10 @@ pub fn open_routes() -> Router<AppState> {
         .route("/sign-in/method", get(method_page).post(method_submit))
         .route("/sign-in/app", get(app_page))
         .route("/sign-in/start-again", post(start_again_submit))
+        .route(
+            "/sign-in/recovery-codes",
+            get(recovery_codes_page).post(recovery_codes_submit),
+        )
         .route("/sign-out", post(sign_out_submit))
         .route("/session/keep-alive", post(keep_alive_submit))
         .route("/healthz", get(healthz))
@@ -608,13 +618,25 @@ async fn apply(
             session
                 .set_state(state, &t.state, now, password_step)
                 .await?;
-            match t.notice {
+            match &t.notice {
                 Some(Notice::CodeSent) => {}
+                Some(Notice::RecoveryCodesIssued(codes)) => {
+                    let shown: Vec<String> = codes.iter().map(|c| c.display()).collect();
+                    session.set_recovery_codes(&shown).await?;
+                }
+                Some(Notice::FewRecoveryCodesLeft { left }) => {
+                    session
+                        .set_notice(&format!(
+                            "You have {left} recovery code{} left. When you have none left, you will get a new set the next time you sign in.",
+                            if *left == 1 { "" } else { "s" }
+                        ))
+                        .await?;
+                }
                 Some(Notice::SendLimitReached { retry_at }) => {
                     session
                         .set_notice(&format!(
                             "We have not sent a new code because you asked for too many. You can ask for another code after {}.",
-                            london(retry_at)
+                            london(*retry_at)
                         ))
                         .await?;
                 }
@@ -909,6 +931,10 @@ async fn render_code_page(
         lead,
         texting,
         can_start_again,
+        can_use_recovery_code: matches!(
+            state,
+            SignInState::AppChallenge { .. } | SignInState::TextChallenge { .. }
+        ),
     })
 }
 
@@ -991,4 +1017,118 @@ async fn keep_alive_submit(
 ) -> PageResult {
     let state = app.current(&session).await?;
     Ok(see_other(page_for(&state)))
+}
+
+// ---- recovery codes ------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "recovery_code.html")]
+struct RecoveryCodePage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+}
+field_errors!(RecoveryCodePage);
+
+/// *Use a recovery code instead*: only at a code challenge.
+async fn recovery_code_page(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+) -> PageResult {
+    let session = HubSession(session);
+    let state = app.current(&session).await?;
+    if !matches!(
+        state,
+        SignInState::AppChallenge { .. } | SignInState::TextChallenge { .. }
+    ) {
+        return Ok(see_other(page_for(&state)));
+    }
+    html(&RecoveryCodePage {
+        layout: app.layout(&session, "Use a recovery code", false).await?,
+        errors: Vec::new(),
+    })
+}
+
+async fn recovery_code_submit(
+    State(app): State<AppState>,
+    Origin(origin): Origin,
+    CheckedForm { session, form }: CheckedForm,
+) -> PageResult {
+    let state = app.current(&session).await?;
+    let input = SignInInput::RecoveryCode(form.get("recovery-code").to_owned());
+    match apply(&app, &session, origin, &state, input).await? {
+        Ok(next) => Ok(see_other(page_for(&next))),
+        Err(SignInError::NotAllowed { .. } | SignInError::Expired) => {
+            Ok(see_other(page_for(&app.current(&session).await?)))
+        }
+        Err(e) => {
+            let page = RecoveryCodePage {
+                layout: app.layout(&session, "Use a recovery code", false).await?,
+                errors: vec![FieldError {
+                    field: "recovery-code",
+                    message: match e {
+                        SignInError::WrongCode => {
+                            "The recovery code is not correct or has been used".to_owned()
+                        }
+                        other => explain(&other),
+                    },
+                }],
+            };
+            crate::cases::form_response(&page, true)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+struct RecoveryCodesPage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+    codes: Vec<String>,
+}
+field_errors!(RecoveryCodesPage);
+
+/// The new set of recovery codes, shown until the person says they saved them.
+async fn recovery_codes_page(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+) -> PageResult {
+    let session = HubSession(session);
+    let state = app.current(&session).await?;
+    let (Some(_), Some(codes)) = (state.signed_in_account(), session.recovery_codes().await?)
+    else {
+        return Ok(see_other(page_for(&state)));
+    };
+    html(&RecoveryCodesPage {
+        layout: app
+            .layout(&session, "Save your recovery codes", true)
+            .await?,
+        errors: Vec::new(),
+        codes,
+    })
+}
+
+async fn recovery_codes_submit(
+    State(app): State<AppState>,
+    CheckedForm { session, form }: CheckedForm,
+) -> PageResult {
+    let state = app.current(&session).await?;
+    let (Some(_), Some(codes)) = (state.signed_in_account(), session.recovery_codes().await?)
+    else {
+        return Ok(see_other(page_for(&state)));
+    };
+    if form.get("saved") == "yes" {
+        session.clear_recovery_codes().await?;
+        return Ok(see_other("/cases"));
+    }
+    let page = RecoveryCodesPage {
+        layout: app
+            .layout(&session, "Save your recovery codes", true)
+            .await?,
+        errors: vec![FieldError {
+            field: "saved",
+            message: "Confirm that you have saved your recovery codes".to_owned(),
+        }],
+        codes,
+    };
+    crate::cases::form_response(&page, true)
 }

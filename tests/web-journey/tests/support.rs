@@ -333,6 +333,7 @@ impl<B: Backend> Hub<B> {
             Some("/cases"),
             "{email} signs in"
         );
+        assert_eq!(browser.save_recovery_codes().await.len(), 10);
         browser
     }
 
@@ -524,6 +525,27 @@ impl Browser {
     pub async fn code(&self, code: &str) -> Page {
         self.submit("/sign-in/code", "/sign-in/code", &[("code", code)])
             .await
+    }
+
+    /// After setting up a second factor: reads the recovery codes shown once, ticks *I have
+    /// saved my recovery codes* and continues to the work tray. Returns the codes as shown.
+    pub async fn save_recovery_codes(&self) -> Vec<String> {
+        let page = self.get("/sign-in/recovery-codes").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let codes: Vec<String> = page
+            .body
+            .split("<li><code>")
+            .skip(1)
+            .map(|rest| rest[..rest.find('<').unwrap()].to_owned())
+            .collect();
+        let done = self
+            .post(
+                "/sign-in/recovery-codes",
+                &[("csrf_token", &page.csrf()), ("saved", "yes")],
+            )
+            .await;
+        assert_eq!(done.location.as_deref(), Some("/cases"));
+        codes
     }
 
     /// Signs out from the work tray.
