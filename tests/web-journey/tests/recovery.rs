@@ -286,3 +286,176 @@ pub async fn a_second_factor_reset_is_refused_to_anyone_but_another_la_officer<B
     let emails = hub.emails().await;
     assert!(emails.is_empty(), "{emails:?}");
 }
+
+/// Jo registered, through text set-up and the code, at *Save your recovery codes*.
+async fn jo_at_recovery_codes<B: Backend>(hub: &Hub<B>) -> crate::support::Browser {
+    let browser = hub.registered(JO).await;
+    browser.password(JO, PASSWORD).await;
+    browser.choose("text").await;
+    browser.mobile("07700 900123").await;
+    let code = hub.texts().await.pop().unwrap();
+    assert_eq!(
+        browser.code(&code).await.location.as_deref(),
+        Some("/cases")
+    );
+    browser
+}
+
+/// A fresh browser at the code challenge (the password step texted a code).
+async fn jo_at_challenge<B: Backend>(hub: &Hub<B>) -> crate::support::Browser {
+    let browser = hub.browser();
+    assert_eq!(
+        browser.password(JO, PASSWORD).await.location.as_deref(),
+        Some("/sign-in/code")
+    );
+    browser
+}
+
+pub async fn recovery_codes_are_shown_once_after_set_up_and_each_signs_in_once_instead_of_a_code<
+    B: Backend,
+>(
+    store: &B,
+) {
+    let hub = Hub::start(store.clone()).await;
+    let browser = jo_at_recovery_codes(&hub).await;
+    // Nothing else opens before the codes are saved.
+    assert_eq!(
+        browser.get("/cases").await.location.as_deref(),
+        Some("/sign-in/recovery-codes")
+    );
+    let shown = browser.get("/sign-in/recovery-codes").await;
+    assert!(shown.has("We will not show these codes again"));
+    // Continuing without the checkbox: an error, the same codes, still nothing else.
+    let unticked = browser
+        .post(
+            "/sign-in/recovery-codes",
+            &[("csrf_token", shown.csrf().as_str())],
+        )
+        .await;
+    assert_eq!(unticked.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unticked.has("Confirm that you have saved your recovery codes"));
+    let codes = browser.save_recovery_codes().await;
+    assert_eq!(codes.len(), 10);
+    assert!(
+        codes
+            .iter()
+            .all(|c| c.len() == 19 && shown.has(&format!("<code>{c}</code>")))
+    );
+    assert_eq!(browser.get("/cases").await.status, StatusCode::OK);
+    // Shown once: the page now leads on to the tray.
+    assert_eq!(
+        browser
+            .get("/sign-in/recovery-codes")
+            .await
+            .location
+            .as_deref(),
+        Some("/cases")
+    );
+    hub.emails().await;
+
+    // Next sign-in: *Use a recovery code instead*.
+    let other = jo_at_challenge(&hub).await;
+    assert!(
+        other
+            .get("/sign-in/code")
+            .await
+            .has("href=\"/sign-in/recovery-code\">Use a recovery code instead")
+    );
+    let page = other.get("/sign-in/recovery-code").await;
+    let csrf = page.csrf();
+    let post = |code: &str| {
+        let (other, csrf, code) = (&other, csrf.clone(), code.to_owned());
+        async move {
+            other
+                .post(
+                    "/sign-in/recovery-code",
+                    &[
+                        ("csrf_token", csrf.as_str()),
+                        ("recovery-code", code.as_str()),
+                    ],
+                )
+                .await
+        }
+    };
+    let malformed = post("12345").await;
+    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(malformed.has("Enter the recovery code as it was shown to you"));
+    let wrong = post("0000-0000-0000-0000").await;
+    assert!(wrong.has("The recovery code is not correct or has been used"));
+    let typed = format!(" {} ", codes[0].to_uppercase().replace('-', " "));
+    assert_eq!(post(&typed).await.location.as_deref(), Some("/cases"));
+    assert_eq!(other.get("/cases").await.status, StatusCode::OK);
+    let emails = hub.emails().await;
+    assert!(
+        emails.contains(&(JO.to_owned(), MessageContent::RecoveryCodeUsed { left: 9 })),
+        "{emails:?}"
+    );
+
+    // The same code never again.
+    let third = jo_at_challenge(&hub).await;
+    let page = third.get("/sign-in/recovery-code").await;
+    let reused = third
+        .post(
+            "/sign-in/recovery-code",
+            &[
+                ("csrf_token", page.csrf().as_str()),
+                ("recovery-code", codes[0].as_str()),
+            ],
+        )
+        .await;
+    assert!(reused.has("The recovery code is not correct or has been used"));
+    assert_eq!(
+        third.get("/cases").await.location.as_deref(),
+        Some("/sign-in/code")
+    );
+    // Not at set-up or signed out: the page leads back to where the sign-in stands.
+    assert_eq!(
+        hub.browser()
+            .get("/sign-in/recovery-code")
+            .await
+            .location
+            .as_deref(),
+        Some("/sign-in")
+    );
+}
+
+pub async fn few_recovery_codes_left_are_announced_and_the_last_one_brings_a_new_set<B: Backend>(
+    store: &B,
+) {
+    let hub = Hub::start(store.clone()).await;
+    let browser = jo_at_recovery_codes(&hub).await;
+    let codes = browser.save_recovery_codes().await;
+    for (i, code) in codes.iter().enumerate() {
+        let other = jo_at_challenge(&hub).await;
+        let page = other.get("/sign-in/recovery-code").await;
+        let done = other
+            .post(
+                "/sign-in/recovery-code",
+                &[
+                    ("csrf_token", page.csrf().as_str()),
+                    ("recovery-code", code),
+                ],
+            )
+            .await;
+        assert_eq!(done.location.as_deref(), Some("/cases"), "code {i}");
+        let left = 9 - i;
+        let tray = other.get("/cases").await;
+        match left {
+            0 => {
+                assert_eq!(tray.location.as_deref(), Some("/sign-in/recovery-codes"));
+                let fresh = other.save_recovery_codes().await;
+                assert_eq!(fresh.len(), 10);
+                assert!(fresh.iter().all(|c| !codes.contains(c)));
+            }
+            1..=3 => {
+                let plural = if left == 1 { "" } else { "s" };
+                assert!(
+                    tray.has(&format!("You have {left} recovery code{plural} left")),
+                    "{}",
+                    tray.body
+                );
+            }
+            _ => assert!(!tray.has("recovery code"), "{}", tray.body),
+        }
+    }
+}
