@@ -13,7 +13,7 @@ use serde::Deserialize;
 use ehc_core::invitation::InviteError;
 use ehc_core::ports::{RandomnessUnavailable, StoreError};
 use ehc_core::registration::RegistrationError;
-use ehc_core::second_factor::Method;
+use ehc_core::second_factor::{Method, RecoveryCode};
 use ehc_core::sign_in::{Notice, SignInError, SignInInput, SignInState};
 
 use crate::AppState;
@@ -1107,8 +1107,10 @@ async fn recovery_codes_page(
     })
 }
 
+/// *I have saved my recovery codes*: only now are they stored (hashed) and usable.
 async fn recovery_codes_submit(
     State(app): State<AppState>,
+    Origin(origin): Origin,
     CheckedForm { session, form }: CheckedForm,
 ) -> PageResult {
     let state = app.current(&session).await?;
@@ -1117,6 +1119,20 @@ async fn recovery_codes_submit(
         return Ok(see_other(page_for(&state)));
     };
     if form.get("saved") == "yes" {
+        let kept: Vec<RecoveryCode> = codes
+            .iter()
+            .filter_map(|c| RecoveryCode::parse(c).ok())
+            .collect();
+        match app
+            .inner
+            .sign_in
+            .keep_recovery_codes(&state, &kept, app.now(), origin)
+            .await
+        {
+            Ok(()) => {}
+            Err(SignInError::Store(e)) => return Err(e.into()),
+            Err(other) => return Err(PageError::Internal(other.to_string())),
+        }
         session.clear_recovery_codes().await?;
         return Ok(see_other("/cases"));
     }

@@ -160,6 +160,10 @@ async fn walk(args: &WalkArgs, input: &mut dyn BufRead, out: &mut dyn Write) -> 
                         for code in codes {
                             writeln!(out, "  {}", code.display())?;
                         }
+                        ask(input, out, "Type anything once you have saved them:")?;
+                        sign_in
+                            .keep_recovery_codes(&t.state, codes, clock.now(), None)
+                            .await?;
                     }
                     Some(Notice::FewRecoveryCodesLeft { left }) => {
                         writeln!(out, "You have {left} recovery codes left.")?

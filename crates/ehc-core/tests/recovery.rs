@@ -397,6 +397,43 @@ fn recovery_codes_come_with_set_up_work_once_instead_of_a_code_and_count_toward_
         let codes = issued(&t);
         assert_eq!(codes.len(), 10);
         assert!(t.state.signed_in_account().is_some());
+        // Not saved yet: no code works, and the next sign-in offers a new set.
+        let at = T0 + Duration::seconds(30);
+        let challenge = hub.password(PASSWORD, at).await.unwrap();
+        assert_eq!(
+            hub.step(&challenge, SignInInput::RecoveryCode(codes[0].clone()), at)
+                .await,
+            Err(SignInError::WrongCode)
+        );
+        let code = hub.texts().await.pop().unwrap();
+        let again = hub
+            .sign_in
+            .handle(&challenge, SignInInput::Code(code), at, None)
+            .await
+            .unwrap();
+        let codes = issued(&again);
+        assert_eq!(codes.len(), 10);
+        // Saved: now they work. Keeping needs a signed-in state and a whole set.
+        let kept: Vec<_> = codes
+            .iter()
+            .map(|c| ehc_core::second_factor::RecoveryCode::parse(c).unwrap())
+            .collect();
+        assert!(matches!(
+            hub.sign_in
+                .keep_recovery_codes(&challenge, &kept, at, None)
+                .await,
+            Err(SignInError::NotAllowed { .. })
+        ));
+        assert!(matches!(
+            hub.sign_in
+                .keep_recovery_codes(&again.state, &kept[..9], at, None)
+                .await,
+            Err(SignInError::NotAllowed { .. })
+        ));
+        hub.sign_in
+            .keep_recovery_codes(&again.state, &kept, at, None)
+            .await
+            .unwrap();
 
         // At the next sign-in, a recovery code instead of the texted code: once only.
         let at = T0 + Duration::minutes(1);
@@ -532,8 +569,21 @@ fn a_person_with_no_recovery_codes_gets_a_set_at_the_next_sign_in_and_a_reset_re
             .handle(&s, SignInInput::Code(code), at, None)
             .await
             .unwrap();
-        let codes = issued(&t);
+        let codes: Vec<_> = issued(&t)
+            .iter()
+            .map(|c| ehc_core::second_factor::RecoveryCode::parse(c).unwrap())
+            .collect();
         assert_eq!(codes.len(), 10);
+        hub.sign_in
+            .keep_recovery_codes(&t.state, &codes, at, None)
+            .await
+            .unwrap();
+        let mut tx = ehc_core::ports::Store::begin(&hub.store).await.unwrap();
+        assert_eq!(
+            tx.second_factors().recovery_codes_left(jo).await.unwrap(),
+            10
+        );
+        drop(tx);
         // The officer's reset removes the codes with the second factor.
         hub.recovery
             .reset_second_factor(officer, jo, at, None)

@@ -334,8 +334,27 @@ pub async fn recovery_codes_are_shown_once_after_set_up_and_each_signs_in_once_i
         .await;
     assert_eq!(unticked.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unticked.has("Confirm that you have saved your recovery codes"));
+    // Until the box is ticked, the codes shown are not stored: none of them works yet.
+    let unsaved: Vec<String> = shown
+        .body
+        .split("<li><code>")
+        .skip(1)
+        .map(|rest| rest[..rest.find('<').unwrap()].to_owned())
+        .collect();
+    let elsewhere = jo_at_challenge(&hub).await;
+    let page = elsewhere.get("/sign-in/recovery-code").await;
+    let early = elsewhere
+        .post(
+            "/sign-in/recovery-code",
+            &[
+                ("csrf_token", page.csrf().as_str()),
+                ("recovery-code", unsaved[0].as_str()),
+            ],
+        )
+        .await;
+    assert!(early.has("The recovery code is not correct or has been used"));
     let codes = browser.save_recovery_codes().await;
-    assert_eq!(codes.len(), 10);
+    assert_eq!(codes, unsaved);
     assert!(
         codes
             .iter()

@@ -21,7 +21,8 @@
 //! A code accepted in any of the code states (or, in `AppChallenge` and `TextChallenge`, one of
 //! the person's recovery codes instead) signs in; when the account has no unused recovery code
 //! left (at set-up, or because it set up its second factor before recovery codes existed, or
-//! used them all), a new set is stored and handed to the page once ([`Notice`]).
+//! used them all), a new set is handed to the page once ([`Notice`]) and stored when the person
+//! says they saved it ([`SignInService::keep_recovery_codes`]).
 //!
 //! Every state between the password and the code ("half signed in") carries the instant the
 //! password was accepted and lasts 10 minutes by default; it opens nothing else. Transitions are
@@ -238,8 +239,9 @@ impl std::fmt::Debug for SignInInput {
 /// Something the page must tell the person besides the new state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    /// Signed in, and a new set of recovery codes was stored (at second-factor set-up, or when
-    /// none was left): show these once; they are nowhere else in clear.
+    /// Signed in, and the account has no unused recovery code (a new second factor, one set up
+    /// before recovery codes existed, or the last one used): show these once; they work from
+    /// [`SignInService::keep_recovery_codes`] on (the person says they saved them).
     RecoveryCodesIssued(Vec<RecoveryCode>),
     /// Signed in with few unused recovery codes left (at most
     /// [`crate::second_factor::FEW_RECOVERY_CODES`]).

@@ -12,8 +12,8 @@ use crate::outbox::{MessageContent, MessageId, OutboxMessage, Recipient};
 use crate::password::{Password, PasswordHasher, PasswordRule};
 use crate::ports::{SecretSource, Store, UnitOfWork};
 use crate::second_factor::{
-    EnrolError, Enrolment, FEW_RECOVERY_CODES, Method, OtpCode, PhoneNumber, RecoveryCode, SmsCode,
-    SmsCodeHash, SmsSendDecision, StoredSmsCode, TotpSecret,
+    EnrolError, Enrolment, FEW_RECOVERY_CODES, Method, OtpCode, PhoneNumber, RECOVERY_CODES,
+    RecoveryCode, SmsCode, SmsCodeHash, SmsSendDecision, StoredSmsCode, TotpSecret,
 };
 use crate::settings::SecuritySettings;
 
@@ -587,25 +587,9 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                 None => tx.second_factors().recovery_codes_left(account).await?,
             };
             let notice = if left == 0 {
+                // Stored only once the person says they saved them (`keep_recovery_codes`):
+                // a set never seen is never valid, and the next sign-in offers one again.
                 let codes = RecoveryCode::generate_set(&self.secrets)?;
-                let hashes: Vec<_> = codes.iter().map(|c| c.hash_for(account)).collect();
-                tx.second_factors()
-                    .replace_recovery_codes(account, &hashes, now)
-                    .await?;
-                let why = if enrolled.is_some() {
-                    "second factor set up"
-                } else {
-                    "none left"
-                };
-                audit(
-                    &mut *tx,
-                    now,
-                    Some(account),
-                    AuditKind::RecoveryCodesIssued,
-                    origin,
-                    why,
-                )
-                .await?;
                 Some(Notice::RecoveryCodesIssued(codes))
             } else {
                 (left <= FEW_RECOVERY_CODES).then_some(Notice::FewRecoveryCodesLeft { left })
@@ -641,6 +625,45 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
             Some(until) => SignInError::CodeLocked { until },
             None => SignInError::WrongCode,
         })
+    }
+
+    /// *I have saved my recovery codes*: stores `codes` — a set handed out with a sign-in by
+    /// [`Notice::RecoveryCodesIssued`] — as the account's recovery codes, replacing any older
+    /// set, and audits it. Until then none of them works, and every sign-in with no unused code
+    /// left offers a new set.
+    ///
+    /// # Errors
+    /// [`SignInError::NotAllowed`] unless `state` is signed in and `codes` is a whole set;
+    /// [`SignInError::Store`] on a fault.
+    pub async fn keep_recovery_codes(
+        &self,
+        state: &SignInState,
+        codes: &[RecoveryCode],
+        now: OffsetDateTime,
+        origin: Option<IpAddr>,
+    ) -> Result<(), SignInError> {
+        let (Some(account), RECOVERY_CODES) = (state.signed_in_account(), codes.len()) else {
+            return Err(SignInError::NotAllowed {
+                state: state.name(),
+                input: "keep-recovery-codes",
+            });
+        };
+        let hashes: Vec<_> = codes.iter().map(|c| c.hash_for(account)).collect();
+        let mut tx = self.store.begin().await?;
+        tx.second_factors()
+            .replace_recovery_codes(account, &hashes, now)
+            .await?;
+        audit(
+            &mut *tx,
+            now,
+            Some(account),
+            AuditKind::RecoveryCodesIssued,
+            origin,
+            "saved by the person",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Queues the "a recovery code was used; `left` left" e-mail to the account's address.

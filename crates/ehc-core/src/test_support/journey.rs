@@ -430,6 +430,11 @@ impl<S: Store + TextInbox + Clone> Journey<S> {
             }
             match (&t.notice, self.codes_due) {
                 (Some(Notice::RecoveryCodesIssued(codes)), true) => {
+                    // The person saves them at once.
+                    self.service
+                        .keep_recovery_codes(&t.state, codes, self.now, None)
+                        .await
+                        .map_err(|e| format!("keeping the recovery codes: {e}"))?;
                     self.recovery_codes = codes.iter().map(|c| (c.display(), false)).collect();
                     self.codes_due = false;
                 }
