@@ -108,6 +108,7 @@ async function appJourney (browser) {
   await record(page, 'app-qr')
   await page.getByLabel('Security code').fill(totp(key))
   await go(page, 'button', 'Submit')
+  await saveRecoveryCodes(page, 'app')
   check(await heading(page) === 'My cases in progress', 'app: work tray after set-up')
   await record(page, 'app-cases')
   await go(page, 'button', 'Sign out')
@@ -523,10 +524,24 @@ async function textJourney (browser) {
   await page.goto(`${BASE}/sign-in/code`)
   await page.getByLabel('Security code').fill(code)
   await go(page, 'button', 'Log in')
+  await saveRecoveryCodes(page, 'text')
   check(await heading(page) === 'My cases in progress', 'text: work tray')
   await record(page, 'text-cases')
   await sendcoCases(page)
   await context.close()
+}
+
+/** *Save your recovery codes* after a second factor is set up: ten codes, shown once, and
+ * *I have saved my recovery codes* before the work tray. */
+async function saveRecoveryCodes (page, route) {
+  check(await heading(page) === 'Save your recovery codes', `${route}: recovery codes after set-up`)
+  const codes = await page.locator('#recovery-codes code').allTextContents()
+  check(codes.length === 10 && codes.every(c => /^[0-9a-z]{4}(-[0-9a-z]{4}){3}$/.test(c)), `${route}: ten recovery codes (${codes.join(' ')})`)
+  await go(page, 'button', 'Continue')
+  check(await heading(page) === 'Save your recovery codes', `${route}: the box must be ticked`)
+  await record(page, `${route}-recovery-codes-error`)
+  await page.getByLabel('I have saved my recovery codes').check()
+  await go(page, 'button', 'Continue')
 }
 
 /** A later sign-in by text with JavaScript turned off: every page works without it. */

@@ -39,6 +39,7 @@ use ehc_core::document::{DocumentService, DocumentStore, SizeLimits};
 use ehc_core::invitation::InvitationService;
 use ehc_core::password::PasswordHasher;
 use ehc_core::ports::{Clock, SecretSource, Store};
+use ehc_core::recovery::RecoveryService;
 use ehc_core::registration::RegistrationService;
 use ehc_core::role::RoleGrantService;
 use ehc_core::settings::SecuritySettings;
@@ -116,6 +117,7 @@ struct Inner {
     secrets: DynSecrets,
     store: DynStore,
     registration: RegistrationService<DynStore, DynHasher, DynSecrets>,
+    recovery: RecoveryService<DynStore, DynHasher, DynSecrets>,
     invitations: InvitationService<DynStore, DynSecrets>,
     sign_in: SignInService<DynStore, DynHasher, DynSecrets>,
     cases: CaseService<DynStore, DynSecrets>,
@@ -147,6 +149,12 @@ impl AppState {
             secrets.clone(),
             settings.clone(),
         );
+        let recovery = RecoveryService::new(
+            store.clone(),
+            hasher.clone(),
+            secrets.clone(),
+            settings.clone(),
+        );
         let sign_in = SignInService::new(store.clone(), hasher, secrets.clone(), settings.clone());
         let invitations = InvitationService::new(store.clone(), secrets.clone(), settings.clone());
         let cases = CaseService::new(store.clone(), secrets.clone(), settings.clone());
@@ -163,6 +171,7 @@ impl AppState {
                 secrets,
                 store,
                 registration,
+                recovery,
                 invitations,
                 sign_in,
                 cases,

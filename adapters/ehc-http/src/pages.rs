@@ -13,7 +13,7 @@ use serde::Deserialize;
 use ehc_core::invitation::InviteError;
 use ehc_core::ports::{RandomnessUnavailable, StoreError};
 use ehc_core::registration::RegistrationError;
-use ehc_core::second_factor::Method;
+use ehc_core::second_factor::{Method, RecoveryCode};
 use ehc_core::sign_in::{Notice, SignInError, SignInInput, SignInState};
 
 use crate::AppState;
@@ -138,15 +138,61 @@ macro_rules! field_errors {
     };
 }
 
+/// A page where a person chooses a password under the policy: *Complete your registration*
+/// and *Choose a new password* (a reset link).
 #[derive(Template)]
 #[template(path = "register.html")]
-struct RegisterPage {
+struct PasswordPage {
     layout: Layout,
     errors: Vec<FieldError>,
+    /// "You are registering as" / "You are choosing a new password for".
+    lead: &'static str,
     email: String,
+    password_label: &'static str,
+    button: &'static str,
     min_chars: usize,
 }
-field_errors!(RegisterPage);
+field_errors!(PasswordPage);
+
+impl AppState {
+    /// *Complete your registration* for `email`, with `errors`.
+    async fn registration_page(
+        &self,
+        session: &HubSession,
+        email: String,
+        errors: Vec<FieldError>,
+    ) -> PageResult {
+        html(&PasswordPage {
+            layout: self
+                .layout(session, "Complete your registration", false)
+                .await?,
+            errors,
+            lead: "You are registering as",
+            email,
+            password_label: "Choose your password",
+            button: "Complete registration",
+            min_chars: self.inner.settings.password.min_chars,
+        })
+    }
+}
+
+/// One error per broken password rule, at the field it concerns.
+fn password_errors(violations: &ehc_core::password::PasswordViolations) -> Vec<FieldError> {
+    violations
+        .rules()
+        .iter()
+        .map(|rule| FieldError {
+            field: if rule.code() == "mismatch" {
+                "confirm"
+            } else {
+                "password"
+            },
+            message: rule.to_string(),
+        })
+        .collect()
+}
+
+mod recovery;
 
 #[derive(Template)]
 #[template(path = "link_unusable.html")]
@@ -205,6 +251,8 @@ struct CodePage {
     lead: String,
     texting: bool,
     can_start_again: bool,
+    /// *Use a recovery code instead* (at a challenge, not at set-up).
+    can_use_recovery_code: bool,
 }
 field_errors!(CodePage);
 
@@ -233,6 +281,11 @@ pub fn limited_routes() -> Router<AppState> {
         .route("/sign-in/text", get(text_page).post(text_submit))
         .route("/sign-in/code", get(code_page).post(code_submit))
         .route("/sign-in/resend", post(resend_submit))
+        .route(
+            "/sign-in/recovery-code",
+            get(recovery_code_page).post(recovery_code_submit),
+        )
+        .merge(recovery::routes())
 }
 
 /// Every other route of the journey.
@@ -242,6 +295,10 @@ pub fn open_routes() -> Router<AppState> {
         .route("/sign-in/method", get(method_page).post(method_submit))
         .route("/sign-in/app", get(app_page))
         .route("/sign-in/start-again", post(start_again_submit))
+        .route(
+            "/sign-in/recovery-codes",
+            get(recovery_codes_page).post(recovery_codes_submit),
+        )
         .route("/sign-out", post(sign_out_submit))
         .route("/session/keep-alive", post(keep_alive_submit))
         .route("/healthz", get(healthz))
@@ -342,10 +399,21 @@ impl AppState {
         self.inner.clock.now()
     }
 
+    /// The session's sign-in state now: signed out once the absolute timeout passed or the
+    /// account's sessions were ended (a password reset, an officer's second-factor reset);
+    /// the session is then cleared.
     pub(crate) async fn current(&self, session: &HubSession) -> Result<SignInState, PageError> {
         let now = self.now();
         let state = session.state(now, self.inner.web.absolute_timeout).await?;
-        Ok(state)
+        let checked = match self.inner.sign_in.check_session(state.clone()).await {
+            Ok(checked) => checked,
+            Err(SignInError::Store(e)) => return Err(e.into()),
+            Err(other) => return Err(PageError::Internal(other.to_string())),
+        };
+        if checked != state {
+            session.0.flush().await?;
+        }
+        Ok(checked)
     }
 
     pub(crate) async fn message(
@@ -422,14 +490,10 @@ async fn register_page(
 ) -> PageResult {
     let session = HubSession(session);
     match app.inner.registration.open(&token, app.now()).await {
-        Ok(email) => html(&RegisterPage {
-            layout: app
-                .layout(&session, "Complete your registration", false)
-                .await?,
-            errors: Vec::new(),
-            email: email.to_string(),
-            min_chars: app.inner.settings.password.min_chars,
-        }),
+        Ok(email) => {
+            app.registration_page(&session, email.to_string(), Vec::new())
+                .await
+        }
         Err(RegistrationError::Store(e)) => Err(e.into()),
         Err(_) => link_unusable(&app, &session).await,
     }
@@ -481,20 +545,8 @@ async fn register_submit(
                 Err(RegistrationError::Store(s)) => return Err(s.into()),
                 Err(_) => return link_unusable(&app, &session).await,
             };
-            let errors = violations
-                .rules()
-                .iter()
-                .map(|rule| FieldError {
-                    field: if rule.code() == "mismatch" { "confirm" } else { "password" },
-                    message: rule.to_string(),
-                })
-                .collect();
-            html(&RegisterPage {
-                layout: app.layout(&session, "Complete your registration", false).await?,
-                errors,
-                email: email.to_string(),
-                min_chars: app.inner.settings.password.min_chars,
-            })
+            app.registration_page(&session, email.to_string(), password_errors(&violations))
+                .await
         }
         Err(RegistrationError::AlreadyRegistered) => {
             app.message(
@@ -571,13 +623,25 @@ async fn apply(
             session
                 .set_state(state, &t.state, now, password_step)
                 .await?;
-            match t.notice {
+            match &t.notice {
                 Some(Notice::CodeSent) => {}
+                Some(Notice::RecoveryCodesIssued(codes)) => {
+                    let shown: Vec<String> = codes.iter().map(|c| c.display()).collect();
+                    session.set_recovery_codes(&shown).await?;
+                }
+                Some(Notice::FewRecoveryCodesLeft { left }) => {
+                    session
+                        .set_notice(&format!(
+                            "You have {left} recovery code{} left. When you have none left, you will get a new set the next time you sign in.",
+                            if *left == 1 { "" } else { "s" }
+                        ))
+                        .await?;
+                }
                 Some(Notice::SendLimitReached { retry_at }) => {
                     session
                         .set_notice(&format!(
                             "We have not sent a new code because you asked for too many. You can ask for another code after {}.",
-                            london(retry_at)
+                            london(*retry_at)
                         ))
                         .await?;
                 }
@@ -872,6 +936,10 @@ async fn render_code_page(
         lead,
         texting,
         can_start_again,
+        can_use_recovery_code: matches!(
+            state,
+            SignInState::AppChallenge { .. } | SignInState::TextChallenge { .. }
+        ),
     })
 }
 
@@ -954,4 +1022,134 @@ async fn keep_alive_submit(
 ) -> PageResult {
     let state = app.current(&session).await?;
     Ok(see_other(page_for(&state)))
+}
+
+// ---- recovery codes ------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "recovery_code.html")]
+struct RecoveryCodePage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+}
+field_errors!(RecoveryCodePage);
+
+/// *Use a recovery code instead*: only at a code challenge.
+async fn recovery_code_page(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+) -> PageResult {
+    let session = HubSession(session);
+    let state = app.current(&session).await?;
+    if !matches!(
+        state,
+        SignInState::AppChallenge { .. } | SignInState::TextChallenge { .. }
+    ) {
+        return Ok(see_other(page_for(&state)));
+    }
+    html(&RecoveryCodePage {
+        layout: app.layout(&session, "Use a recovery code", false).await?,
+        errors: Vec::new(),
+    })
+}
+
+async fn recovery_code_submit(
+    State(app): State<AppState>,
+    Origin(origin): Origin,
+    CheckedForm { session, form }: CheckedForm,
+) -> PageResult {
+    let state = app.current(&session).await?;
+    let input = SignInInput::RecoveryCode(form.get("recovery-code").to_owned());
+    match apply(&app, &session, origin, &state, input).await? {
+        Ok(next) => Ok(see_other(page_for(&next))),
+        Err(SignInError::NotAllowed { .. } | SignInError::Expired) => {
+            Ok(see_other(page_for(&app.current(&session).await?)))
+        }
+        Err(e) => {
+            let page = RecoveryCodePage {
+                layout: app.layout(&session, "Use a recovery code", false).await?,
+                errors: vec![FieldError {
+                    field: "recovery-code",
+                    message: match e {
+                        SignInError::WrongCode => {
+                            "The recovery code is not correct or has been used".to_owned()
+                        }
+                        other => explain(&other),
+                    },
+                }],
+            };
+            crate::cases::form_response(&page, true)
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+struct RecoveryCodesPage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+    codes: Vec<String>,
+}
+field_errors!(RecoveryCodesPage);
+
+/// The new set of recovery codes, shown until the person says they saved them.
+async fn recovery_codes_page(
+    State(app): State<AppState>,
+    session: tower_sessions::Session,
+) -> PageResult {
+    let session = HubSession(session);
+    let state = app.current(&session).await?;
+    let (Some(_), Some(codes)) = (state.signed_in_account(), session.recovery_codes().await?)
+    else {
+        return Ok(see_other(page_for(&state)));
+    };
+    html(&RecoveryCodesPage {
+        layout: app
+            .layout(&session, "Save your recovery codes", true)
+            .await?,
+        errors: Vec::new(),
+        codes,
+    })
+}
+
+/// *I have saved my recovery codes*: only now are they stored (hashed) and usable.
+async fn recovery_codes_submit(
+    State(app): State<AppState>,
+    Origin(origin): Origin,
+    CheckedForm { session, form }: CheckedForm,
+) -> PageResult {
+    let state = app.current(&session).await?;
+    let (Some(_), Some(codes)) = (state.signed_in_account(), session.recovery_codes().await?)
+    else {
+        return Ok(see_other(page_for(&state)));
+    };
+    if form.get("saved") == "yes" {
+        let kept: Vec<RecoveryCode> = codes
+            .iter()
+            .filter_map(|c| RecoveryCode::parse(c).ok())
+            .collect();
+        match app
+            .inner
+            .sign_in
+            .keep_recovery_codes(&state, &kept, app.now(), origin)
+            .await
+        {
+            Ok(()) => {}
+            Err(SignInError::Store(e)) => return Err(e.into()),
+            Err(other) => return Err(PageError::Internal(other.to_string())),
+        }
+        session.clear_recovery_codes().await?;
+        return Ok(see_other("/cases"));
+    }
+    let page = RecoveryCodesPage {
+        layout: app
+            .layout(&session, "Save your recovery codes", true)
+            .await?,
+        errors: vec![FieldError {
+            field: "saved",
+            message: "Confirm that you have saved your recovery codes".to_owned(),
+        }],
+        codes,
+    };
+    crate::cases::form_response(&page, true)
 }

@@ -1,5 +1,6 @@
 //! What the hub keeps in a server-side session: the sign-in state, the CSRF token, when the
-//! session began (for the absolute timeout), and a one-time notice for the next page.
+//! session began (for the absolute timeout), a one-time notice for the next page, and a new set
+//! of recovery codes until the person has saved them.
 
 use time::OffsetDateTime;
 use tower_sessions::Session;
@@ -14,6 +15,7 @@ const STATE: &str = "sign_in";
 const CSRF: &str = "csrf";
 const STARTED: &str = "started";
 const NOTICE: &str = "notice";
+const RECOVERY_CODES: &str = "recovery_codes";
 
 /// The hub's view of one browser session.
 pub struct HubSession(pub Session);
@@ -84,6 +86,23 @@ impl HubSession {
     /// Keeps `text` for the next page.
     pub async fn set_notice(&self, text: &str) -> Result<(), PageError> {
         self.0.insert(NOTICE, text).await?;
+        Ok(())
+    }
+
+    /// Keeps a new set of recovery codes (as shown) until the person says they saved them.
+    pub async fn set_recovery_codes(&self, codes: &[String]) -> Result<(), PageError> {
+        self.0.insert(RECOVERY_CODES, codes).await?;
+        Ok(())
+    }
+
+    /// The recovery codes waiting to be saved, if any.
+    pub async fn recovery_codes(&self) -> Result<Option<Vec<String>>, PageError> {
+        Ok(self.0.get(RECOVERY_CODES).await?)
+    }
+
+    /// Forgets the recovery codes once the person saved them: they are shown only once.
+    pub async fn clear_recovery_codes(&self) -> Result<(), PageError> {
+        self.0.remove_value(RECOVERY_CODES).await?;
         Ok(())
     }
 

@@ -92,6 +92,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0008_new_requests.sql"),
     ),
     (
+        11,
+        "account recovery",
+        include_str!("../migrations/0011_account_recovery.sql"),
+    ),
+    (
         12,
         "audit search",
         include_str!("../migrations/0012_audit_search.sql"),

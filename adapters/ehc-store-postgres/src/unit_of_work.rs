@@ -13,10 +13,11 @@ use ehc_core::lockout::{Lockout, LockoutKind, LockoutPolicy, LockoutRepository};
 use ehc_core::outbox::{MessageContent, Outbox, OutboxMessage};
 use ehc_core::password::PasswordHash;
 use ehc_core::ports::{StoreError, UnitOfWork};
+use ehc_core::recovery::{PasswordReset, PasswordResetRepository};
 use ehc_core::role::{GrantId, Grantor, Role, RoleGrant, RoleGrantRepository, Urn};
 use ehc_core::second_factor::{
-    EnrolError, Enrolment, PhoneNumber, SecondFactorRepository, SmsCodeHash, SmsSendDecision,
-    SmsSendLimit, StoredSmsCode, TotpSecret,
+    EnrolError, Enrolment, PhoneNumber, RecoveryCodeHash, SecondFactorRepository, SmsCodeHash,
+    SmsSendDecision, SmsSendLimit, StoredSmsCode, TotpSecret,
 };
 use ehc_core::setting::SettingRepository;
 use sqlx::postgres::PgRow;
@@ -48,6 +49,9 @@ impl UnitOfWork for PgUnitOfWork {
         self
     }
     fn invitations(&mut self) -> &mut dyn InvitationRepository {
+        self
+    }
+    fn password_resets(&mut self) -> &mut dyn PasswordResetRepository {
         self
     }
     fn grants(&mut self) -> &mut dyn RoleGrantRepository {
@@ -161,6 +165,10 @@ pub(crate) fn content_kind(content: &MessageContent) -> &'static str {
         MessageContent::Invitation { .. } => "invitation",
         MessageContent::AccessGranted { .. } => "access-granted",
         MessageContent::SignInCode { .. } => "sign-in-code",
+        MessageContent::PasswordResetLink { .. } => "password-reset-link",
+        MessageContent::PasswordChanged => "password-changed",
+        MessageContent::SecondFactorReset => "second-factor-reset",
+        MessageContent::RecoveryCodeUsed { .. } => "recovery-code-used",
         MessageContent::CaseUpdate { .. } => "case-update",
         MessageContent::CaseDigest { .. } => "case-digest",
     }
@@ -255,6 +263,32 @@ impl AccountRepository for PgUnitOfWork {
         )
         .await?;
         Ok(())
+    }
+
+    async fn end_sessions(&mut self, id: AccountId, at: OffsetDateTime) -> Result<(), StoreError> {
+        timed(
+            self.limit,
+            sqlx::query("UPDATE accounts SET sessions_ended_at = $2 WHERE id = $1")
+                .bind(id.0)
+                .bind(at)
+                .execute(&mut *self.tx),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn sessions_ended_at(
+        &mut self,
+        id: AccountId,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        let ended: Option<Option<OffsetDateTime>> = timed(
+            self.limit,
+            sqlx::query_scalar("SELECT sessions_ended_at FROM accounts WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&mut *self.tx),
+        )
+        .await?;
+        Ok(ended.flatten())
     }
 }
 
@@ -359,12 +393,142 @@ impl InvitationRepository for PgUnitOfWork {
             return Ok(invitation_from(&row)?);
         }
         // Nothing changed: say why, from the row as it stands.
-        match self.find_by_token(hash).await? {
+        match InvitationRepository::find_by_token(self, hash).await? {
             None => Err(InvitationError::Unknown),
             Some(invitation) => match invitation.usable_at(now) {
                 Err(reason) => Err(reason),
                 // Pending and unexpired now, yet not updated: the row changed between the two
                 // statements; report it as used rather than guess.
+                Ok(()) => Err(InvitationError::Used),
+            },
+        }
+    }
+}
+
+const RESET_COLUMNS: &str = "account_id, token_hash, created_at, expires_at, status, status_at";
+
+fn reset_from(row: &PgRow) -> Result<PasswordReset, StoreError> {
+    let status: String = get(row, "status")?;
+    let status_at = get::<Option<OffsetDateTime>>(row, "status_at")?;
+    let status = match (status.as_str(), status_at) {
+        ("pending", None) => InvitationStatus::Pending,
+        ("used", Some(at)) => InvitationStatus::Used(at),
+        ("superseded", Some(at)) => InvitationStatus::Superseded(at),
+        (other, _) => return Err(unreadable("password reset status", other)),
+    };
+    Ok(PasswordReset {
+        account: AccountId(get(row, "account_id")?),
+        token_hash: TokenHash(hash32(get(row, "token_hash")?, "token hash")?),
+        created_at: get(row, "created_at")?,
+        expires_at: get(row, "expires_at")?,
+        status,
+    })
+}
+
+#[async_trait]
+impl PasswordResetRepository for PgUnitOfWork {
+    async fn insert_superseding(&mut self, reset: &PasswordReset) -> Result<(), StoreError> {
+        // Lock the account's row first: two requests at once leave one pending link.
+        timed(
+            self.limit,
+            sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
+                .bind(reset.account.0)
+                .execute(&mut *self.tx),
+        )
+        .await?;
+        timed(
+            self.limit,
+            sqlx::query(
+                "UPDATE password_resets SET status = 'superseded', status_at = $2
+                 WHERE account_id = $1 AND status = 'pending'",
+            )
+            .bind(reset.account.0)
+            .bind(reset.created_at)
+            .execute(&mut *self.tx),
+        )
+        .await?;
+        let (status, status_at) = match reset.status {
+            InvitationStatus::Pending => ("pending", None),
+            InvitationStatus::Used(at) => ("used", Some(at)),
+            InvitationStatus::Superseded(at) => ("superseded", Some(at)),
+        };
+        timed(
+            self.limit,
+            sqlx::query(
+                "INSERT INTO password_resets (account_id, token_hash, created_at, expires_at,
+                     status, status_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(reset.account.0)
+            .bind(&reset.token_hash.0[..])
+            .bind(reset.created_at)
+            .bind(reset.expires_at)
+            .bind(status)
+            .bind(status_at)
+            .execute(&mut *self.tx),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn find_by_token(
+        &mut self,
+        hash: &TokenHash,
+    ) -> Result<Option<PasswordReset>, StoreError> {
+        let row = timed(
+            self.limit,
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {RESET_COLUMNS} FROM password_resets WHERE token_hash = $1"
+            )))
+            .bind(&hash.0[..])
+            .fetch_optional(&mut *self.tx),
+        )
+        .await?;
+        row.as_ref().map(reset_from).transpose()
+    }
+
+    async fn latest_for_account(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Option<PasswordReset>, StoreError> {
+        let row = timed(
+            self.limit,
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {RESET_COLUMNS} FROM password_resets WHERE account_id = $1
+                 ORDER BY created_at DESC, seq DESC LIMIT 1"
+            )))
+            .bind(account.0)
+            .fetch_optional(&mut *self.tx),
+        )
+        .await?;
+        row.as_ref().map(reset_from).transpose()
+    }
+
+    async fn consume(
+        &mut self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<PasswordReset, InvitationError> {
+        // One statement, as the invitation's: a second consumer finds `status = 'used'`.
+        let row = timed(
+            self.limit,
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE password_resets SET status = 'used', status_at = $2
+                 WHERE token_hash = $1 AND status = 'pending' AND expires_at > $2
+                 RETURNING {RESET_COLUMNS}"
+            )))
+            .bind(&hash.0[..])
+            .bind(now)
+            .fetch_optional(&mut *self.tx),
+        )
+        .await?;
+        if let Some(row) = row {
+            return Ok(reset_from(&row)?);
+        }
+        match PasswordResetRepository::find_by_token(self, hash).await? {
+            None => Err(InvitationError::Unknown),
+            Some(reset) => match reset.usable_at(now) {
+                Err(reason) => Err(reason),
                 Ok(()) => Err(InvitationError::Used),
             },
         }
@@ -635,6 +799,92 @@ impl SecondFactorRepository for PgUnitOfWork {
         )
         .await?;
         Ok(SmsSendDecision::Recorded)
+    }
+
+    async fn remove(&mut self, account: AccountId) -> Result<bool, StoreError> {
+        timed(
+            self.limit,
+            sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
+                .bind(account.0)
+                .execute(&mut *self.tx),
+        )
+        .await?;
+        let done = timed(
+            self.limit,
+            sqlx::query("DELETE FROM second_factors WHERE account_id = $1")
+                .bind(account.0)
+                .execute(&mut *self.tx),
+        )
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn replace_recovery_codes(
+        &mut self,
+        account: AccountId,
+        hashes: &[RecoveryCodeHash],
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        timed(
+            self.limit,
+            sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
+                .bind(account.0)
+                .execute(&mut *self.tx),
+        )
+        .await?;
+        for hash in hashes {
+            timed(
+                self.limit,
+                sqlx::query(
+                    "INSERT INTO recovery_codes (account_id, code_hash, issued_at)
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(account.0)
+                .bind(&hash.0[..])
+                .bind(at)
+                .execute(&mut *self.tx),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn consume_recovery_code(
+        &mut self,
+        account: AccountId,
+        hash: &RecoveryCodeHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<u32>, StoreError> {
+        // One statement: a concurrent consumer waits for the row, then finds `used_at` set.
+        let done = timed(
+            self.limit,
+            sqlx::query(
+                "UPDATE recovery_codes SET used_at = $3
+                 WHERE account_id = $1 AND code_hash = $2 AND used_at IS NULL",
+            )
+            .bind(account.0)
+            .bind(&hash.0[..])
+            .bind(now)
+            .execute(&mut *self.tx),
+        )
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        self.recovery_codes_left(account).await.map(Some)
+    }
+
+    async fn recovery_codes_left(&mut self, account: AccountId) -> Result<u32, StoreError> {
+        let left: i64 = timed(
+            self.limit,
+            sqlx::query_scalar(
+                "SELECT count(*) FROM recovery_codes WHERE account_id = $1 AND used_at IS NULL",
+            )
+            .bind(account.0)
+            .fetch_one(&mut *self.tx),
+        )
+        .await?;
+        u32::try_from(left).map_err(|_| unreadable("recovery code count", left))
     }
 
     async fn consume_sms_code(

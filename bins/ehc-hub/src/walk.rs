@@ -147,11 +147,28 @@ async fn walk(args: &WalkArgs, input: &mut dyn BufRead, out: &mut dyn Write) -> 
         let step = next_input(&state, &sign_in, &store, input, out).await?;
         match sign_in.handle(&state, step, clock.now(), None).await {
             Ok(t) => {
-                if let Some(Notice::SendLimitReached { retry_at }) = t.notice {
-                    writeln!(
+                match &t.notice {
+                    Some(Notice::SendLimitReached { retry_at }) => writeln!(
                         out,
                         "You have asked for too many codes. No text was sent. Try again after {retry_at}."
-                    )?;
+                    )?,
+                    Some(Notice::RecoveryCodesIssued(codes)) => {
+                        writeln!(
+                            out,
+                            "Save your recovery codes: each one works once instead of a security code. They will not be shown again."
+                        )?;
+                        for code in codes {
+                            writeln!(out, "  {}", code.display())?;
+                        }
+                        ask(input, out, "Type anything once you have saved them:")?;
+                        sign_in
+                            .keep_recovery_codes(&t.state, codes, clock.now(), None)
+                            .await?;
+                    }
+                    Some(Notice::FewRecoveryCodesLeft { left }) => {
+                        writeln!(out, "You have {left} recovery codes left.")?
+                    }
+                    Some(Notice::CodeSent) | None => {}
                 }
                 state = t.state;
             }

@@ -126,6 +126,9 @@ fn a_person_registers_sets_up_texts_and_signs_in_twice_with_texted_codes() {
     let code = Demo::text_code(&demo.until("EHC Hub security code"));
     demo.until("Enter the code");
     demo.type_line(&code);
+    demo.until("Save your recovery codes");
+    demo.until("Type anything once you have saved them:");
+    demo.type_line("saved");
     demo.until("== My cases in progress ==");
     demo.until("SENDCo for education setting 100001");
     demo.until("to sign out");
@@ -167,6 +170,8 @@ fn a_person_sets_up_an_authenticator_app_after_starting_again() {
     let code = hint.rsplit(": ").next().unwrap_or_default().to_owned();
     demo.until("Enter the 6-digit code");
     demo.type_line(&code);
+    demo.until("Type anything once you have saved them:");
+    demo.type_line("saved");
     demo.until("== My cases in progress ==");
     demo.type_line("quit");
     demo.finish();

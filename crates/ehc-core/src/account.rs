@@ -222,6 +222,24 @@ pub trait AccountRepository: Send {
         id: AccountId,
         hash: &PasswordHash,
     ) -> Result<(), StoreError>;
+
+    /// Ends every session of the account begun before `at`: from then on a sign-in state of
+    /// the account whose instant is earlier than `at` counts as signed out
+    /// ([`crate::sign_in::SignInService::check_session`]). A later call replaces the instant.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault; an unknown id changes nothing and is not an error.
+    async fn end_sessions(&mut self, id: AccountId, at: OffsetDateTime) -> Result<(), StoreError>;
+
+    /// When the account's sessions were last ended by [`AccountRepository::end_sessions`], if
+    /// ever.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault; an unknown id is `Ok(None)`.
+    async fn sessions_ended_at(
+        &mut self,
+        id: AccountId,
+    ) -> Result<Option<OffsetDateTime>, StoreError>;
 }
 
 #[cfg(test)]

@@ -98,6 +98,7 @@ pub mod notification;
 pub mod outbox;
 pub mod password;
 pub mod ports;
+pub mod recovery;
 pub mod registration;
 pub mod role;
 pub mod second_factor;

@@ -3,7 +3,7 @@
 //! so a gateway outage or a crash loses nothing.
 //!
 //! Messages carry what happened, never how to word it: wording lives in the LA's templates.
-//! Two kinds carry a secret (the registration link's token, a texted code); storage must erase
+//! Three kinds carry a secret (the registration and password-reset links' tokens, a texted code); storage must erase
 //! it once the message is sent.
 //!
 //! Two ports: [`Outbox`] queues a message inside a unit of work (the service's side);
@@ -76,6 +76,24 @@ pub enum MessageContent {
         /// The code (secret).
         code: SmsCode,
     },
+    /// The *Reset your password* e-mail with its single-use link.
+    PasswordResetLink {
+        /// The link's token (secret).
+        token: InvitationToken,
+        /// How long the link works, in minutes.
+        valid_for_minutes: i64,
+    },
+    /// The person's password was changed through a reset link (no secret: it tells them, so a
+    /// reset they did not make is noticed).
+    PasswordChanged,
+    /// A recovery code was used to sign in (no secret: it tells the person, so a use they did
+    /// not make is noticed).
+    RecoveryCodeUsed {
+        /// Unused recovery codes left after it (0: a new set was issued at that sign-in).
+        left: u32,
+    },
+    /// An LA officer removed the person's second factor: the next sign-in sets up a new one.
+    SecondFactorReset,
     /// Something happened on a case that the person takes part in. It names the case only by
     /// the LA's reference: there is no field for the child's name or any other personal detail,
     /// so no alert can carry one.
@@ -141,7 +159,10 @@ pub enum CaseUpdate {
 impl MessageContent {
     /// Whether the content holds a secret that storage must erase once sent.
     pub fn carries_secret(&self) -> bool {
-        matches!(self, Self::Invitation { .. } | Self::SignInCode { .. })
+        matches!(
+            self,
+            Self::Invitation { .. } | Self::SignInCode { .. } | Self::PasswordResetLink { .. }
+        )
     }
 }
 

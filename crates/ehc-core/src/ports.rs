@@ -17,6 +17,7 @@ use crate::document::DocumentRepository;
 use crate::invitation::InvitationRepository;
 use crate::lockout::LockoutRepository;
 use crate::outbox::Outbox;
+use crate::recovery::PasswordResetRepository;
 use crate::role::RoleGrantRepository;
 use crate::second_factor::SecondFactorRepository;
 use crate::setting::SettingRepository;
@@ -109,6 +110,8 @@ pub trait UnitOfWork: Send {
     fn accounts(&mut self) -> &mut dyn AccountRepository;
     /// Invitations and their single-use registration tokens.
     fn invitations(&mut self) -> &mut dyn InvitationRepository;
+    /// *Reset your password* links and their single-use tokens.
+    fn password_resets(&mut self) -> &mut dyn PasswordResetRepository;
     /// Role grants.
     fn grants(&mut self) -> &mut dyn RoleGrantRepository;
     /// Education settings (schools, colleges, early-years providers), by URN.

@@ -183,6 +183,8 @@ pub enum Action {
     GrantRole(Role),
     /// Revoke a grant.
     RevokeGrant,
+    /// Remove a person's second factor so that they set up a new one (a lost phone).
+    ResetSecondFactor,
     /// See a case at all: its summary and the parts of it meant for the viewer (a contributor:
     /// their own advice request).
     ViewCase {
@@ -575,6 +577,7 @@ mod tests {
             ),
             ("grant-officer", Action::GrantRole(Role::LaOfficer)),
             ("revoke", Action::RevokeGrant),
+            ("reset-second-factor", Action::ResetSecondFactor),
             ("view-own-case", view(mine, vec![b])),
             ("view-case-at-A", view(other, vec![a])),
             ("view-other-case", view(other, vec![b])),
@@ -597,6 +600,7 @@ mod tests {
                     "grant-sendco",
                     "grant-officer",
                     "revoke",
+                    "reset-second-factor",
                     "view-own-case",
                     "view-case-at-A",
                     "view-other-case",

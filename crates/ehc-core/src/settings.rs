@@ -23,6 +23,13 @@ pub struct SecuritySettings {
     /// (default 10 minutes).
     #[serde(with = "duration_seconds")]
     pub new_link_interval: Duration,
+    /// How long a *Reset your password* link works (default 1 hour).
+    #[serde(with = "duration_seconds")]
+    pub password_reset_valid_for: Duration,
+    /// At most one reset e-mail per account within this time (default 1 minute): a quick second
+    /// request sends nothing more, so the form cannot flood a mailbox.
+    #[serde(with = "duration_seconds")]
+    pub password_reset_interval: Duration,
     /// How long the half-signed-in state (password right, second factor not yet) lasts
     /// (default 10 minutes).
     #[serde(with = "duration_seconds")]
@@ -47,6 +54,8 @@ impl Default for SecuritySettings {
             password: PasswordPolicy::default(),
             invitation_valid_for: Duration::days(7),
             new_link_interval: Duration::minutes(10),
+            password_reset_valid_for: Duration::hours(1),
+            password_reset_interval: Duration::minutes(1),
             half_signed_in_for: Duration::minutes(10),
             password_lockout: LockoutPolicy {
                 max_failures: 6,

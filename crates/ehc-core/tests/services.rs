@@ -41,6 +41,7 @@ use ehc_core::outbox::{MessageContent, MockOutbox, Outbox, OutboxMessage, Recipi
 use ehc_core::password::PasswordHash;
 use ehc_core::password::hasher::MockPasswordHasher;
 use ehc_core::ports::{Store, StoreError, UnitOfWork};
+use ehc_core::recovery::{MockPasswordResetRepository, PasswordResetRepository};
 use ehc_core::registration::{RegistrationError, RegistrationService};
 use ehc_core::role::{Grantor, MockRoleGrantRepository, Role, RoleGrant, RoleGrantRepository, Urn};
 use ehc_core::second_factor::{
@@ -88,6 +89,7 @@ impl Journal {
 struct Unit {
     accounts: MockAccountRepository,
     invitations: MockInvitationRepository,
+    password_resets: MockPasswordResetRepository,
     grants: MockRoleGrantRepository,
     second_factors: MockSecondFactorRepository,
     lockouts: MockLockoutRepository,
@@ -121,6 +123,7 @@ impl Unit {
         Self {
             accounts: MockAccountRepository::new(),
             invitations: MockInvitationRepository::new(),
+            password_resets: MockPasswordResetRepository::new(),
             grants: MockRoleGrantRepository::new(),
             second_factors: MockSecondFactorRepository::new(),
             lockouts: MockLockoutRepository::new(),
@@ -144,6 +147,9 @@ impl UnitOfWork for Unit {
     }
     fn invitations(&mut self) -> &mut dyn InvitationRepository {
         &mut self.invitations
+    }
+    fn password_resets(&mut self) -> &mut dyn PasswordResetRepository {
+        &mut self.password_resets
     }
     fn grants(&mut self) -> &mut dyn RoleGrantRepository {
         &mut self.grants

@@ -23,6 +23,7 @@ mod invitations;
 mod journey;
 mod lockouts;
 mod outbox;
+mod recovery;
 mod second_factor;
 mod sessions;
 mod settings;
@@ -95,6 +96,10 @@ contract! {
     second_factor::eight_concurrent_uses_of_one_texted_code_have_exactly_one_winner,
     second_factor::the_send_limit_refuses_the_sixth_text_within_an_hour_and_says_when_to_retry,
     second_factor::eight_concurrent_sends_never_exceed_the_send_limit,
+    recovery::a_newer_reset_link_voids_the_older_and_a_link_is_consumed_once,
+    recovery::eight_concurrent_uses_of_one_reset_link_have_exactly_one_winner,
+    recovery::ending_sessions_is_kept_per_account_and_a_second_factor_can_be_removed,
+    recovery::a_recovery_code_is_consumed_once_and_a_new_set_replaces_the_old,
     lockouts::lockout_counters_follow_the_lockout_rule_per_account_and_kind,
     lockouts::concurrent_failures_are_all_counted,
     outbox::a_queued_message_is_claimed_once_until_its_lease_runs_out,

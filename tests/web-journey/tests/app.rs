@@ -66,6 +66,12 @@ pub async fn the_code_oathtool_prints_signs_in_once_and_not_twice<B: Backend>(st
     let code = oathtool(&key, hub.now());
     let page = browser.code(&code).await;
     assert_eq!(page.location.as_deref(), Some("/cases"));
+    assert_eq!(
+        browser.get("/cases").await.location.as_deref(),
+        Some("/sign-in/recovery-codes"),
+        "the new recovery codes come first"
+    );
+    browser.save_recovery_codes().await;
     assert!(browser.get("/cases").await.has("My cases in progress"));
     // A second sign-in in the same 30 s with the same code.
     let other = hub.browser();

@@ -23,6 +23,7 @@ mod fuzz;
 mod meetings;
 mod pages;
 mod plan;
+mod recovery;
 mod registration;
 mod request;
 mod request_documents;
@@ -65,6 +66,12 @@ journey! {
     audit::an_officer_exports_the_audit_log_as_csv_with_formulas_defused,
     audit::a_person_who_is_not_an_la_officer_is_refused_the_audit_log_and_sees_no_entry,
     audit::bad_audit_filters_show_the_error_summary_and_search_nothing,
+    recovery::a_forgotten_password_is_reset_by_the_emailed_link_and_the_code_is_still_asked_for,
+    recovery::a_reset_link_is_void_once_a_newer_one_is_sent_and_after_an_hour,
+    recovery::an_la_officer_resets_a_second_factor_and_the_next_sign_in_sets_one_up_again,
+    recovery::a_second_factor_reset_is_refused_to_anyone_but_another_la_officer,
+    recovery::recovery_codes_are_shown_once_after_set_up_and_each_signs_in_once_instead_of_a_code,
+    recovery::few_recovery_codes_left_are_announced_and_the_last_one_brings_a_new_set,
     views::the_parent_writes_and_orders_their_views_and_the_la_and_setting_read_them,
     views::empty_text_or_an_item_already_taken_out_shows_an_error_and_changes_nothing,
     views::a_photo_uploaded_from_about_me_is_placed_in_it_and_opens_for_the_la,

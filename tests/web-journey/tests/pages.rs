@@ -81,6 +81,7 @@ pub async fn signed_in_pages_say_when_the_session_times_out_and_offer_to_stay_si
     browser.choose("text").await;
     browser.mobile("07911 123456").await;
     browser.code(&hub.texts().await.pop().unwrap()).await;
+    browser.save_recovery_codes().await;
     let tray = browser.get("/cases").await;
     assert!(tray.has("we will sign you out if you do nothing for 30 minutes"));
     assert!(tray.has("Stay signed in"));

@@ -83,6 +83,7 @@ pub async fn the_session_cookie_changes_after_the_password_and_after_the_code_an
     let signed_in = browser.code(&code).await;
     assert_eq!(signed_in.location.as_deref(), Some("/cases"));
     let after_code = signed_in.session_cookie.expect("a new id after the code");
+    browser.save_recovery_codes().await;
     assert_ne!(after_code, after_password);
     for old in [&first, &after_password] {
         let r = with_cookie(&hub.base, old, "/cases").await;
@@ -107,6 +108,7 @@ pub async fn after_sign_out_the_old_session_cookie_reaches_nothing<B: Backend>(s
     browser.mobile("07911 123456").await;
     let code = hub.texts().await.pop().unwrap();
     let cookie = browser.code(&code).await.session_cookie.unwrap();
+    browser.save_recovery_codes().await;
     assert!(browser.sign_out().await.has("You have signed out"));
     let r = with_cookie(&hub.base, &cookie, "/cases").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

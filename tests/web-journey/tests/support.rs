@@ -203,6 +203,45 @@ impl<B: Backend> Hub<B> {
         links.into_iter().map(|(_, l)| l).collect()
     }
 
+    /// The e-mails queued since the last claim, oldest first, as (address, content): every
+    /// queued message is claimed, as a dispatcher would.
+    pub async fn emails(&self) -> Vec<(String, ehc_core::outbox::MessageContent)> {
+        let mut claimed = self
+            .store
+            .claim_due(
+                1_000,
+                self.now() + time::Duration::days(30),
+                time::Duration::days(3650),
+            )
+            .await
+            .unwrap();
+        claimed.sort_by_key(|c| c.message.created_at);
+        claimed
+            .into_iter()
+            .filter_map(|c| match c.message.recipient {
+                Recipient::Email(to) => Some((to.canonical().to_owned(), c.message.content)),
+                Recipient::Sms(_) => None,
+            })
+            .collect()
+    }
+
+    /// The *Choose a new password* links of the reset e-mails queued since the last claim,
+    /// oldest first.
+    pub async fn reset_links(&self) -> Vec<String> {
+        self.emails()
+            .await
+            .into_iter()
+            .filter_map(|(_, content)| match content {
+                ehc_core::outbox::MessageContent::PasswordResetLink { token, .. } => Some(format!(
+                    "{}/reset-password/{}",
+                    self.base,
+                    token.to_link_param()
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The numbers texts were sent to, in E.164.
     pub async fn text_recipients(&self) -> Vec<String> {
         let claimed = self
@@ -294,6 +333,7 @@ impl<B: Backend> Hub<B> {
             Some("/cases"),
             "{email} signs in"
         );
+        assert_eq!(browser.save_recovery_codes().await.len(), 10);
         browser
     }
 
@@ -485,6 +525,27 @@ impl Browser {
     pub async fn code(&self, code: &str) -> Page {
         self.submit("/sign-in/code", "/sign-in/code", &[("code", code)])
             .await
+    }
+
+    /// After setting up a second factor: reads the recovery codes shown once, ticks *I have
+    /// saved my recovery codes* and continues to the work tray. Returns the codes as shown.
+    pub async fn save_recovery_codes(&self) -> Vec<String> {
+        let page = self.get("/sign-in/recovery-codes").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let codes: Vec<String> = page
+            .body
+            .split("<li><code>")
+            .skip(1)
+            .map(|rest| rest[..rest.find('<').unwrap()].to_owned())
+            .collect();
+        let done = self
+            .post(
+                "/sign-in/recovery-codes",
+                &[("csrf_token", &page.csrf()), ("saved", "yes")],
+            )
+            .await;
+        assert_eq!(done.location.as_deref(), Some("/cases"));
+        codes
     }
 
     /// Signs out from the work tray.

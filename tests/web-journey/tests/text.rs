@@ -71,6 +71,7 @@ pub async fn a_code_used_once_is_refused_the_second_time<B: Backend>(store: &B) 
         browser.code(&code).await.location.as_deref(),
         Some("/cases")
     );
+    browser.save_recovery_codes().await;
     browser.sign_out().await;
     let again = hub.browser();
     again.password(JO, PASSWORD).await;
@@ -104,6 +105,7 @@ pub async fn a_code_nine_minutes_fifty_nine_old_works_and_ten_minutes_one_second
         browser.code(&codes[0]).await.location.as_deref(),
         Some("/cases")
     );
+    browser.save_recovery_codes().await;
     browser.sign_out().await;
     let later = hub.browser();
     later.password(JO, PASSWORD).await;

@@ -12,6 +12,7 @@ mod download;
 mod meetings;
 mod plan;
 mod request;
+mod second_factor_reset;
 mod tray;
 mod upload;
 mod views;
@@ -62,6 +63,10 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/grants/{id}/revoke", post(back_office::revoke_submit))
         .route(
+            "/people/{id}/reset-second-factor",
+            get(second_factor_reset::confirm_page).post(second_factor_reset::reset_submit),
+        )
+        .route(
             "/cases/{id}/views/{space}",
             get(views::views_page).post(views::views_submit),
         )
@@ -74,13 +79,18 @@ pub(crate) fn routes() -> Router<AppState> {
 
 pub(crate) use documents::upload_routes;
 
-/// The signed-in person, or the redirect to where their sign-in stands.
+/// The signed-in person, or the redirect to where their sign-in stands (to their new recovery
+/// codes while those are not saved yet).
 pub(crate) async fn signed_in(
     app: &AppState,
     session: &HubSession,
 ) -> Result<Result<AccountId, Response>, PageError> {
     let state = app.current(session).await?;
     Ok(match state.signed_in_account() {
+        // A new set of recovery codes is shown before anything else.
+        Some(_) if session.recovery_codes().await?.is_some() => {
+            Err(see_other("/sign-in/recovery-codes"))
+        }
         Some(account) => Ok(account),
         None => Err(see_other(page_for(&state))),
     })

@@ -73,6 +73,8 @@ pub(crate) struct TrayPage {
     next: Option<String>,
     is_officer: bool,
     has_settings: bool,
+    /// A one-time notice, e.g. few recovery codes left.
+    notice: Option<String>,
 }
 
 impl TrayPage {
@@ -242,7 +244,9 @@ async fn show(
         })
         .collect();
     let offset = u64::from(page_number - 1) * u64::from(PER_PAGE);
+    let notice = session.take_notice().await?;
     let page_view = TrayPage {
+        notice,
         layout: app
             .layout(
                 &session,

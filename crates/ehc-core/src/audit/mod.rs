@@ -99,6 +99,20 @@ audit_kinds! {
     AuditSearched = "audit-searched",
     /// An LA officer exported the audit log as CSV (detail: the filters, as for a search).
     AuditExported = "audit-exported",
+    /// *Reset your password* was asked for (subject: the account, if the address has one;
+    /// detail: whether a link was sent, never the link).
+    PasswordResetRequested = "password-reset-requested",
+    /// A password was changed through a reset link; every session of the account ended.
+    PasswordReset = "password-reset",
+    /// A reset link could not be used (unknown, used, superseded or expired).
+    PasswordResetRefused = "password-reset-refused",
+    /// An LA officer removed a person's second factor (actor: the officer; subject: the
+    /// person); every session of the person ended.
+    SecondFactorReset = "second-factor-reset",
+    /// A new set of recovery codes was issued (detail: why; never a code).
+    RecoveryCodesIssued = "recovery-codes-issued",
+    /// A recovery code was used instead of an app or texted code (detail: how many are left).
+    RecoveryCodeUsed = "recovery-code-used",
 }
 
 impl AuditKind {

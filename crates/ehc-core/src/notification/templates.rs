@@ -14,6 +14,10 @@
 //! | `invitation` | e-mail | `link` (`{hub_url}/register/{token}`), `roles` |
 //! | `access_granted` | e-mail | `roles`, `sign_in_link` (`{hub_url}/sign-in`) |
 //! | `sign_in_code` | text | `code` |
+//! | `password_reset` | e-mail | `link` (`{hub_url}/reset-password/{token}`), `valid_for` (`1 hour`, `30 minutes`) |
+//! | `password_changed` | e-mail | `sign_in_link`, `reset_link` (`{hub_url}/reset-password`) |
+//! | `second_factor_reset` | e-mail | `sign_in_link` |
+//! | `recovery_code_used` | e-mail | `left` (a number), `reset_link` (`{hub_url}/reset-password`) |
 //!
 //! An unknown placeholder or an unclosed `{{` is an error ([`MessageTemplates::validate`] finds
 //! it at start-up). In the `html` template of an e-mail every value is HTML-escaped; `roles`
@@ -77,6 +81,14 @@ pub struct MessageTemplates {
     pub access_granted: EmailTemplate,
     /// The sign-in security code text.
     pub sign_in_code: TextTemplate,
+    /// The *Reset your password* e-mail with its single-use link.
+    pub password_reset: EmailTemplate,
+    /// The e-mail sent after every password reset.
+    pub password_changed: EmailTemplate,
+    /// The e-mail telling a person that the LA removed their second factor.
+    pub second_factor_reset: EmailTemplate,
+    /// The e-mail telling a person that one of their recovery codes was used.
+    pub recovery_code_used: EmailTemplate,
     /// The alert that something happened on a case (`{{ case_reference }}`,
     /// `{{ what_happened }}`, `{{ asked }}`, `{{ link }}`). Never add a child's details: the
     /// message has none to give.
@@ -105,6 +117,28 @@ impl Default for MessageTemplates {
             },
             sign_in_code: TextTemplate {
                 body: "{{ code }} is your {{ la_name }} EHC Hub security code".to_owned(),
+            },
+            password_reset: EmailTemplate {
+                subject: "Reset your password for the {{ la_name }} EHC Hub".to_owned(),
+                text: DEFAULT_PASSWORD_RESET_TEXT.to_owned(),
+                html: DEFAULT_PASSWORD_RESET_HTML.to_owned(),
+            },
+            password_changed: EmailTemplate {
+                subject: "Your {{ la_name }} EHC Hub password was changed".to_owned(),
+                text: DEFAULT_PASSWORD_CHANGED_TEXT.to_owned(),
+                html: DEFAULT_PASSWORD_CHANGED_HTML.to_owned(),
+            },
+            second_factor_reset: EmailTemplate {
+                subject: "Set up a new way to get security codes for the {{ la_name }} EHC Hub"
+                    .to_owned(),
+                text: DEFAULT_SECOND_FACTOR_RESET_TEXT.to_owned(),
+                html: DEFAULT_SECOND_FACTOR_RESET_HTML.to_owned(),
+            },
+            recovery_code_used: EmailTemplate {
+                subject: "A recovery code was used to sign in to the {{ la_name }} EHC Hub"
+                    .to_owned(),
+                text: DEFAULT_RECOVERY_CODE_USED_TEXT.to_owned(),
+                html: DEFAULT_RECOVERY_CODE_USED_HTML.to_owned(),
             },
             case_update: EmailTemplate {
                 subject: "Case {{ case_reference }}: {{ what_happened }}".to_owned(),
@@ -207,6 +241,116 @@ const DEFAULT_CASE_DIGEST_HTML: &str = r#"<!DOCTYPE html>
 {{ updates }}
 <p><a href="{{ link }}" style="color: #1d70b8;">Sign in to see them</a></p>
 <p>For everyone's privacy this email does not include any personal details. You can choose to get each update straight away instead: sign in and go to <em>Email alerts</em>.</p>
+<hr>
+<p>{{ la_name }}<br>
+{{ contact }}</p>
+</body>
+</html>
+"#;
+
+const DEFAULT_PASSWORD_RESET_TEXT: &str = "\
+Someone asked to reset the password of your {{ la_name }} EHC Hub account.
+
+Choose a new password:
+{{ link }}
+
+The link works once, for {{ valid_for }}. After choosing a new password you sign in with it and
+your security code as usual.
+If you did not ask for this, you can ignore this email: your password has not changed.
+
+{{ la_name }}
+{{ contact }}
+";
+
+const DEFAULT_PASSWORD_RESET_HTML: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Reset your password</title></head>
+<body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
+<p>Someone asked to reset the password of your {{ la_name }} EHC Hub account.</p>
+<p><a href="{{ link }}" style="color: #1d70b8;">Choose a new password</a></p>
+<p>Or copy this link into your browser: {{ link }}</p>
+<p>The link works once, for {{ valid_for }}. After choosing a new password you sign in with it and your security code as usual.</p>
+<p>If you did not ask for this, you can ignore this email: your password has not changed.</p>
+<hr>
+<p>{{ la_name }}<br>
+{{ contact }}</p>
+</body>
+</html>
+"#;
+
+const DEFAULT_PASSWORD_CHANGED_TEXT: &str = "\
+The password of your {{ la_name }} EHC Hub account was changed, and every place where you were
+signed in has been signed out.
+
+If it was you, there is nothing more to do. Sign in:
+{{ sign_in_link }}
+
+If it was not you, reset your password now and contact us:
+{{ reset_link }}
+
+{{ la_name }}
+{{ contact }}
+";
+
+const DEFAULT_PASSWORD_CHANGED_HTML: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Your password was changed</title></head>
+<body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
+<p>The password of your {{ la_name }} EHC Hub account was changed, and every place where you were signed in has been signed out.</p>
+<p>If it was you, there is nothing more to do: <a href="{{ sign_in_link }}" style="color: #1d70b8;">sign in</a>.</p>
+<p>If it was not you, <a href="{{ reset_link }}" style="color: #1d70b8;">reset your password</a> now and contact us.</p>
+<hr>
+<p>{{ la_name }}<br>
+{{ contact }}</p>
+</body>
+</html>
+"#;
+
+const DEFAULT_SECOND_FACTOR_RESET_TEXT: &str = "\
+The local authority has removed the way you get security codes for your {{ la_name }} EHC Hub
+account (your authenticator app or phone number), and every place where you were signed in
+has been signed out.
+
+The next time you sign in, you will set up a new app or phone number:
+{{ sign_in_link }}
+
+If you did not ask for this, contact us.
+
+{{ la_name }}
+{{ contact }}
+";
+
+const DEFAULT_SECOND_FACTOR_RESET_HTML: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Set up a new way to get security codes</title></head>
+<body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
+<p>The local authority has removed the way you get security codes for your {{ la_name }} EHC Hub account (your authenticator app or phone number), and every place where you were signed in has been signed out.</p>
+<p>The next time you <a href="{{ sign_in_link }}" style="color: #1d70b8;">sign in</a>, you will set up a new app or phone number.</p>
+<p>If you did not ask for this, contact us.</p>
+<hr>
+<p>{{ la_name }}<br>
+{{ contact }}</p>
+</body>
+</html>
+"#;
+
+const DEFAULT_RECOVERY_CODE_USED_TEXT: &str = "\
+One of your recovery codes was used instead of a security code to sign in to your
+{{ la_name }} EHC Hub account. Each code works once: you have {{ left }} left.
+
+If it was not you, reset your password now and contact us:
+{{ reset_link }}
+
+{{ la_name }}
+{{ contact }}
+";
+
+const DEFAULT_RECOVERY_CODE_USED_HTML: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>A recovery code was used</title></head>
+<body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
+<p>One of your recovery codes was used instead of a security code to sign in to your {{ la_name }} EHC Hub account. Each code works once: you have {{ left }} left.</p>
+<p>If it was not you, <a href="{{ reset_link }}" style="color: #1d70b8;">reset your password</a> now and contact us.</p>
 <hr>
 <p>{{ la_name }}<br>
 {{ contact }}</p>
@@ -388,6 +532,77 @@ impl MessageTemplates {
                     ],
                 )
                 .map(Rendered::Email),
+            MessageContent::PasswordResetLink {
+                token,
+                valid_for_minutes,
+            } => self
+                .email(
+                    &self.password_reset,
+                    [
+                        "password_reset.subject",
+                        "password_reset.text",
+                        "password_reset.html",
+                    ],
+                    &[
+                        ("link", Value::Plain(self.password_reset_link(token))),
+                        (
+                            "valid_for",
+                            Value::Plain(describe_minutes(*valid_for_minutes)),
+                        ),
+                    ],
+                )
+                .map(Rendered::Email),
+            MessageContent::PasswordChanged => self
+                .email(
+                    &self.password_changed,
+                    [
+                        "password_changed.subject",
+                        "password_changed.text",
+                        "password_changed.html",
+                    ],
+                    &[
+                        (
+                            "sign_in_link",
+                            Value::Plain(format!("{}/sign-in", self.hub_url())),
+                        ),
+                        (
+                            "reset_link",
+                            Value::Plain(format!("{}/reset-password", self.hub_url())),
+                        ),
+                    ],
+                )
+                .map(Rendered::Email),
+            MessageContent::RecoveryCodeUsed { left } => self
+                .email(
+                    &self.recovery_code_used,
+                    [
+                        "recovery_code_used.subject",
+                        "recovery_code_used.text",
+                        "recovery_code_used.html",
+                    ],
+                    &[
+                        ("left", Value::Plain(left.to_string())),
+                        (
+                            "reset_link",
+                            Value::Plain(format!("{}/reset-password", self.hub_url())),
+                        ),
+                    ],
+                )
+                .map(Rendered::Email),
+            MessageContent::SecondFactorReset => self
+                .email(
+                    &self.second_factor_reset,
+                    [
+                        "second_factor_reset.subject",
+                        "second_factor_reset.text",
+                        "second_factor_reset.html",
+                    ],
+                    &[(
+                        "sign_in_link",
+                        Value::Plain(format!("{}/sign-in", self.hub_url())),
+                    )],
+                )
+                .map(Rendered::Email),
             MessageContent::SignInCode { code } => {
                 let mut body = self.fill_text(
                     &self.sign_in_code.body,
@@ -410,6 +625,15 @@ impl MessageTemplates {
     /// The *Complete your registration* link: `{hub_url}/register/{token}`.
     pub fn registration_link(&self, token: &InvitationToken) -> String {
         format!("{}/register/{}", self.hub_url(), token.to_link_param())
+    }
+
+    /// The *Choose a new password* link: `{hub_url}/reset-password/{token}`.
+    pub fn password_reset_link(&self, token: &InvitationToken) -> String {
+        format!(
+            "{}/reset-password/{}",
+            self.hub_url(),
+            token.to_link_param()
+        )
     }
 
     /// `base_url` without a trailing `/`.
@@ -618,6 +842,17 @@ fn long_date(date: time::Date) -> String {
     format!("{} {} {}", date.day(), date.month(), date.year())
 }
 
+/// A duration of whole minutes in words: `1 hour`, `2 hours`, `30 minutes`,
+/// `1 hour 30 minutes` (the reset e-mail's `valid_for`, and the page that promises it).
+pub fn describe_minutes(minutes: i64) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match (minutes / 60, minutes % 60) {
+        (0, m) => plural(m, "minute"),
+        (h, 0) => plural(h, "hour"),
+        (h, m) => format!("{} {}", plural(h, "hour"), plural(m, "minute")),
+    }
+}
+
 fn sample_contents() -> Vec<MessageContent> {
     struct Zeros;
     impl SecretSource for Zeros {
@@ -627,6 +862,9 @@ fn sample_contents() -> Vec<MessageContent> {
         }
     }
     let mut contents = vec![
+        MessageContent::PasswordChanged,
+        MessageContent::SecondFactorReset,
+        MessageContent::RecoveryCodeUsed { left: 9 },
         MessageContent::AccessGranted {
             roles: vec![Role::LaOfficer],
         },
@@ -648,6 +886,10 @@ fn sample_contents() -> Vec<MessageContent> {
         },
     ];
     if let Ok(token) = InvitationToken::generate(&Zeros) {
+        contents.push(MessageContent::PasswordResetLink {
+            token: token.clone(),
+            valid_for_minutes: 60,
+        });
         contents.push(MessageContent::Invitation {
             token,
             roles: vec![Role::LaOfficer],
@@ -711,6 +953,46 @@ mod tests {
                 .html
                 .contains("<li>Case EHC-2026-0042: stage reached: Assessment.</li>")
         );
+    }
+
+    #[test]
+    fn the_reset_email_holds_its_link_and_the_recovery_emails_after_it_hold_no_token() {
+        let templates = MessageTemplates {
+            base_url: "https://ehc.anytown.gov.uk/".into(),
+            ..MessageTemplates::default()
+        };
+        let token =
+            InvitationToken::generate(&crate::test_support::SeededSecretSource::new(5)).unwrap();
+        let secret = token.to_link_param();
+        let Rendered::Email(reset) = templates
+            .render(&MessageContent::PasswordResetLink {
+                token,
+                valid_for_minutes: 90,
+            })
+            .unwrap()
+        else {
+            panic!("an e-mail")
+        };
+        let link = format!("https://ehc.anytown.gov.uk/reset-password/{secret}");
+        for part in [&reset.text, &reset.html] {
+            assert!(part.contains(&link), "{part}");
+            assert!(part.contains("for 1 hour 30 minutes"), "{part}");
+            assert_eq!(part.matches(&secret).count(), part.matches(&link).count());
+        }
+        assert!(!reset.subject.contains(&secret));
+        for content in [
+            MessageContent::PasswordChanged,
+            MessageContent::SecondFactorReset,
+        ] {
+            let Rendered::Email(email) = templates.render(&content).unwrap() else {
+                panic!("an e-mail")
+            };
+            assert!(email.text.contains("https://ehc.anytown.gov.uk/"));
+            assert!(!email.text.contains(&secret));
+        }
+        assert_eq!(describe_minutes(60), "1 hour");
+        assert_eq!(describe_minutes(1), "1 minute");
+        assert_eq!(describe_minutes(120), "2 hours");
     }
 
     #[test]

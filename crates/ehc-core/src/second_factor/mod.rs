@@ -7,11 +7,15 @@
 
 pub mod code;
 pub mod phone;
+pub mod recovery_code;
 pub mod sms;
 pub mod totp;
 
 pub use code::{OtpCode, OtpCodeError};
 pub use phone::{PhoneError, PhoneNumber};
+pub use recovery_code::{
+    FEW_RECOVERY_CODES, RECOVERY_CODES, RecoveryCode, RecoveryCodeError, RecoveryCodeHash,
+};
 pub use sms::{SmsCode, SmsCodeHash, SmsSendDecision, SmsSendLimit, StoredSmsCode};
 pub use totp::{TotpSecret, TotpSecretError};
 
@@ -113,6 +117,45 @@ pub trait SecondFactorRepository: Send {
         limit: SmsSendLimit,
         now: OffsetDateTime,
     ) -> Result<SmsSendDecision, StoreError>;
+
+    /// Removes the account's second factor (its last accepted TOTP step and its recovery codes
+    /// too), so its next sign-in sets up a new one. `true` if there was one.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn remove(&mut self, account: AccountId) -> Result<bool, StoreError>;
+
+    /// Replaces the account's recovery codes with these hashes, issued at `at`: every older
+    /// code, used or not, stops working.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn replace_recovery_codes(
+        &mut self,
+        account: AccountId,
+        hashes: &[RecoveryCodeHash],
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Atomically marks the account's unused recovery code with this hash used at `now`:
+    /// `Some(unused codes left after it)` once, then `None`. Two concurrent calls with one
+    /// code: exactly one gets `Some`.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn consume_recovery_code(
+        &mut self,
+        account: AccountId,
+        hash: &RecoveryCodeHash,
+        now: OffsetDateTime,
+    ) -> Result<Option<u32>, StoreError>;
+
+    /// How many unused recovery codes the account has (0 for a second factor set up before
+    /// recovery codes existed).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn recovery_codes_left(&mut self, account: AccountId) -> Result<u32, StoreError>;
 
     /// Atomically consumes the unexpired, unused code with this hash: `true` once, then `false`.
     ///

@@ -18,6 +18,12 @@
 //!                                          └─┘
 //! ```
 //!
+//! A code accepted in any of the code states (or, in `AppChallenge` and `TextChallenge`, one of
+//! the person's recovery codes instead) signs in; when the account has no unused recovery code
+//! left (at set-up, or because it set up its second factor before recovery codes existed, or
+//! used them all), a new set is handed to the page once ([`Notice`]) and stored when the person
+//! says they saved it ([`SignInService::keep_recovery_codes`]).
+//!
 //! Every state between the password and the code ("half signed in") carries the instant the
 //! password was accepted and lasts 10 minutes by default; it opens nothing else. Transitions are
 //! one `match` on (state, input) in [`SignInService::handle`]; every pair not listed there is
@@ -34,7 +40,9 @@ use time::OffsetDateTime;
 use crate::account::{AccountId, EmailAddress};
 use crate::password::HashError;
 use crate::ports::{RandomnessUnavailable, StoreError};
-use crate::second_factor::{Method, OtpCodeError, PhoneError, PhoneNumber, TotpSecret};
+use crate::second_factor::{
+    Method, OtpCodeError, PhoneError, PhoneNumber, RecoveryCode, RecoveryCodeError, TotpSecret,
+};
 
 /// Where one browser session stands in the journey. Kept server-side in the session store
 /// (it holds the TOTP secret during app set-up).
@@ -146,6 +154,17 @@ impl SignInState {
         }
     }
 
+    /// The instant this state's sign-in began to count: when the password was accepted in the
+    /// half-signed-in states, when the second factor was accepted once signed in. A session
+    /// whose instant is earlier than the account's last
+    /// [`crate::account::AccountRepository::end_sessions`] is over.
+    pub fn since(&self) -> Option<OffsetDateTime> {
+        match self {
+            Self::SignedIn { at, .. } => Some(*at),
+            other => other.password_at(),
+        }
+    }
+
     /// Whether a half-signed-in state has outlived `half_signed_in_for` at `now`.
     pub fn has_expired(&self, now: OffsetDateTime, half_signed_in_for: time::Duration) -> bool {
         self.password_at()
@@ -183,6 +202,9 @@ pub enum SignInInput {
     MobileNumber(String),
     /// *Submit* / *Log in* with a code, as typed.
     Code(String),
+    /// *Use a recovery code instead*: one recovery code, as typed, in place of the app's or
+    /// the texted code.
+    RecoveryCode(String),
     /// *Resend log in code*.
     Resend,
     /// *start again*: back to the method choice.
@@ -199,6 +221,7 @@ impl SignInInput {
             Self::ChooseMethod(_) => "choose-method",
             Self::MobileNumber(_) => "mobile-number",
             Self::Code(_) => "code",
+            Self::RecoveryCode(_) => "recovery-code",
             Self::Resend => "resend",
             Self::StartAgain => "start-again",
             Self::SignOut => "sign-out",
@@ -214,8 +237,18 @@ impl std::fmt::Debug for SignInInput {
 }
 
 /// Something the page must tell the person besides the new state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
+    /// Signed in, and the account has no unused recovery code (a new second factor, one set up
+    /// before recovery codes existed, or the last one used): show these once; they work from
+    /// [`SignInService::keep_recovery_codes`] on (the person says they saved them).
+    RecoveryCodesIssued(Vec<RecoveryCode>),
+    /// Signed in with few unused recovery codes left (at most
+    /// [`crate::second_factor::FEW_RECOVERY_CODES`]).
+    FewRecoveryCodesLeft {
+        /// Unused codes left.
+        left: u32,
+    },
     /// A code was texted (queued in the outbox).
     CodeSent,
     /// No text was sent: the send limit is reached until `retry_at`.
@@ -257,6 +290,9 @@ pub enum SignInError {
     /// The code is not 6 digits.
     #[error(transparent)]
     InvalidCode(#[from] OtpCodeError),
+    /// The recovery code typed is not in the code's form.
+    #[error(transparent)]
+    InvalidRecoveryCode(#[from] RecoveryCodeError),
     /// A wrong, used or expired code.
     #[error("The security code is not correct or has expired")]
     WrongCode,

@@ -12,21 +12,23 @@ use crate::outbox::{MessageContent, MessageId, OutboxMessage, Recipient};
 use crate::password::{Password, PasswordHasher, PasswordRule};
 use crate::ports::{SecretSource, Store, UnitOfWork};
 use crate::second_factor::{
-    EnrolError, Enrolment, Method, OtpCode, PhoneNumber, SmsCode, SmsCodeHash, SmsSendDecision,
-    StoredSmsCode, TotpSecret,
+    EnrolError, Enrolment, FEW_RECOVERY_CODES, Method, OtpCode, PhoneNumber, RECOVERY_CODES,
+    RecoveryCode, SmsCode, SmsCodeHash, SmsSendDecision, StoredSmsCode, TotpSecret,
 };
 use crate::settings::SecuritySettings;
 
-/// Which code a code step expects.
+/// Which code a code step expects, with the code typed.
 enum Expected {
     /// The first code of a new app.
-    AppSetUp(TotpSecret),
+    AppSetUp(TotpSecret, OtpCode),
     /// A code of the enrolled app.
-    App,
+    App(OtpCode),
     /// A texted code that confirms a new number.
-    TextSetUp(PhoneNumber),
+    TextSetUp(PhoneNumber, OtpCode),
     /// A texted code to the enrolled number.
-    Text,
+    Text(OtpCode),
+    /// One of the account's recovery codes, instead of the app's or a texted code.
+    Recovery(RecoveryCode),
 }
 
 /// Runs the sign-in journey over the store, the password hasher and the secret source.
@@ -52,6 +54,25 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
     /// The settings in force.
     pub fn settings(&self) -> &SecuritySettings {
         &self.settings
+    }
+
+    /// `state` as it stands for its account now: [`SignInState::Anonymous`] when the account's
+    /// sessions were ended (a password reset, an officer's second-factor reset) after this
+    /// sign-in began; otherwise `state` unchanged. The web layer asks
+    /// on every request, so an ended session opens nothing from the next request on.
+    ///
+    /// # Errors
+    /// [`SignInError::Store`] on a fault.
+    pub async fn check_session(&self, state: SignInState) -> Result<SignInState, SignInError> {
+        let (Some(account), Some(since)) = (state.account(), state.since()) else {
+            return Ok(state);
+        };
+        let mut tx = self.store.begin().await?;
+        let ended = tx.accounts().sessions_ended_at(account).await?;
+        Ok(match ended {
+            Some(ended) if since < ended => SignInState::Anonymous,
+            _ => state,
+        })
     }
 
     /// Applies one `input` to `state` at `now`.
@@ -178,20 +199,27 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                 },
                 I::Code(raw),
             ) => {
-                self.code_step(account, Expected::AppSetUp(secret), &raw, now, origin)
-                    .await
+                let expected = Expected::AppSetUp(secret, OtpCode::parse(&raw)?);
+                self.code_step(account, expected, now, origin).await
             }
             (St::AppChallenge { account, .. }, I::Code(raw)) => {
-                self.code_step(account, Expected::App, &raw, now, origin)
-                    .await
+                let expected = Expected::App(OtpCode::parse(&raw)?);
+                self.code_step(account, expected, now, origin).await
             }
             (St::TextSetUpCodeSent { account, phone, .. }, I::Code(raw)) => {
-                self.code_step(account, Expected::TextSetUp(phone), &raw, now, origin)
-                    .await
+                let expected = Expected::TextSetUp(phone, OtpCode::parse(&raw)?);
+                self.code_step(account, expected, now, origin).await
             }
             (St::TextChallenge { account, .. }, I::Code(raw)) => {
-                self.code_step(account, Expected::Text, &raw, now, origin)
-                    .await
+                let expected = Expected::Text(OtpCode::parse(&raw)?);
+                self.code_step(account, expected, now, origin).await
+            }
+            (
+                St::AppChallenge { account, .. } | St::TextChallenge { account, .. },
+                I::RecoveryCode(raw),
+            ) => {
+                let expected = Expected::Recovery(RecoveryCode::parse(&raw)?);
+                self.code_step(account, expected, now, origin).await
             }
             (state, input) => Err(not_allowed(&state, &input)),
         }
@@ -393,10 +421,10 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
             .await?;
         tx.commit().await?;
         match notice {
-            Notice::CodeSent => Ok(()),
             Notice::SendLimitReached { retry_at } => {
                 Err(SignInError::SendLimitReached { retry_at })
             }
+            _ => Ok(()),
         }
     }
 
@@ -451,11 +479,9 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
         &self,
         account: AccountId,
         expected: Expected,
-        raw: &str,
         now: OffsetDateTime,
         origin: Option<IpAddr>,
     ) -> Result<Transition, SignInError> {
-        let code = OtpCode::parse(raw)?;
         let mut tx = self.store.begin().await?;
         let lockout = tx.lockouts().get(account, LockoutKind::Code).await?;
         if let Some(until) = lockout.locked_at(now) {
@@ -471,26 +497,26 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
             tx.commit().await?;
             return Err(SignInError::CodeLocked { until });
         }
-        let (accepted, enrolled) = match expected {
-            Expected::AppSetUp(secret) => match secret.matching_step(&code, now) {
+        // Accepted: the method just enrolled, if any, and the unused recovery codes left.
+        let accepted: Option<(Option<Method>, Option<u32>)> = match expected {
+            Expected::AppSetUp(secret, code) => match secret.matching_step(&code, now) {
                 Some(step) => {
                     let enrolment = Enrolment::App { secret };
                     enrol(&mut *tx, account, &enrolment, Some(step), now).await?;
-                    (true, Some(Method::App))
+                    Some((Some(Method::App), Some(0)))
                 }
-                None => (false, None),
+                None => None,
             },
-            Expected::App => match tx.second_factors().enrolment(account).await? {
+            Expected::App(code) => match tx.second_factors().enrolment(account).await? {
                 Some(Enrolment::App { secret }) => match secret.matching_step(&code, now) {
-                    Some(step) => (
-                        tx.second_factors().accept_totp_step(account, step).await?,
-                        None,
-                    ),
-                    None => (false, None),
+                    Some(step) if tx.second_factors().accept_totp_step(account, step).await? => {
+                        Some((None, None))
+                    }
+                    _ => None,
                 },
-                _ => (false, None),
+                _ => None,
             },
-            Expected::TextSetUp(phone) => {
+            Expected::TextSetUp(phone, code) => {
                 let hash = SmsCodeHash::of_typed(account, &phone, &code);
                 if tx
                     .second_factors()
@@ -498,25 +524,48 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                     .await?
                 {
                     enrol(&mut *tx, account, &Enrolment::Text { phone }, None, now).await?;
-                    (true, Some(Method::Text))
+                    Some((Some(Method::Text), Some(0)))
                 } else {
-                    (false, None)
+                    None
                 }
             }
-            Expected::Text => match tx.second_factors().enrolment(account).await? {
+            Expected::Text(code) => match tx.second_factors().enrolment(account).await? {
                 Some(Enrolment::Text { phone }) => {
                     let hash = SmsCodeHash::of_typed(account, &phone, &code);
-                    (
-                        tx.second_factors()
-                            .consume_sms_code(account, &hash, now)
-                            .await?,
-                        None,
-                    )
+                    tx.second_factors()
+                        .consume_sms_code(account, &hash, now)
+                        .await?
+                        .then_some((None, None))
                 }
-                _ => (false, None),
+                _ => None,
             },
+            Expected::Recovery(code) => {
+                let hash = code.hash_for(account);
+                match tx
+                    .second_factors()
+                    .consume_recovery_code(account, &hash, now)
+                    .await?
+                {
+                    Some(left) => {
+                        let detail = format!("{left} left");
+                        audit(
+                            &mut *tx,
+                            now,
+                            Some(account),
+                            AuditKind::RecoveryCodeUsed,
+                            origin,
+                            &detail,
+                        )
+                        .await?;
+                        self.mail_recovery_code_used(&mut *tx, account, left, now)
+                            .await?;
+                        Some((None, Some(left)))
+                    }
+                    None => None,
+                }
+            }
         };
-        if accepted {
+        if let Some((enrolled, left)) = accepted {
             tx.lockouts().clear(account, LockoutKind::Code).await?;
             if let Some(method) = enrolled {
                 let detail = match method {
@@ -533,6 +582,18 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                 )
                 .await?;
             }
+            let left = match left {
+                Some(left) => left,
+                None => tx.second_factors().recovery_codes_left(account).await?,
+            };
+            let notice = if left == 0 {
+                // Stored only once the person says they saved them (`keep_recovery_codes`):
+                // a set never seen is never valid, and the next sign-in offers one again.
+                let codes = RecoveryCode::generate_set(&self.secrets)?;
+                Some(Notice::RecoveryCodesIssued(codes))
+            } else {
+                (left <= FEW_RECOVERY_CODES).then_some(Notice::FewRecoveryCodesLeft { left })
+            };
             audit(
                 &mut *tx,
                 now,
@@ -543,7 +604,10 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
             )
             .await?;
             tx.commit().await?;
-            return Ok(stay(SignInState::SignedIn { account, at: now }));
+            return Ok(Transition {
+                state: SignInState::SignedIn { account, at: now },
+                notice,
+            });
         }
         let lockout = tx
             .lockouts()
@@ -561,6 +625,66 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
             Some(until) => SignInError::CodeLocked { until },
             None => SignInError::WrongCode,
         })
+    }
+
+    /// *I have saved my recovery codes*: stores `codes` — a set handed out with a sign-in by
+    /// [`Notice::RecoveryCodesIssued`] — as the account's recovery codes, replacing any older
+    /// set, and audits it. Until then none of them works, and every sign-in with no unused code
+    /// left offers a new set.
+    ///
+    /// # Errors
+    /// [`SignInError::NotAllowed`] unless `state` is signed in and `codes` is a whole set;
+    /// [`SignInError::Store`] on a fault.
+    pub async fn keep_recovery_codes(
+        &self,
+        state: &SignInState,
+        codes: &[RecoveryCode],
+        now: OffsetDateTime,
+        origin: Option<IpAddr>,
+    ) -> Result<(), SignInError> {
+        let (Some(account), RECOVERY_CODES) = (state.signed_in_account(), codes.len()) else {
+            return Err(SignInError::NotAllowed {
+                state: state.name(),
+                input: "keep-recovery-codes",
+            });
+        };
+        let hashes: Vec<_> = codes.iter().map(|c| c.hash_for(account)).collect();
+        let mut tx = self.store.begin().await?;
+        tx.second_factors()
+            .replace_recovery_codes(account, &hashes, now)
+            .await?;
+        audit(
+            &mut *tx,
+            now,
+            Some(account),
+            AuditKind::RecoveryCodesIssued,
+            origin,
+            "saved by the person",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Queues the "a recovery code was used; `left` left" e-mail to the account's address.
+    async fn mail_recovery_code_used(
+        &self,
+        tx: &mut (dyn UnitOfWork + '_),
+        account: AccountId,
+        left: u32,
+        now: OffsetDateTime,
+    ) -> Result<(), SignInError> {
+        let Some(person) = tx.accounts().get(account).await? else {
+            return Ok(());
+        };
+        let message = OutboxMessage {
+            id: MessageId::generate(&self.secrets)?,
+            recipient: Recipient::Email(person.email),
+            content: MessageContent::RecoveryCodeUsed { left },
+            created_at: now,
+        };
+        tx.outbox().enqueue(&message).await?;
+        Ok(())
     }
 }
 

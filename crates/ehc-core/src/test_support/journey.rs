@@ -8,7 +8,9 @@
 //! - nobody is signed in without the password and a fresh valid code in the same attempt;
 //! - no TOTP step and no texted code is accepted twice;
 //! - locks hold for their whole duration, even against the right password or code;
-//! - texts go out only when asked for, and never beyond the send limit.
+//! - texts go out only when asked for, and never beyond the send limit;
+//! - a recovery code works once, only at a code challenge, counts toward the code lock, and a
+//!   new set of codes comes exactly when none is left (the first sign-in included).
 //!
 //! Every event's outcome (the new state's name or the error's kind) is predicted by the model
 //! and compared; any difference fails with the event's position. An LA service embedding the
@@ -77,6 +79,9 @@ pub enum JourneyEvent {
     OldCode(usize),
     /// *Resend log in code*.
     Resend(usize),
+    /// *Use a recovery code instead*: an unused one the person saved (the oldest when
+    /// `false`), or one already used (`true`; a wrong one when none was used yet).
+    RecoveryCode(usize, bool),
     /// *start again*.
     StartAgain(usize),
     /// *Sign out*.
@@ -100,6 +105,7 @@ pub fn events(max_len: usize) -> impl Strategy<Value = Vec<JourneyEvent>> {
         2 => s.clone().prop_map(JourneyEvent::ReplayedCode),
         1 => s.clone().prop_map(JourneyEvent::OldCode),
         2 => s.clone().prop_map(JourneyEvent::Resend),
+        3 => (s.clone(), any::<bool>()).prop_map(|(s, used)| JourneyEvent::RecoveryCode(s, used)),
         1 => s.clone().prop_map(JourneyEvent::StartAgain),
         1 => s.prop_map(JourneyEvent::SignOut),
         2 => prop_oneof![0u32..60, 60u32..700, Just(601), Just(899), Just(901), Just(3601)]
@@ -123,6 +129,7 @@ fn error_kind(e: &SignInError) -> &'static str {
         SignInError::PasswordTooLong { .. } => "password-too-long",
         SignInError::PasswordLocked { .. } => "password-locked",
         SignInError::InvalidCode(_) => "invalid-code",
+        SignInError::InvalidRecoveryCode(_) => "invalid-recovery-code",
         SignInError::WrongCode => "wrong-code",
         SignInError::CodeLocked { .. } => "code-locked",
         SignInError::InvalidPhone(_) => "invalid-phone",
@@ -168,6 +175,10 @@ pub struct Journey<S: Store + TextInbox + Clone> {
     last_accepted_code: Option<String>,
     accepted_steps: Vec<u64>,
     accepted_texts: Vec<String>,
+    /// The recovery codes of the newest set as shown, with whether each was used.
+    recovery_codes: Vec<(String, bool)>,
+    /// Whether the model expects a new set with the next accepted code.
+    codes_due: bool,
 }
 
 impl<S: Store + TextInbox + Clone> Journey<S> {
@@ -230,6 +241,8 @@ impl<S: Store + TextInbox + Clone> Journey<S> {
             last_accepted_code: None,
             accepted_steps: Vec::new(),
             accepted_texts: Vec::new(),
+            recovery_codes: Vec::new(),
+            codes_due: true,
         }
     }
 
@@ -342,6 +355,14 @@ impl<S: Store + TextInbox + Clone> Journey<S> {
                 (s, SignInInput::Code(self.code_for(event, &state)))
             }
             JourneyEvent::Resend(s) => (s, SignInInput::Resend),
+            JourneyEvent::RecoveryCode(s, used) => {
+                let code = self
+                    .recovery_codes
+                    .iter()
+                    .find(|(_, u)| *u == used)
+                    .map_or_else(|| "0000-0000-0000-0000".to_owned(), |(c, _)| c.clone());
+                (s, SignInInput::RecoveryCode(code))
+            }
             JourneyEvent::StartAgain(s) => (s, SignInInput::StartAgain),
             JourneyEvent::SignOut(s) => (s, SignInInput::SignOut),
         };
@@ -383,7 +404,7 @@ impl<S: Store + TextInbox + Clone> Journey<S> {
         }
         // The invariants, stated on their own.
         if let Ok(t) = &result {
-            if let Some(notice) = t.notice
+            if let Some(notice) = &t.notice
                 && matches!(notice, Notice::CodeSent) != model_sent
             {
                 return Err(format!("notice {notice:?} but texts sent: {sent_now}"));
@@ -392,10 +413,41 @@ impl<S: Store + TextInbox + Clone> Journey<S> {
                 if before.password_at().is_none() {
                     return Err("signed in without the password step".to_owned());
                 }
-                let SignInInput::Code(code) = &input else {
-                    return Err("signed in by something other than a code".to_owned());
-                };
-                self.record_acceptance(&before, code)?;
+                match &input {
+                    SignInInput::Code(code) => self.record_acceptance(&before, code)?,
+                    SignInInput::RecoveryCode(code) => {
+                        let Some(slot) = self.recovery_codes.iter_mut().find(|(c, _)| c == code)
+                        else {
+                            return Err("signed in with a recovery code never issued".to_owned());
+                        };
+                        if slot.1 {
+                            return Err("a recovery code was accepted twice".to_owned());
+                        }
+                        slot.1 = true;
+                    }
+                    _ => return Err("signed in by something other than a code".to_owned()),
+                }
+            }
+            match (&t.notice, self.codes_due) {
+                (Some(Notice::RecoveryCodesIssued(codes)), true) => {
+                    // The person saves them at once.
+                    self.service
+                        .keep_recovery_codes(&t.state, codes, self.now, None)
+                        .await
+                        .map_err(|e| format!("keeping the recovery codes: {e}"))?;
+                    self.recovery_codes = codes.iter().map(|c| (c.display(), false)).collect();
+                    self.codes_due = false;
+                }
+                (Some(Notice::RecoveryCodesIssued(_)), false) => {
+                    return Err("new recovery codes while unused ones were left".to_owned());
+                }
+                (_, true)
+                    if t.state.signed_in_account().is_some()
+                        && before.signed_in_account().is_none() =>
+                {
+                    return Err("signed in with no recovery code left, yet none issued".to_owned());
+                }
+                _ => {}
             }
         }
         match result {
@@ -514,6 +566,11 @@ impl<S: Store + TextInbox + Clone> Journey<S> {
             {
                 self.predict_code(&state, code)
             }
+            SignInInput::RecoveryCode(code)
+                if matches!(name, "app-challenge" | "text-challenge") =>
+            {
+                self.predict_recovery_code(code)
+            }
             _ => Expect::Error("not-allowed"),
         }
     }
@@ -591,8 +648,43 @@ impl<S: Store + TextInbox + Clone> Journey<S> {
         };
         if accepted {
             self.code_lock = Lockout::default();
+            if matches!(
+                state,
+                SignInState::AppSetUp { .. } | SignInState::TextSetUpCodeSent { .. }
+            ) {
+                self.codes_due = true;
+            }
             return Expect::State("signed-in");
         }
+        self.code_failure()
+    }
+
+    /// A recovery code typed at a code challenge: accepted once if it is an unused code of the
+    /// newest set; the last one makes a new set due.
+    fn predict_recovery_code(&mut self, code: &str) -> Expect {
+        let Ok(typed) = crate::second_factor::RecoveryCode::parse(code) else {
+            return Expect::Error("invalid-recovery-code");
+        };
+        if self.code_lock.locked_at(self.now).is_some() {
+            return Expect::Error("code-locked");
+        }
+        let unused = self.recovery_codes.iter().any(|(c, used)| {
+            !used && crate::second_factor::RecoveryCode::parse(c) == Ok(typed.clone())
+        });
+        if unused {
+            self.code_lock = Lockout::default();
+            let left = self.recovery_codes.iter().filter(|(_, used)| !used).count();
+            if left == 1 {
+                self.codes_due = true;
+            }
+            return Expect::State("signed-in");
+        }
+        self.code_failure()
+    }
+
+    /// One more wrong code against the code lock.
+    fn code_failure(&mut self) -> Expect {
+        let now = self.now;
         self.code_lock = self.code_lock.after_failure(now, self.lock_policy(false));
         if self.code_lock.locked_at(now).is_some() {
             Expect::Error("code-locked")

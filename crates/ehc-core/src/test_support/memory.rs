@@ -26,10 +26,11 @@ use crate::lockout::{Lockout, LockoutKind, LockoutPolicy, LockoutRepository};
 use crate::outbox::{Outbox, OutboxMessage};
 use crate::password::PasswordHash;
 use crate::ports::{Store, StoreError, UnitOfWork};
+use crate::recovery::{PasswordReset, PasswordResetRepository};
 use crate::role::{GrantId, Grantor, Role, RoleGrant, RoleGrantRepository};
 use crate::second_factor::{
-    EnrolError, Enrolment, SecondFactorRepository, SmsCodeHash, SmsSendDecision, SmsSendLimit,
-    StoredSmsCode,
+    EnrolError, Enrolment, RecoveryCodeHash, SecondFactorRepository, SmsCodeHash, SmsSendDecision,
+    SmsSendLimit, StoredSmsCode,
 };
 use crate::setting::{EducationSetting, SettingRepository, Urn};
 
@@ -44,10 +45,14 @@ struct StoredCode {
 struct State {
     accounts: Vec<Account>,
     invitations: Vec<Invitation>,
+    password_resets: Vec<PasswordReset>,
+    sessions_ended: HashMap<AccountId, OffsetDateTime>,
     grants: Vec<RoleGrant>,
     enrolments: HashMap<AccountId, Enrolment>,
     last_totp_step: HashMap<AccountId, u64>,
     sms_codes: HashMap<AccountId, Vec<StoredCode>>,
+    /// Each account's recovery codes: (hash, used).
+    recovery_codes: HashMap<AccountId, Vec<(RecoveryCodeHash, bool)>>,
     lockouts: HashMap<(AccountId, LockoutKind), Lockout>,
     outbox: Vec<OutboxMessage>,
     audit: Vec<AuditEvent>,
@@ -116,6 +121,9 @@ impl UnitOfWork for MemoryUnitOfWork {
         self
     }
     fn invitations(&mut self) -> &mut dyn InvitationRepository {
+        self
+    }
+    fn password_resets(&mut self) -> &mut dyn PasswordResetRepository {
         self
     }
     fn grants(&mut self) -> &mut dyn RoleGrantRepository {
@@ -195,6 +203,69 @@ impl AccountRepository for MemoryUnitOfWork {
             a.password_hash = hash.clone();
         }
         Ok(())
+    }
+    async fn end_sessions(&mut self, id: AccountId, at: OffsetDateTime) -> Result<(), StoreError> {
+        if self.working.accounts.iter().any(|a| a.id == id) {
+            self.working.sessions_ended.insert(id, at);
+        }
+        Ok(())
+    }
+    async fn sessions_ended_at(
+        &mut self,
+        id: AccountId,
+    ) -> Result<Option<OffsetDateTime>, StoreError> {
+        Ok(self.working.sessions_ended.get(&id).copied())
+    }
+}
+
+#[async_trait]
+impl PasswordResetRepository for MemoryUnitOfWork {
+    async fn insert_superseding(&mut self, reset: &PasswordReset) -> Result<(), StoreError> {
+        for older in &mut self.working.password_resets {
+            if older.account == reset.account && older.status == InvitationStatus::Pending {
+                older.status = InvitationStatus::Superseded(reset.created_at);
+            }
+        }
+        self.working.password_resets.push(reset.clone());
+        Ok(())
+    }
+    async fn find_by_token(
+        &mut self,
+        hash: &TokenHash,
+    ) -> Result<Option<PasswordReset>, StoreError> {
+        Ok(self
+            .working
+            .password_resets
+            .iter()
+            .find(|r| &r.token_hash == hash)
+            .cloned())
+    }
+    async fn latest_for_account(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Option<PasswordReset>, StoreError> {
+        Ok(self
+            .working
+            .password_resets
+            .iter()
+            .filter(|r| r.account == account)
+            .max_by_key(|r| r.created_at)
+            .cloned())
+    }
+    async fn consume(
+        &mut self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<PasswordReset, InvitationError> {
+        let reset = self
+            .working
+            .password_resets
+            .iter_mut()
+            .find(|r| &r.token_hash == hash)
+            .ok_or(InvitationError::Unknown)?;
+        reset.usable_at(now)?;
+        reset.status = InvitationStatus::Used(now);
+        Ok(reset.clone())
     }
 }
 
@@ -374,6 +445,44 @@ impl SecondFactorRepository for MemoryUnitOfWork {
             used: false,
         });
         Ok(SmsSendDecision::Recorded)
+    }
+    async fn remove(&mut self, account: AccountId) -> Result<bool, StoreError> {
+        self.working.last_totp_step.remove(&account);
+        self.working.recovery_codes.remove(&account);
+        Ok(self.working.enrolments.remove(&account).is_some())
+    }
+    async fn replace_recovery_codes(
+        &mut self,
+        account: AccountId,
+        hashes: &[RecoveryCodeHash],
+        _at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.working
+            .recovery_codes
+            .insert(account, hashes.iter().map(|h| (*h, false)).collect());
+        Ok(())
+    }
+    async fn consume_recovery_code(
+        &mut self,
+        account: AccountId,
+        hash: &RecoveryCodeHash,
+        _now: OffsetDateTime,
+    ) -> Result<Option<u32>, StoreError> {
+        let codes = self.working.recovery_codes.entry(account).or_default();
+        let Some(code) = codes.iter_mut().find(|(h, used)| h == hash && !used) else {
+            return Ok(None);
+        };
+        code.1 = true;
+        Ok(Some(codes.iter().filter(|(_, used)| !used).count() as u32))
+    }
+    async fn recovery_codes_left(&mut self, account: AccountId) -> Result<u32, StoreError> {
+        Ok(self
+            .working
+            .recovery_codes
+            .get(&account)
+            .map_or(0, |codes| {
+                codes.iter().filter(|(_, used)| !used).count() as u32
+            }))
     }
     async fn consume_sms_code(
         &mut self,

@@ -36,3 +36,14 @@ pub fn invitation_tokens(messages: &[OutboxMessage]) -> Vec<String> {
         })
         .collect()
 }
+
+/// The *Reset your password* links' tokens in `messages`, oldest first.
+pub fn reset_tokens(messages: &[OutboxMessage]) -> Vec<String> {
+    messages
+        .iter()
+        .filter_map(|m| match &m.content {
+            MessageContent::PasswordResetLink { token, .. } => Some(token.to_link_param()),
+            _ => None,
+        })
+        .collect()
+}
