@@ -201,6 +201,8 @@ struct CodePage {
     heading: String,
     lead: String,
     texting: bool,
+    /// The latest code texted is late (the mail of texts, GOV.UK Notify, is down or slow).
+    sending_delayed: bool,
     can_start_again: bool,
 }
 field_errors!(CodePage);
@@ -567,7 +569,7 @@ async fn apply(
                 .set_state(state, &t.state, now, password_step)
                 .await?;
             match t.notice {
-                Some(Notice::CodeSent) => {}
+                Some(Notice::CodeSent { message }) => session.set_texted(message).await?,
                 Some(Notice::SendLimitReached { retry_at }) => {
                     session
                         .set_notice(&format!(
@@ -859,6 +861,7 @@ async fn render_code_page(
         }
         other => return Ok(see_other(page_for(other))),
     };
+    let sending_delayed = texting && texted_code_is_late(app, session).await?;
     html(&CodePage {
         layout: app.layout(session, heading, false).await?,
         errors,
@@ -866,8 +869,21 @@ async fn render_code_page(
         heading: heading.to_owned(),
         lead,
         texting,
+        sending_delayed,
         can_start_again,
     })
+}
+
+/// Whether the latest code texted to this session's person is still in the outbox, late
+/// ([`ehc_core::outbox::OutboxEntry::is_delayed`]).
+async fn texted_code_is_late(app: &AppState, session: &HubSession) -> Result<bool, PageError> {
+    let Some(message) = session.texted().await? else {
+        return Ok(false);
+    };
+    let mut tx = app.inner.store.begin().await?;
+    let entry = tx.outbox().entry(message).await?;
+    drop(tx);
+    Ok(entry.is_some_and(|e| e.is_delayed(app.now())))
 }
 
 async fn code_submit(

@@ -169,3 +169,56 @@ pub async fn the_sixth_send_within_the_hour_sends_nothing_and_says_why<B: Backen
     browser.get("/sign-in/code").await;
     assert_eq!(hub.texts().await.len(), 5);
 }
+
+/// The code page says sending is delayed while the latest text waits in the outbox after a
+/// failed attempt (GOV.UK Notify down) or for 30 seconds, and not once it is sent.
+pub async fn the_code_page_says_sending_is_delayed_while_the_latest_text_waits<B: Backend>(
+    store: &B,
+) {
+    const DELAYED: &str = "id=\"sending-delayed\"";
+    let hub = Hub::start(store.clone()).await;
+    let browser = at_code_page(&hub, "07911 123456").await;
+    assert!(!browser.get("/sign-in/code").await.has(DELAYED));
+
+    let claimed = hub
+        .store
+        .claim_due(10, hub.now(), Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let failed = hub
+        .store
+        .mark_failed(
+            claimed[0].message.id,
+            "GOV.UK Notify answered 503",
+            hub.now() + Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+    assert!(failed);
+    let page = browser.get("/sign-in/code").await;
+    assert!(page.has(DELAYED), "{}", page.body);
+    assert!(page.has("Sending text messages is delayed"));
+
+    // A new code: the page follows the newest text, fresh until 30 seconds have passed.
+    browser
+        .submit("/sign-in/code", "/sign-in/resend", &[])
+        .await;
+    assert!(!browser.get("/sign-in/code").await.has(DELAYED));
+    hub.clock.advance(Duration::seconds(30));
+    assert!(browser.get("/sign-in/code").await.has(DELAYED));
+
+    let claimed = hub
+        .store
+        .claim_due(10, hub.now(), Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1, "the new text (the first waits a minute)");
+    assert!(
+        hub.store
+            .mark_sent(claimed[0].message.id, hub.now())
+            .await
+            .unwrap()
+    );
+    assert!(!browser.get("/sign-in/code").await.has(DELAYED));
+}

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::account::{AccountId, EmailAddress};
+use crate::outbox::MessageId;
 use crate::password::HashError;
 use crate::ports::{RandomnessUnavailable, StoreError};
 use crate::second_factor::{Method, OtpCodeError, PhoneError, PhoneNumber, TotpSecret};
@@ -216,8 +217,12 @@ impl std::fmt::Debug for SignInInput {
 /// Something the page must tell the person besides the new state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
-    /// A code was texted (queued in the outbox).
-    CodeSent,
+    /// A code was texted: queued in the outbox as this message (whose delivery the code page
+    /// follows, to say when sending is delayed).
+    CodeSent {
+        /// The text's outbox id.
+        message: MessageId,
+    },
     /// No text was sent: the send limit is reached until `retry_at`.
     SendLimitReached {
         /// When texts can be sent again.
