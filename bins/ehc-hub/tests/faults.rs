@@ -11,9 +11,11 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use ehc_core::outbox::OutboxQueue;
+use ehc_core::ports::Clock;
+use ehc_core::system::SystemClock;
+use ehc_notification_tests::{NotifyOptions, NotifyStub, SmtpOptions, SmtpSink, wait_until};
 use support::{
-    Browser, HubProcess, NotifyOptions, NotifyStub, PASSWORD, SmtpOptions, SmtpSink, config,
-    config_file, folder, free_port, invite, newest_code, wait_until,
+    Browser, HubProcess, PASSWORD, config, config_file, folder, free_port, invite, newest_code,
 };
 
 const DELAYED: &str = "Sending text messages is delayed";
@@ -48,7 +50,7 @@ async fn pending(dir: &std::path::Path) -> usize {
     )
     .await
     .unwrap();
-    let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    let far = SystemClock.now() + time::Duration::days(1);
     let claimed = store
         .claim_due(1_000, far, time::Duration::minutes(1))
         .await

@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
+use ehc_notification_tests::{NotifyOptions, NotifyStub, SmtpOptions, SmtpSink, wait_until};
 use ehc_store_contract::{Backend, Fixture, PgFixture, admin_url};
 use support::{
-    Browser, HubProcess, NotifyOptions, NotifyStub, PASSWORD, SmtpOptions, SmtpSink, config,
-    config_file, folder, free_port, invite, newest_code, wait_until,
+    Browser, HubProcess, PASSWORD, config, config_file, folder, free_port, invite, newest_code,
 };
 
 const NGINX: &str = "/usr/sbin/nginx";

@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-pub use ehc_notification_tests::{
-    NotifyOptions, NotifyStub, SmtpOptions, SmtpSink, api_key, free_port, wait_until,
-};
+pub use ehc_notification_tests::free_port;
+use ehc_notification_tests::{NotifyStub, api_key, wait_until};
 
 pub const PASSWORD: &str = "Harbour!Lights9";
 
