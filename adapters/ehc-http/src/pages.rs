@@ -250,6 +250,8 @@ struct CodePage {
     heading: String,
     lead: String,
     texting: bool,
+    /// The latest code texted is late (the mail of texts, GOV.UK Notify, is down or slow).
+    sending_delayed: bool,
     can_start_again: bool,
     /// *Use a recovery code instead* (at a challenge, not at set-up).
     can_use_recovery_code: bool,
@@ -624,7 +626,7 @@ async fn apply(
                 .set_state(state, &t.state, now, password_step)
                 .await?;
             match &t.notice {
-                Some(Notice::CodeSent) => {}
+                Some(Notice::CodeSent { message }) => session.set_texted(*message).await?,
                 Some(Notice::RecoveryCodesIssued(codes)) => {
                     let shown: Vec<String> = codes.iter().map(|c| c.display()).collect();
                     session.set_recovery_codes(&shown).await?;
@@ -928,6 +930,7 @@ async fn render_code_page(
         }
         other => return Ok(see_other(page_for(other))),
     };
+    let sending_delayed = texting && texted_code_is_late(app, session).await?;
     html(&CodePage {
         layout: app.layout(session, heading, false).await?,
         errors,
@@ -935,12 +938,25 @@ async fn render_code_page(
         heading: heading.to_owned(),
         lead,
         texting,
+        sending_delayed,
         can_start_again,
         can_use_recovery_code: matches!(
             state,
             SignInState::AppChallenge { .. } | SignInState::TextChallenge { .. }
         ),
     })
+}
+
+/// Whether the latest code texted to this session's person is still in the outbox, late
+/// ([`ehc_core::outbox::OutboxEntry::is_delayed`]).
+async fn texted_code_is_late(app: &AppState, session: &HubSession) -> Result<bool, PageError> {
+    let Some(message) = session.texted().await? else {
+        return Ok(false);
+    };
+    let mut tx = app.inner.store.begin().await?;
+    let entry = tx.outbox().entry(message).await?;
+    drop(tx);
+    Ok(entry.is_some_and(|e| e.is_delayed(app.now())))
 }
 
 async fn code_submit(

@@ -1,10 +1,12 @@
 //! What the hub keeps in a server-side session: the sign-in state, the CSRF token, when the
-//! session began (for the absolute timeout), a one-time notice for the next page, and a new set
-//! of recovery codes until the person has saved them.
+//! session began (for the absolute timeout), a one-time notice for the next page, a new set of
+//! recovery codes until the person has saved them, and the outbox id of the latest code texted
+//! (the code page says when its sending is delayed).
 
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
+use ehc_core::outbox::MessageId;
 use ehc_core::ports::SecretSource;
 use ehc_core::sign_in::SignInState;
 
@@ -16,6 +18,7 @@ const CSRF: &str = "csrf";
 const STARTED: &str = "started";
 const NOTICE: &str = "notice";
 const RECOVERY_CODES: &str = "recovery_codes";
+const TEXTED: &str = "texted";
 
 /// The hub's view of one browser session.
 pub struct HubSession(pub Session);
@@ -109,5 +112,16 @@ impl HubSession {
     /// Takes the notice kept for this page, if any.
     pub async fn take_notice(&self) -> Result<Option<String>, PageError> {
         Ok(self.0.remove(NOTICE).await?)
+    }
+
+    /// Keeps `message` as the latest code texted to this session's person.
+    pub async fn set_texted(&self, message: MessageId) -> Result<(), PageError> {
+        self.0.insert(TEXTED, message.0).await?;
+        Ok(())
+    }
+
+    /// The outbox id of the latest code texted to this session's person, if any.
+    pub async fn texted(&self) -> Result<Option<MessageId>, PageError> {
+        Ok(self.0.get(TEXTED).await?.map(MessageId))
     }
 }

@@ -21,7 +21,7 @@ fn attempts(row: &PgRow) -> Result<u32, StoreError> {
     u32::try_from(n).map_err(|e| unreadable("attempt count", e))
 }
 
-fn entry_from(row: &PgRow) -> Result<OutboxEntry, StoreError> {
+pub(crate) fn entry_from(row: &PgRow) -> Result<OutboxEntry, StoreError> {
     let content: Option<Json<MessageContent>> = row.try_get("content").map_err(from_sqlx)?;
     let sent_at: Option<OffsetDateTime> = row.try_get("sent_at").map_err(from_sqlx)?;
     let dead_at: Option<OffsetDateTime> = row.try_get("dead_at").map_err(from_sqlx)?;
@@ -45,7 +45,7 @@ fn entry_from(row: &PgRow) -> Result<OutboxEntry, StoreError> {
     })
 }
 
-const ENTRY_COLUMNS: &str = "id, recipient, content, created_at, attempts, next_attempt_at, \
+pub(crate) const ENTRY_COLUMNS: &str = "id, recipient, content, created_at, attempts, next_attempt_at, \
                              last_error, sent_at, dead_at";
 
 #[async_trait]

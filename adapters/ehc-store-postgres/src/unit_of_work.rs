@@ -10,7 +10,7 @@ use ehc_core::invitation::{
     Invitation, InvitationError, InvitationId, InvitationRepository, InvitationStatus, TokenHash,
 };
 use ehc_core::lockout::{Lockout, LockoutKind, LockoutPolicy, LockoutRepository};
-use ehc_core::outbox::{MessageContent, Outbox, OutboxMessage};
+use ehc_core::outbox::{MessageContent, MessageId, Outbox, OutboxEntry, OutboxMessage};
 use ehc_core::password::PasswordHash;
 use ehc_core::ports::{StoreError, UnitOfWork};
 use ehc_core::recovery::{PasswordReset, PasswordResetRepository};
@@ -1016,5 +1016,21 @@ impl Outbox for PgUnitOfWork {
         )
         .await?;
         Ok(())
+    }
+
+    async fn entry(&mut self, id: MessageId) -> Result<Option<OutboxEntry>, StoreError> {
+        let row = timed(
+            self.limit,
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {} FROM outbox WHERE id = $1",
+                crate::outbox_queue::ENTRY_COLUMNS
+            )))
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx),
+        )
+        .await?;
+        row.as_ref()
+            .map(crate::outbox_queue::entry_from)
+            .transpose()
     }
 }

@@ -23,7 +23,7 @@ fn attempts(row: &SqliteRow) -> Result<u32, StoreError> {
     u32::try_from(n).map_err(|e| unreadable("attempt count", e))
 }
 
-fn entry_from(row: &SqliteRow) -> Result<OutboxEntry, StoreError> {
+pub(crate) fn entry_from(row: &SqliteRow) -> Result<OutboxEntry, StoreError> {
     let content: Option<Json<MessageContent>> = row.try_get("content").map_err(from_sqlx)?;
     let sent_at: Option<Ts> = row.try_get("sent_at").map_err(from_sqlx)?;
     let dead_at: Option<Ts> = row.try_get("dead_at").map_err(from_sqlx)?;
@@ -51,7 +51,7 @@ fn entry_from(row: &SqliteRow) -> Result<OutboxEntry, StoreError> {
     })
 }
 
-const ENTRY_COLUMNS: &str = "id, recipient, content, created_at, attempts, next_attempt_at, \
+pub(crate) const ENTRY_COLUMNS: &str = "id, recipient, content, created_at, attempts, next_attempt_at, \
                              last_error, sent_at, dead_at";
 
 #[async_trait]

@@ -200,7 +200,7 @@ impl Default for Config {
 }
 
 /// Environment variables of ours that are not configuration.
-const NOT_CONFIG: &[&str] = &["test_database_url", "acceptance_dir"];
+const NOT_CONFIG: &[&str] = &["test_database_url", "test_python", "acceptance_dir"];
 
 impl Config {
     /// Defaults, then `file` (if given, it must exist; otherwise `ehc-hub.toml` if present),

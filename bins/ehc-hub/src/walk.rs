@@ -168,7 +168,7 @@ async fn walk(args: &WalkArgs, input: &mut dyn BufRead, out: &mut dyn Write) -> 
                     Some(Notice::FewRecoveryCodesLeft { left }) => {
                         writeln!(out, "You have {left} recovery codes left.")?
                     }
-                    Some(Notice::CodeSent) | None => {}
+                    Some(Notice::CodeSent { .. }) | None => {}
                 }
                 state = t.state;
             }

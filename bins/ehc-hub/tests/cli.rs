@@ -5,6 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a test may stop at a broken expectation
 
+mod support;
+
+use support::folder;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -17,13 +21,6 @@ fn hub(config: &Path, args: &[&str]) -> Output {
         .env("RUST_LOG", "warn")
         .output()
         .expect("ehc-hub runs")
-}
-
-fn folder(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ehc-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn config(dir: &Path, extra: &str) -> PathBuf {
@@ -168,11 +165,7 @@ fn an_unknown_configuration_key_is_refused_by_name() {
 #[test]
 fn serve_answers_health_and_readiness_and_stops_cleanly_on_sigterm() {
     let dir = folder("serve");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::free_port();
     // A production hub scans uploads with a real clamd (Debian's clamav-daemon).
     let clamd = ehc_clamav::test_support::TestClamd::start();
     let file = config(
@@ -183,41 +176,14 @@ fn serve_answers_health_and_readiness_and_stops_cleanly_on_sigterm() {
             clamd.unix_address()
         ),
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ehc-hub"))
-        .arg("--config")
-        .arg(&file)
-        .arg("serve")
-        .env("RUST_LOG", "warn")
-        .spawn()
-        .unwrap();
-    let get = |path: &str| -> Option<String> {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-        )
-        .ok()?;
-        let mut out = String::new();
-        s.read_to_string(&mut out).ok()?;
-        Some(out)
-    };
-    let mut health = None;
-    for _ in 0..200 {
-        health = get("/healthz");
-        if health.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(health.unwrap().starts_with("HTTP/1.1 200"));
-    assert!(get("/readyz").unwrap().starts_with("HTTP/1.1 200"));
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = child.wait().unwrap();
+    let mut hub = support::HubProcess::start(&file, port);
+    assert!(
+        support::raw_get(port, "/readyz")
+            .unwrap()
+            .starts_with("HTTP/1.1 200")
+    );
+    hub.terminate();
+    let exit = hub.wait_exit(Duration::from_secs(60)).expect("serve exits");
     assert!(exit.success(), "serve exited with {exit} on SIGTERM");
 }
 

@@ -188,6 +188,14 @@ pub trait Outbox: Send {
     /// # Errors
     /// [`StoreError`] on a fault.
     async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError>;
+
+    /// Where the message with this id stands, whatever its state (as
+    /// [`OutboxQueue::entry`], read in the current unit of work): e.g. whether a texted code
+    /// is late ([`OutboxEntry::is_delayed`]).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault; an unknown id is `Ok(None)`.
+    async fn entry(&mut self, id: MessageId) -> Result<Option<OutboxEntry>, StoreError>;
 }
 
 /// A message handed to one dispatcher by [`OutboxQueue::claim_due`].
@@ -230,6 +238,22 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     /// Pending, sent or dead letter.
     pub state: DeliveryState,
+}
+
+/// How long a message may wait unsent before the person is told that sending is delayed
+/// ([`OutboxEntry::is_delayed`]): 30 seconds. The dispatcher looks for due messages every
+/// second, so a message older than this is waiting for a mail server or GOV.UK Notify.
+pub const SENDING_DELAYED_AFTER: Duration = Duration::seconds(30);
+
+impl OutboxEntry {
+    /// Whether the message is late at `now`: still pending and either an attempt failed (the
+    /// mail server or GOV.UK Notify did not take it) or it was queued at least
+    /// [`SENDING_DELAYED_AFTER`] ago. A sent message or a dead letter is not "delayed" (the
+    /// second is an operator's matter: `ehc-hub dead-letters`).
+    pub fn is_delayed(&self, now: OffsetDateTime) -> bool {
+        self.state == DeliveryState::Pending
+            && (self.last_error.is_some() || now - self.created_at >= SENDING_DELAYED_AFTER)
+    }
 }
 
 /// The dispatcher's side of the outbox: claiming due messages and recording what happened to
@@ -309,4 +333,41 @@ pub trait OutboxQueue: Send + Sync {
     /// # Errors
     /// [`StoreError`] on a fault; an unknown id is `Ok(None)`.
     async fn entry(&self, id: MessageId) -> Result<Option<OutboxEntry>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const QUEUED: OffsetDateTime = datetime!(2026-11-30 09:00 UTC);
+
+    fn entry(state: DeliveryState, last_error: Option<&str>) -> OutboxEntry {
+        OutboxEntry {
+            id: MessageId(Uuid::nil()),
+            recipient: Recipient::Email(EmailAddress::parse("jo@example.gov.uk").unwrap()),
+            content: None,
+            created_at: QUEUED,
+            attempts: u32::from(last_error.is_some()),
+            next_attempt_at: QUEUED,
+            last_error: last_error.map(str::to_owned),
+            state,
+        }
+    }
+
+    #[test]
+    fn a_pending_message_is_delayed_after_a_failed_attempt_or_thirty_seconds() {
+        let fresh = entry(DeliveryState::Pending, None);
+        assert!(!fresh.is_delayed(QUEUED + Duration::seconds(29)));
+        assert!(fresh.is_delayed(QUEUED + SENDING_DELAYED_AFTER));
+        let failed = entry(DeliveryState::Pending, Some("connection refused"));
+        assert!(failed.is_delayed(QUEUED + Duration::seconds(1)));
+    }
+
+    #[test]
+    fn a_sent_message_or_a_dead_letter_is_not_delayed() {
+        let late = QUEUED + Duration::hours(1);
+        assert!(!entry(DeliveryState::Sent(late), Some("451 try later")).is_delayed(late));
+        assert!(!entry(DeliveryState::DeadLetter(late), Some("550 no such user")).is_delayed(late));
+    }
 }

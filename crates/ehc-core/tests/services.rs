@@ -570,7 +570,13 @@ fn send_code_queues_one_text_with_the_stored_code_to_the_number_typed() {
     ))
     .unwrap();
 
-    assert_eq!(transition.notice, Some(Notice::CodeSent));
+    assert_eq!(
+        transition.notice,
+        Some(Notice::CodeSent {
+            message: journal.messages()[0].id
+        }),
+        "the notice names the queued text"
+    );
     assert_eq!(transition.state.name(), "text-set-up-code-sent");
     assert_one_text_to_the_mobile(&journal, &stored);
     assert_eq!(journal.audit_kinds(), [AuditKind::CodeSent]);
@@ -591,7 +597,13 @@ fn resend_queues_one_more_text_to_the_enrolled_number() {
     let transition =
         pollster::block_on(service.handle(&state, SignInInput::Resend, NOW, None)).unwrap();
 
-    assert_eq!(transition.notice, Some(Notice::CodeSent));
+    assert_eq!(
+        transition.notice,
+        Some(Notice::CodeSent {
+            message: journal.messages()[0].id
+        }),
+        "the notice names the queued text"
+    );
     assert_eq!(transition.state, state);
     assert_one_text_to_the_mobile(&journal, &stored);
 }
@@ -615,7 +627,13 @@ fn the_right_password_of_a_text_enrolled_person_queues_one_text() {
     .unwrap();
 
     assert_eq!(transition.state.name(), "text-challenge");
-    assert_eq!(transition.notice, Some(Notice::CodeSent));
+    assert_eq!(
+        transition.notice,
+        Some(Notice::CodeSent {
+            message: journal.messages()[0].id
+        }),
+        "the notice names the queued text"
+    );
     assert_one_text_to_the_mobile(&journal, &stored);
     assert_eq!(
         journal.audit_kinds(),

@@ -108,6 +108,7 @@ contract! {
     outbox::a_failed_message_is_due_again_at_its_next_attempt_time,
     outbox::a_dead_letter_is_listed_never_claimed_and_can_be_retried,
     outbox::four_concurrent_claimers_claim_each_message_exactly_once,
+    outbox::a_unit_of_work_reads_where_a_message_stands_as_the_queue_does,
     audit_and_units::an_uncommitted_unit_of_work_leaves_no_trace,
     audit_and_units::audit_entries_come_back_in_order_and_cannot_be_changed_or_deleted,
     audit_and_units::migrating_twice_changes_nothing,

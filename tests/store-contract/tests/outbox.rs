@@ -233,3 +233,39 @@ pub async fn a_case_alert_round_trips_through_the_outbox<S: Backend>(store: &S) 
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].message, alert);
 }
+
+pub async fn a_unit_of_work_reads_where_a_message_stands_as_the_queue_does<S: Backend>(store: &S) {
+    let m = message(1, false, T0);
+    let mut tx = store.begin().await.unwrap();
+    tx.outbox().enqueue(&m).await.unwrap();
+    let queued = tx.outbox().entry(m.id).await.unwrap().unwrap();
+    assert_eq!(
+        queued.state,
+        DeliveryState::Pending,
+        "its own write, before commit"
+    );
+    assert_eq!(queued.content, Some(m.content.clone()));
+    tx.commit().await.unwrap();
+
+    store.claim_due(10, T0, LEASE).await.unwrap();
+    let retry_at = T0 + Duration::minutes(1);
+    assert!(
+        store
+            .mark_failed(m.id, "451 try later", retry_at)
+            .await
+            .unwrap()
+    );
+    let mut tx = store.begin().await.unwrap();
+    let failed = tx.outbox().entry(m.id).await.unwrap().unwrap();
+    assert_eq!(
+        tx.outbox()
+            .entry(MessageId(Uuid::from_u128(99)))
+            .await
+            .unwrap(),
+        None
+    );
+    drop(tx);
+    assert_eq!(Some(failed.clone()), store.entry(m.id).await.unwrap());
+    assert_eq!(failed.last_error.as_deref(), Some("451 try later"));
+    assert!(failed.is_delayed(T0 + Duration::seconds(1)));
+}

@@ -101,6 +101,7 @@ journey! {
     text::a_code_nine_minutes_fifty_nine_old_works_and_ten_minutes_one_second_old_does_not,
     text::five_wrong_codes_lock_so_the_right_code_is_refused_and_the_page_says_when,
     text::the_sixth_send_within_the_hour_sends_nothing_and_says_why,
+    text::the_code_page_says_sending_is_delayed_while_the_latest_text_waits,
     pages::pages_carry_security_headers_and_an_unknown_path_gets_a_plain_404,
     pages::too_many_posts_from_one_address_get_a_429_page_and_the_audit_log_has_the_address,
     pages::signed_in_pages_say_when_the_session_times_out_and_offer_to_stay_signed_in,

@@ -1,5 +1,6 @@
 //! Text messages: cases 20–25 of auth-journey.md.
 
+use ehc_core::outbox::Recipient;
 use ehc_store_contract::Backend;
 use time::Duration;
 
@@ -170,4 +171,61 @@ pub async fn the_sixth_send_within_the_hour_sends_nothing_and_says_why<B: Backen
     // Loading the page again (a GET) never sends a text either.
     browser.get("/sign-in/code").await;
     assert_eq!(hub.texts().await.len(), 5);
+}
+
+/// The code page says sending is delayed while the latest text waits in the outbox after a
+/// failed attempt (GOV.UK Notify down) or for 30 seconds, and not once it is sent.
+pub async fn the_code_page_says_sending_is_delayed_while_the_latest_text_waits<B: Backend>(
+    store: &B,
+) {
+    const DELAYED: &str = "id=\"sending-delayed\"";
+    let hub = Hub::start(store.clone()).await;
+    let browser = at_code_page(&hub, "07911 123456").await;
+    assert!(!browser.get("/sign-in/code").await.has(DELAYED));
+
+    // A dispatcher claims the text (and the invitation e-mail) and Notify refuses the text.
+    let claimed = hub
+        .store
+        .claim_due(10, hub.now(), Duration::minutes(1))
+        .await
+        .unwrap();
+    let text = claimed
+        .iter()
+        .find(|c| matches!(c.message.recipient, Recipient::Sms(_)))
+        .expect("the text");
+    let failed = hub
+        .store
+        .mark_failed(
+            text.message.id,
+            "GOV.UK Notify answered 503",
+            hub.now() + Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+    assert!(failed);
+    let page = browser.get("/sign-in/code").await;
+    assert!(page.has(DELAYED), "{}", page.body);
+    assert!(page.has("Sending text messages is delayed"));
+
+    // A new code: the page follows the newest text, fresh until 30 seconds have passed.
+    browser
+        .submit("/sign-in/code", "/sign-in/resend", &[])
+        .await;
+    assert!(!browser.get("/sign-in/code").await.has(DELAYED));
+    hub.clock.advance(Duration::seconds(30));
+    assert!(browser.get("/sign-in/code").await.has(DELAYED));
+
+    let claimed = hub
+        .store
+        .claim_due(10, hub.now(), Duration::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1, "the new text (the first waits a minute)");
+    assert!(
+        hub.store
+            .mark_sent(claimed[0].message.id, hub.now())
+            .await
+            .unwrap()
+    );
+    assert!(!browser.get("/sign-in/code").await.has(DELAYED));
 }

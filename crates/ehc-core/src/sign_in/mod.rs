@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::account::{AccountId, EmailAddress};
+use crate::outbox::MessageId;
 use crate::password::HashError;
 use crate::ports::{RandomnessUnavailable, StoreError};
 use crate::second_factor::{
@@ -249,8 +250,12 @@ pub enum Notice {
         /// Unused codes left.
         left: u32,
     },
-    /// A code was texted (queued in the outbox).
-    CodeSent,
+    /// A code was texted: queued in the outbox as this message (whose delivery the code page
+    /// follows, to say when sending is delayed).
+    CodeSent {
+        /// The text's outbox id.
+        message: MessageId,
+    },
     /// No text was sent: the send limit is reached until `retry_at`.
     SendLimitReached {
         /// When texts can be sent again.

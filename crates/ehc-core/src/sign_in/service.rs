@@ -170,7 +170,7 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                 I::MobileNumber(raw),
             ) => {
                 let phone = PhoneNumber::parse(&raw, self.settings.allow_drama_numbers)?;
-                self.send_code(account, &phone, now, origin).await?;
+                let message = self.send_code(account, &phone, now, origin).await?;
                 Ok(Transition {
                     state: St::TextSetUpCodeSent {
                         account,
@@ -178,7 +178,7 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                         password_at,
                         phone,
                     },
-                    notice: Some(Notice::CodeSent),
+                    notice: Some(Notice::CodeSent { message }),
                 })
             }
             (state @ (St::TextSetUpCodeSent { .. } | St::TextChallenge { .. }), I::Resend) => {
@@ -187,10 +187,10 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                 else {
                     return Err(not_allowed(&state, &I::Resend));
                 };
-                self.send_code(*account, phone, now, origin).await?;
+                let message = self.send_code(*account, phone, now, origin).await?;
                 Ok(Transition {
                     state,
-                    notice: Some(Notice::CodeSent),
+                    notice: Some(Notice::CodeSent { message }),
                 })
             }
             (
@@ -407,24 +407,28 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
         })
     }
 
-    /// Texts a new code to `phone` in its own unit of work.
+    /// Texts a new code to `phone` in its own unit of work: the text's outbox id.
     async fn send_code(
         &self,
         account: AccountId,
         phone: &PhoneNumber,
         now: OffsetDateTime,
         origin: Option<IpAddr>,
-    ) -> Result<(), SignInError> {
+    ) -> Result<MessageId, SignInError> {
         let mut tx = self.store.begin().await?;
         let notice = self
             .queue_code(&mut *tx, account, phone, now, origin)
             .await?;
         tx.commit().await?;
         match notice {
+            Notice::CodeSent { message } => Ok(message),
             Notice::SendLimitReached { retry_at } => {
                 Err(SignInError::SendLimitReached { retry_at })
             }
-            _ => Ok(()),
+            // `queue_code` gives only the two above.
+            other => Err(SignInError::Store(crate::ports::StoreError::Unexpected {
+                reason: format!("a code was queued with the notice {other:?}"),
+            })),
         }
     }
 
@@ -458,7 +462,9 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                 tx.outbox().enqueue(&message).await?;
                 let detail = format!("to number ending {}", phone.last_digits());
                 audit(tx, now, Some(account), AuditKind::CodeSent, origin, &detail).await?;
-                Ok(Notice::CodeSent)
+                Ok(Notice::CodeSent {
+                    message: message.id,
+                })
             }
             SmsSendDecision::LimitReached { retry_at } => {
                 audit(

@@ -405,7 +405,7 @@ impl<S: Store + TextInbox + Clone> Journey<S> {
         // The invariants, stated on their own.
         if let Ok(t) = &result {
             if let Some(notice) = &t.notice
-                && matches!(notice, Notice::CodeSent) != model_sent
+                && matches!(notice, Notice::CodeSent { .. }) != model_sent
             {
                 return Err(format!("notice {notice:?} but texts sent: {sent_now}"));
             }

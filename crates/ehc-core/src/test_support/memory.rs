@@ -23,7 +23,7 @@ use crate::invitation::{
     Invitation, InvitationError, InvitationRepository, InvitationStatus, TokenHash,
 };
 use crate::lockout::{Lockout, LockoutKind, LockoutPolicy, LockoutRepository};
-use crate::outbox::{Outbox, OutboxMessage};
+use crate::outbox::{DeliveryState, MessageId, Outbox, OutboxEntry, OutboxMessage};
 use crate::password::PasswordHash;
 use crate::ports::{Store, StoreError, UnitOfWork};
 use crate::recovery::{PasswordReset, PasswordResetRepository};
@@ -536,6 +536,24 @@ impl Outbox for MemoryUnitOfWork {
     async fn enqueue(&mut self, message: &OutboxMessage) -> Result<(), StoreError> {
         self.working.outbox.push(message.clone());
         Ok(())
+    }
+    /// Nothing sends from the memory store: every message stays pending, never attempted.
+    async fn entry(&mut self, id: MessageId) -> Result<Option<OutboxEntry>, StoreError> {
+        Ok(self
+            .working
+            .outbox
+            .iter()
+            .find(|m| m.id == id)
+            .map(|m| OutboxEntry {
+                id: m.id,
+                recipient: m.recipient.clone(),
+                content: Some(m.content.clone()),
+                created_at: m.created_at,
+                attempts: 0,
+                next_attempt_at: m.created_at,
+                last_error: None,
+                state: DeliveryState::Pending,
+            }))
     }
 }
 
