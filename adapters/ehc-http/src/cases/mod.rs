@@ -7,6 +7,8 @@ mod advice;
 mod back_office;
 mod case_page;
 mod date_input;
+#[cfg(feature = "fuzzing")]
+pub(crate) use date_input::DateFields;
 mod documents;
 mod download;
 mod meetings;
