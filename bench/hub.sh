@@ -12,7 +12,8 @@
 # CLAMAV_ADDRESS=unix:/path (or tcp://host:port) scans uploads with that clamd instead of the
 # demo's development scanner. BENCH_POSTGRES=1 runs the hub on a new PostgreSQL database
 # (scripts/postgres-for-tests finds or starts the server; the database is dropped afterwards)
-# instead of the demo's SQLite.
+# instead of the demo's SQLite. HUB_ENV prefixes the hub's command (e.g.
+# HUB_ENV="env MALLOC_MMAP_THRESHOLD_=131072").
 
 start_hub() {
   local out="$1"

@@ -21,8 +21,14 @@ fuzz_target!(|parts: (&str, &str, &str)| {
         Ok(date) => {
             assert!((1000..=9999).contains(&date.year()));
             assert_eq!(day.trim().parse::<i64>().ok(), Some(i64::from(date.day())));
-            assert_eq!(month.trim().parse::<i64>().ok(), Some(i64::from(u8::from(date.month()))));
-            assert_eq!(year.trim().parse::<i64>().ok(), Some(i64::from(date.year())));
+            assert_eq!(
+                month.trim().parse::<i64>().ok(),
+                Some(i64::from(u8::from(date.month())))
+            );
+            assert_eq!(
+                year.trim().parse::<i64>().ok(),
+                Some(i64::from(date.year()))
+            );
         }
         Err(message) => assert!(!message.is_empty()),
     }

@@ -21,7 +21,10 @@ fuzz_target!(|input: &str| {
         assert_eq!(LaCode::parse(&code.to_string()), Ok(code));
     }
     if let Ok(reference) = LaReference::parse(input) {
-        assert_eq!(LaReference::parse(reference.as_str()), Ok(reference.clone()));
+        assert_eq!(
+            LaReference::parse(reference.as_str()),
+            Ok(reference.clone())
+        );
         assert!(reference.as_str().chars().count() <= LaReference::MAX);
     }
     if let Some(id) = CaseId::parse(input) {
@@ -33,7 +36,10 @@ fuzz_target!(|input: &str| {
     if let Ok(token) = InvitationToken::parse(input) {
         let link = token.to_link_param();
         assert_eq!(link.len(), 43);
-        assert_eq!(InvitationToken::parse(&link).map(|t| t.hash()), Ok(token.hash()));
+        assert_eq!(
+            InvitationToken::parse(&link).map(|t| t.hash()),
+            Ok(token.hash())
+        );
     }
     if let Ok(hash) = ContentHash::parse(input) {
         assert_eq!(ContentHash::parse(&hash.to_hex()), Ok(hash));
@@ -41,7 +47,10 @@ fuzz_target!(|input: &str| {
     if let Ok(secret) = TotpSecret::from_base32(input) {
         let key = secret.base32();
         assert_eq!(key.len(), 32);
-        assert_eq!(TotpSecret::from_base32(&secret.base32_in_groups()).map(|s| s.base32()), Ok(key));
+        assert_eq!(
+            TotpSecret::from_base32(&secret.base32_in_groups()).map(|s| s.base32()),
+            Ok(key)
+        );
     }
     if let Some(place) = Attachment::parse(input) {
         assert_eq!(Attachment::parse(&place.as_field()), Some(place));
