@@ -13,61 +13,26 @@
 # Documents (upload and download throughput, then a 200 MiB upload, then 4 uploads at once, then
 # the case's ZIP; the hub's peak memory is then the documents' alone):
 # `WHO=officer LOAD_ARGS="--only documents" bench/web.sh` (BENCH_POSTGRES=1: on PostgreSQL).
+# The hub is started by bench/hub.sh (BENCH_POSTGRES, CLAMAV_ADDRESS, HUB_CONFIG: see there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH="${1:-20}"
 OUT=target/bench-web
 rm -rf "$OUT" && mkdir -p "$OUT"
-[ -f web/node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css ] || npm ci --prefix web --no-audit --no-fund
-cargo build --release -q -p ehc-hub -p ehc-load
-
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$OUT/hub.toml" <<TOML
-[la]
-name = "Benchmark Council"
-contact = "bench"
-[web]
-rate_limit_burst = 1000000
-rate_limit_period_seconds = 1
-TOML
-# CLAMAV_ADDRESS=unix:/path (or tcp://host:port) scans uploads with that clamd instead of the
-# demo's development scanner.
-[ -n "${CLAMAV_ADDRESS:-}" ] && printf '[clamav]\naddress = "%s"\n' "$CLAMAV_ADDRESS" >> "$OUT/hub.toml"
-# BENCH_POSTGRES=1 runs the hub on a new PostgreSQL database (scripts/postgres-for-tests finds
-# or starts the server; the database is dropped afterwards) instead of the demo's SQLite.
-DB_ARGS=()
-if [ -n "${BENCH_POSTGRES:-}" ]; then
-  PG_URL="$(scripts/postgres-for-tests)"
-  BENCH_DB="ehc_bench_$$"
-  psql "$PG_URL" -qc "CREATE DATABASE $BENCH_DB" >/dev/null
-  DB_ARGS=(--database-url "${PG_URL%/*}/$BENCH_DB")
-  echo "database postgres" | tee -a "$OUT/results.txt"
-fi
-${HUB_ENV:-} target/release/ehc-hub --config "$OUT/hub.toml" demo --listen "127.0.0.1:$PORT" --data-dir "$OUT/data" \
-  "${DB_ARGS[@]}" > "$OUT/hub.out" 2> "$OUT/hub.err" &
-HUB=$!
-cleanup() {
-  kill $HUB 2>/dev/null || true
-  if [ -n "${BENCH_DB:-}" ]; then
-    wait $HUB 2>/dev/null || true
-    psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $BENCH_DB" >/dev/null || true
-  fi
-}
-trap cleanup EXIT
-for _ in $(seq 100); do grep -q "Press Ctrl-C" "$OUT/hub.out" 2>/dev/null && break; sleep 0.2; done
+. bench/hub.sh
+start_hub "$OUT"
 PICK=tail; [ "${WHO:-}" = officer ] && PICK=head
 LINK=$(grep -o "http://127.0.0.1:$PORT/register/[A-Za-z0-9_-]*" "$OUT/hub.out" | $PICK -1)
 if [ -n "${SEED_CASES:-}" ]; then
   cargo build --release -q -p ehc-bench-cases
-  target/release/ehc-seed-cases --database-url "sqlite://$PWD/$OUT/data/ehc-hub.db" --cases "$SEED_CASES" \
+  "$BIN/ehc-seed-cases" --database-url "sqlite://$PWD/$OUT/data/ehc-hub.db" --cases "$SEED_CASES" \
     > "$OUT/seed.out"
   echo "seeded_cases $SEED_CASES" | tee -a "$OUT/results.txt"
 fi
 sleep 1
-rss() { awk -v k="$1" '$1==k":" {print $2}' "/proc/$HUB/status"; }
 echo "hub_rss_idle $(( $(rss VmRSS) / 1024 )) MiB" | tee -a "$OUT/results.txt"
 # The hub's resident memory every 0.2 s while the load runs (target/bench-web/rss.tsv, KiB).
 ( while kill -0 $HUB 2>/dev/null; do echo "$(date +%s.%N) $(rss VmRSS)"; sleep 0.2; done ) > "$OUT/rss.tsv" &
-target/release/ehc-load --base "http://127.0.0.1:$PORT" --link "$LINK" --seconds "$SECONDS_EACH" ${LOAD_ARGS:-} | tee -a "$OUT/results.txt"
+"$BIN/ehc-load" --base "http://127.0.0.1:$PORT" --link "$LINK" --seconds "$SECONDS_EACH" ${LOAD_ARGS:-} | tee -a "$OUT/results.txt"
 echo "hub_rss_peak $(( $(rss VmHWM) / 1024 )) MiB" | tee -a "$OUT/results.txt"
 awk '/^argon2id_rate/ {a=$2} /^password_step/ {p=$2} END {if (a>0) printf "password_step_to_argon2 %.0f %%\n", 100*p/a}' "$OUT/results.txt" | tee -a "$OUT/results.txt"

@@ -17,6 +17,8 @@ mod cases;
 pub mod client;
 mod csrf;
 mod form;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod hasher;
 mod pages;
 mod session;

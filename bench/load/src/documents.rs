@@ -46,7 +46,7 @@ fn fake_mp4(len: u64, seed: u64) -> impl futures_util::Stream<Item = std::io::Re
 }
 
 /// The first case on the signed-in person's tray.
-async fn first_case(c: &reqwest::Client, base: &str) -> Result<String> {
+pub(crate) async fn first_case(c: &reqwest::Client, base: &str) -> Result<String> {
     let tray = c.get(format!("{base}/cases")).send().await?.text().await?;
     tray.split("href=\"/cases/")
         .skip(1)

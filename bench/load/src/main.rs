@@ -12,9 +12,14 @@
 //!    first case of the tray, then one big upload (`--big-mb`, default 200) whose start and end
 //!    it prints so the script can read the hub's memory around it.
 //!
+//! 6. The soak (`--only soak`; see [`soak`]): a steady mixed load of sign-ins, code entries,
+//!    trays and case pages at `--rate` requests per second from the people of `--link` and
+//!    every `--soak-link`, with per-route latency, errors and the hub's memory over time.
+//!
 //! Prints one line per measurement, `name value unit`, for the script to collect.
 
 mod documents;
+mod soak;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
@@ -43,7 +48,8 @@ struct Args {
     /// Concurrent clients on the work tray.
     #[arg(long, default_value_t = 16)]
     tray_clients: usize,
-    /// Only this phase: argon2, password, tray, documents (default: all but documents).
+    /// Only this phase: argon2, password, tray, documents, soak (default: all but documents
+    /// and soak).
     #[arg(long)]
     only: Option<String>,
     /// Documents phase: how many files, of how many MiB, then one big file of `--big-mb` MiB.
@@ -58,11 +64,30 @@ struct Args {
     /// Documents phase: then this many uploads of `--file-mb` MiB at the same time (0: none).
     #[arg(long, default_value_t = 4)]
     concurrent: u32,
+    /// Soak: more registration links, each one more person of the soak (LA officers, who see
+    /// the case of `--link`'s tray).
+    #[arg(long = "soak-link")]
+    soak_links: Vec<String>,
+    /// Soak: requests per second, all people together.
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
+    /// Soak: tray and case pages per sign-in (at least).
+    #[arg(long, default_value_t = 12)]
+    pages: u32,
+    /// Soak: the hub's process id, to read its memory (VmRSS).
+    #[arg(long)]
+    rss_pid: Option<u32>,
+    /// Soak: where to write the memory readings (`seconds<TAB>KiB`).
+    #[arg(long)]
+    rss_tsv: Option<std::path::PathBuf>,
+    /// Soak: seconds between memory readings.
+    #[arg(long, default_value_t = 5)]
+    rss_every: u64,
 }
 
-const PASSWORD: &str = "Harbour!Lights9";
+pub(crate) const PASSWORD: &str = "Harbour!Lights9";
 
-fn client() -> Result<reqwest::Client> {
+pub(crate) fn client() -> Result<reqwest::Client> {
     Ok(reqwest::Client::builder()
         .cookie_store(true)
         .redirect(Policy::none())
@@ -90,10 +115,30 @@ async fn post(
     Ok(client.post(url).form(fields).send().await?)
 }
 
-/// Registers, signs in with an app; returns the signed-in client and the person's address.
-async fn set_up(args: &Args) -> Result<(reqwest::Client, String)> {
+/// A registered person signed in with an authenticator app.
+pub(crate) struct Person {
+    /// The signed-in session.
+    client: reqwest::Client,
+    /// The person's e-mail address.
+    email: String,
+    /// The app's key, to compute codes with.
+    secret: TotpSecret,
+    /// The TOTP step (Unix time / 30) of the code that signed in.
+    step: u64,
+}
+
+/// Unix time now, in seconds.
+pub(crate) fn unix_now() -> Result<u64> {
+    Ok(u64::try_from(
+        ehc_core::ports::Clock::now(&ehc_core::system::SystemClock).unix_timestamp(),
+    )?)
+}
+
+/// Registers the person of the registration `link` on the hub at `base`, signs in and sets up
+/// an authenticator app (codes from the key on the page).
+pub(crate) async fn set_up(base: &str, link: &str) -> Result<Person> {
     let c = client()?;
-    let page = c.get(&args.link).send().await?.text().await?;
+    let page = c.get(link).send().await?.text().await?;
     let email = between(&page, "You are registering as <strong>", '<')
         .context("the link is not a registration page")?
         .to_owned();
@@ -102,7 +147,7 @@ async fn set_up(args: &Args) -> Result<(reqwest::Client, String)> {
         .to_owned();
     post(
         &c,
-        &args.link,
+        link,
         &[
             ("csrf_token", &token),
             ("password", PASSWORD),
@@ -110,7 +155,6 @@ async fn set_up(args: &Args) -> Result<(reqwest::Client, String)> {
         ],
     )
     .await?;
-    let base = &args.base;
     let token = csrf(&c, &format!("{base}/sign-in")).await?;
     post(
         &c,
@@ -143,9 +187,7 @@ async fn set_up(args: &Args) -> Result<(reqwest::Client, String)> {
     let token = between(&page, "name=\"csrf_token\" value=\"", '"')
         .context("no token")?
         .to_owned();
-    let now = u64::try_from(
-        ehc_core::ports::Clock::now(&ehc_core::system::SystemClock).unix_timestamp(),
-    )?;
+    let now = unix_now()?;
     let r = post(
         &c,
         &format!("{base}/sign-in/code"),
@@ -155,7 +197,12 @@ async fn set_up(args: &Args) -> Result<(reqwest::Client, String)> {
     if r.headers().get("location").and_then(|l| l.to_str().ok()) != Some("/cases") {
         bail!("the app set-up did not sign in");
     }
-    Ok((c, email))
+    Ok(Person {
+        client: c,
+        email,
+        secret,
+        step: now / 30,
+    })
 }
 
 fn argon2_rate(seconds: u64) -> Result<f64> {
@@ -242,10 +289,25 @@ where
 async fn main() -> Result<()> {
     let args = Args::parse();
     let phase = |name: &str| args.only.as_deref().is_none_or(|o| o == name);
+    if args.only.as_deref() == Some("soak") {
+        let mut people = Vec::new();
+        for link in std::iter::once(&args.link).chain(&args.soak_links) {
+            people.push(set_up(&args.base, link).await?);
+        }
+        let settings = soak::Settings {
+            rate: args.rate,
+            seconds: args.seconds,
+            pages: args.pages,
+            rss_pid: args.rss_pid,
+            rss_tsv: args.rss_tsv.clone(),
+            rss_every: args.rss_every,
+        };
+        return soak::run(&args.base, people, &settings).await;
+    }
     if args.only.as_deref() == Some("documents") {
-        let (signed_in, _) = set_up(&args).await?;
+        let person = set_up(&args.base, &args.link).await?;
         return documents::run(
-            &signed_in,
+            &person.client,
             &args.base,
             documents::Sizes {
                 count: args.files,
@@ -256,7 +318,11 @@ async fn main() -> Result<()> {
         )
         .await;
     }
-    let (signed_in, email) = set_up(&args).await?;
+    let Person {
+        client: signed_in,
+        email,
+        ..
+    } = set_up(&args.base, &args.link).await?;
     println!(
         "cores {} count",
         std::thread::available_parallelism().map_or(1, usize::from)

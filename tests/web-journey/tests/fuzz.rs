@@ -4,9 +4,9 @@
 
 use ehc_core::account::EmailAddress;
 use ehc_core::ports::Store as _;
-use ehc_store_contract::{Backend as _, Fixture, SqliteFixture};
+use ehc_store_contract::{Backend, Fixture, SqliteFixture};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 use crate::support::{Hub, JO, PASSWORD};
 
@@ -140,4 +140,100 @@ fn random_form_bodies_never_cause_a_5xx_and_invalid_input_changes_nothing() {
     let done = runtime.block_on(browser.register(&link, PASSWORD, PASSWORD));
     assert!(done.has("Your registration is complete"));
     runtime.block_on(fixture.finish());
+}
+
+/// One part of a generated multipart body: a name (maybe none), maybe a file name, and bytes.
+type RawPart = (Option<usize>, Option<String>, Vec<u8>);
+
+const PART_NAMES: &[&str] = &["title", "kind", "for", "file", "csrf_token", "other", ""];
+
+/// A multipart body by hand: the session's token first (or not), then `parts`, then the closing
+/// boundary — or the body cut short, or a wrong boundary.
+fn multipart(token: Option<&str>, parts: &[RawPart], ending: u8) -> Vec<u8> {
+    let mut body = Vec::new();
+    let mut part = |name: Option<&str>, file: Option<&str>, value: &[u8]| {
+        body.extend_from_slice(b"--XyZ\r\nContent-Disposition: form-data");
+        if let Some(name) = name {
+            body.extend_from_slice(format!("; name=\"{name}\"").as_bytes());
+        }
+        if let Some(file) = file {
+            body.extend_from_slice(format!("; filename=\"{file}\"").as_bytes());
+        }
+        body.extend_from_slice(b"\r\n\r\n");
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+    };
+    if let Some(token) = token {
+        part(Some("csrf_token"), None, token.as_bytes());
+    }
+    for (name, file, value) in parts {
+        part(name.map(|i| PART_NAMES[i]), file.as_deref(), value);
+    }
+    match ending % 3 {
+        0 => body.extend_from_slice(b"--XyZ--\r\n"),
+        1 => body.extend_from_slice(b"--Other--\r\n"),
+        _ => body.truncate(body.len() / 2),
+    }
+    body
+}
+
+/// The upload form, posted with proptest-generated multipart bodies — text fields with any
+/// bytes (over the 4 KiB a text field keeps, invalid UTF-8), parts with no name, repeated
+/// fields, files that are no accepted type, wrong boundaries, bodies cut short — answers a
+/// page, never a 5xx, and stores nothing.
+pub async fn random_multipart_uploads_never_cause_a_5xx_and_store_nothing<B: Backend>(store: &B) {
+    let hub = Hub::start(store.clone()).await;
+    let officer = crate::cases::officer(&hub).await;
+    let request = crate::cases::Request::new("EHC-2026-0007", "Amara", "Okafor");
+    let id = crate::cases::created(&officer, &request).await;
+    let token = officer
+        .get(&format!("/cases/{id}/documents/new"))
+        .await
+        .csrf();
+    let url = format!("{}/cases/{id}/documents", hub.base);
+    let part = (
+        prop::option::of(0..PART_NAMES.len()),
+        prop::option::of("\\PC{0,12}"),
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..64),
+            "\\PC{0,40}".prop_map(String::into_bytes),
+            (4_000usize..6_000).prop_map(|n| vec![b'A'; n]),
+        ],
+    );
+    let bodies = (
+        any::<bool>(),
+        prop::collection::vec(part, 0..5),
+        any::<u8>(),
+    );
+    let mut runner = TestRunner::new(Config {
+        cases: 120,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let runtime = tokio::runtime::Handle::current();
+    let result = tokio::task::block_in_place(|| {
+        runner.run(&bodies, |(with_token, parts, ending)| {
+            let body = multipart(with_token.then_some(token.as_str()), &parts, ending);
+            let status = runtime.block_on(async {
+                officer
+                    .client
+                    .post(&url)
+                    .header("content-type", "multipart/form-data; boundary=XyZ")
+                    .body(body)
+                    .send()
+                    .await
+                    .map(|r| r.status())
+            });
+            match status {
+                Ok(status) => prop_assert!(!status.is_server_error(), "{status}"),
+                Err(e) => return Err(TestCaseError::fail(format!("no answer: {e}"))),
+            }
+            Ok(())
+        })
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    assert!(crate::documents::rows(&hub, &id).await.is_empty());
+    assert!(crate::documents::files_in(hub.documents.path()).is_empty());
 }

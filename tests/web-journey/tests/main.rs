@@ -28,6 +28,7 @@ mod registration;
 mod request;
 mod request_documents;
 mod sign_in;
+mod sign_in_model;
 mod support;
 mod text;
 mod views;
@@ -102,6 +103,8 @@ journey! {
     text::five_wrong_codes_lock_so_the_right_code_is_refused_and_the_page_says_when,
     text::the_sixth_send_within_the_hour_sends_nothing_and_says_why,
     text::the_code_page_says_sending_is_delayed_while_the_latest_text_waits,
+    sign_in_model::three_browsers_signing_in_at_once_keep_the_sign_in_rules_over_http,
+    fuzz::random_multipart_uploads_never_cause_a_5xx_and_store_nothing,
     pages::pages_carry_security_headers_and_an_unknown_path_gets_a_plain_404,
     pages::too_many_posts_from_one_address_get_a_429_page_and_the_audit_log_has_the_address,
     pages::signed_in_pages_say_when_the_session_times_out_and_offer_to_stay_signed_in,
