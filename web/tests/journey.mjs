@@ -536,7 +536,7 @@ async function textJourney (browser) {
 async function saveRecoveryCodes (page, route) {
   check(await heading(page) === 'Save your recovery codes', `${route}: recovery codes after set-up`)
   const codes = await page.locator('#recovery-codes code').allTextContents()
-  check(codes.length === 10 && codes.every(c => /^[0-9a-z]{4}(-[0-9a-z]{4}){3}$/.test(c)), `${route}: ten recovery codes (${codes.join(' ')})`)
+  check(codes.length === 10 && codes.every(c => /^[0-9a-z]{4}(-[0-9a-z]{4}){5}$/.test(c)), `${route}: ten recovery codes (${codes.join(' ')})`)
   await go(page, 'button', 'Continue')
   check(await heading(page) === 'Save your recovery codes', `${route}: the box must be ticked`)
   await record(page, `${route}-recovery-codes-error`)

@@ -490,7 +490,7 @@ fn recovery_codes_come_with_set_up_work_once_instead_of_a_code_and_count_toward_
             let _ = hub
                 .step(
                     &challenge,
-                    SignInInput::RecoveryCode("0000-0000-0000-0000".into()),
+                    SignInInput::RecoveryCode("0000-0000-0000-0000-0000-0000".into()),
                     at,
                 )
                 .await;

@@ -358,7 +358,7 @@ pub async fn recovery_codes_are_shown_once_after_set_up_and_each_signs_in_once_i
     assert!(
         codes
             .iter()
-            .all(|c| c.len() == 19 && shown.has(&format!("<code>{c}</code>")))
+            .all(|c| c.len() == 29 && shown.has(&format!("<code>{c}</code>")))
     );
     assert_eq!(browser.get("/cases").await.status, StatusCode::OK);
     // Shown once: the page now leads on to the tray.
@@ -399,7 +399,7 @@ pub async fn recovery_codes_are_shown_once_after_set_up_and_each_signs_in_once_i
     let malformed = post("12345").await;
     assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(malformed.has("Enter the recovery code as it was shown to you"));
-    let wrong = post("0000-0000-0000-0000").await;
+    let wrong = post("0000-0000-0000-0000-0000-0000").await;
     assert!(wrong.has("The recovery code is not correct or has been used"));
     let typed = format!(" {} ", codes[0].to_uppercase().replace('-', " "));
     assert_eq!(post(&typed).await.location.as_deref(), Some("/cases"));

@@ -378,6 +378,10 @@ async fn journey<B: Backend>(
     if signed_in.location.as_deref() != Some("/cases") {
         return Err(format!("setting up the app: {:?}", signed_in.location));
     }
+    // The recovery codes are shown once after set-up and must be saved before anything opens.
+    if setup.save_recovery_codes().await.len() != 10 {
+        return Err("setting up the app: the ten recovery codes".to_owned());
+    }
     setup.sign_out().await;
 
     let browsers: Vec<Browser> = (0..CLIENTS).map(|_| hub.browser()).collect();

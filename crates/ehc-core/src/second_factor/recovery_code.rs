@@ -1,12 +1,12 @@
 //! Recovery codes: 10 single-use codes shown once when a second factor is set up, each usable
 //! instead of an app or texted code (a lost phone).
 //!
-//! A code is 16 characters of Crockford's base32 (80 random bits), shown as four groups of four
-//! (`7kq2-m9xd-4hvt-0cwe`). Typing is forgiving: any case, spaces and hyphens anywhere, `i`/`l`
-//! for `1` and `o` for `0`. Storage keeps only [`RecoveryCodeHash`], a SHA-256 bound to the
-//! account: 80 random bits cannot be guessed offline even at a fast hash's speed, so a slow
-//! password hash (argon2) would add nothing but the cost of trying up to 10 of them per attempt;
-//! the fast hash lets storage find and consume a code in one atomic statement.
+//! A code is 24 characters of Crockford's base32 (120 random bits), shown as six groups of four
+//! (`7kq2-m9xd-4hvt-0cwe-r3pa-6njy`). Typing is forgiving: any case, spaces and hyphens
+//! anywhere, `i`/`l` for `1` and `o` for `0`. Storage keeps only [`RecoveryCodeHash`], a SHA-256
+//! bound to the account: a secret of 112 bits or more may be stored with a standard hash (OWASP
+//! ASVS 5.0 6.5.2) — it cannot be guessed offline even at a fast hash's speed — and the fast hash
+//! lets storage find and consume a code in one atomic statement.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -21,16 +21,18 @@ pub const RECOVERY_CODES: usize = 10;
 pub const FEW_RECOVERY_CODES: u32 = 3;
 
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
-const LENGTH: usize = 16;
+const LENGTH: usize = 24;
 
-/// One recovery code (its 16 characters, lower case, no hyphens). `Debug` hides it; it is kept
+/// One recovery code (its 24 characters, lower case, no hyphens). `Debug` hides it; it is kept
 /// in clear only in the session that shows it once.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecoveryCode(String);
 
-/// A typed recovery code is not 16 characters of the code alphabet.
+/// A typed recovery code is not 24 characters of the code alphabet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("Enter the recovery code as it was shown to you, for example 7kq2-m9xd-4hvt-0cwe")]
+#[error(
+    "Enter the recovery code as it was shown to you, for example 7kq2-m9xd-4hvt-0cwe-r3pa-6njy"
+)]
 pub struct RecoveryCodeError;
 
 impl RecoveryCode {
@@ -56,7 +58,7 @@ impl RecoveryCode {
     /// Reads a typed code (see the module's documentation for what is forgiven).
     ///
     /// # Errors
-    /// [`RecoveryCodeError`] unless 16 characters of the alphabet remain.
+    /// [`RecoveryCodeError`] unless 24 characters of the alphabet remain.
     pub fn parse(typed: &str) -> Result<Self, RecoveryCodeError> {
         let mut code = String::with_capacity(LENGTH);
         for c in typed.chars().filter(|c| !c.is_whitespace() && *c != '-') {
@@ -78,7 +80,7 @@ impl RecoveryCode {
         }
     }
 
-    /// The code as shown: four groups of four joined by hyphens.
+    /// The code as shown: six groups of four joined by hyphens.
     pub fn display(&self) -> String {
         self.0
             .as_bytes()
@@ -129,30 +131,30 @@ mod tests {
         assert_eq!(distinct.len(), 10);
         for code in &codes {
             let shown = code.display();
-            assert_eq!(shown.len(), 19);
+            assert_eq!(shown.len(), 29);
             assert_eq!(RecoveryCode::parse(&shown).as_ref(), Ok(code));
             let typed = format!(" {} ", shown.to_uppercase().replace('-', " "));
             assert_eq!(RecoveryCode::parse(&typed).as_ref(), Ok(code));
             assert!(!format!("{code:?}").contains(&code.0));
         }
         assert_eq!(
-            RecoveryCode::parse("I0Lo-0000-0000-0000"),
-            RecoveryCode::parse("1010-0000-0000-0000")
+            RecoveryCode::parse("I0Lo-0000-0000-0000-0000-0000"),
+            RecoveryCode::parse("1010-0000-0000-0000-0000-0000")
         );
         assert_eq!(RecoveryCode::parse("123456"), Err(RecoveryCodeError));
         assert_eq!(
-            RecoveryCode::parse("7kq2-m9xd-4hvt-0cwe-1"),
+            RecoveryCode::parse("7kq2-m9xd-4hvt-0cwe-r3pa-6njy-1"),
             Err(RecoveryCodeError)
         );
         assert_eq!(
-            RecoveryCode::parse("7kq2-m9xd-4hvt-0cwu"),
+            RecoveryCode::parse("7kq2-m9xd-4hvt-0cwe-r3pa-6nju"),
             Err(RecoveryCodeError)
         );
     }
 
     #[test]
     fn one_code_hashes_differently_for_two_accounts() {
-        let code = RecoveryCode::parse("7kq2-m9xd-4hvt-0cwe").unwrap();
+        let code = RecoveryCode::parse("7kq2-m9xd-4hvt-0cwe-r3pa-6njy").unwrap();
         let a = AccountId(uuid::Uuid::from_u128(1));
         let b = AccountId(uuid::Uuid::from_u128(2));
         assert_ne!(code.hash_for(a), code.hash_for(b));

@@ -360,7 +360,10 @@ impl<S: Store + TextInbox + Clone> Journey<S> {
                     .recovery_codes
                     .iter()
                     .find(|(_, u)| *u == used)
-                    .map_or_else(|| "0000-0000-0000-0000".to_owned(), |(c, _)| c.clone());
+                    .map_or_else(
+                        || "0000-0000-0000-0000-0000-0000".to_owned(),
+                        |(c, _)| c.clone(),
+                    );
                 (s, SignInInput::RecoveryCode(code))
             }
             JourneyEvent::StartAgain(s) => (s, SignInInput::StartAgain),
