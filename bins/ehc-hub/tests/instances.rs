@@ -205,6 +205,7 @@ sms_send_limit = { max_sends = 4, window = 3600 }
         .submit("/sign-in/code", "/sign-in/code", &[("code", &code)])
         .await;
     assert_eq!(page.location.as_deref(), Some("/cases"));
+    browser.save_recovery_codes().await;
     assert_eq!(browser.get("/cases").await.status, 200);
     assert_eq!(browser.get("/cases").await.status, 200);
     // Round-robin: each request went to the other hub than the one before, so every form

@@ -287,6 +287,19 @@ impl Browser {
         self.post(action, &all).await
     }
 
+    /// After setting up a second factor: ticks *I have saved my recovery codes* on the page
+    /// that shows them once, and continues to the work tray.
+    pub async fn save_recovery_codes(&self) {
+        let done = self
+            .submit(
+                "/sign-in/recovery-codes",
+                "/sign-in/recovery-codes",
+                &[("saved", "yes")],
+            )
+            .await;
+        assert_eq!(done.location.as_deref(), Some("/cases"), "{}", done.body);
+    }
+
     /// Registers through the registration `link` with [`PASSWORD`].
     pub async fn register(&self, link: &str) {
         let done = self
