@@ -197,6 +197,13 @@ pub(crate) async fn set_up(base: &str, link: &str) -> Result<Person> {
     if r.headers().get("location").and_then(|l| l.to_str().ok()) != Some("/cases") {
         bail!("the app set-up did not sign in");
     }
+    // The recovery codes are shown once after set-up and saved before anything opens.
+    let codes = format!("{base}/sign-in/recovery-codes");
+    let token = csrf(&c, &codes).await?;
+    let r = post(&c, &codes, &[("csrf_token", &token), ("saved", "yes")]).await?;
+    if r.headers().get("location").and_then(|l| l.to_str().ok()) != Some("/cases") {
+        bail!("the recovery codes could not be saved after set-up");
+    }
     Ok(Person {
         client: c,
         email,
