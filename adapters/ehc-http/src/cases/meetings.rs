@@ -483,6 +483,15 @@ async fn render(
     let access: CaseAccess = view.access;
     let invited = m.invitee(viewer).is_some();
     let organiser_email = view.email_of(m.organiser.account()).to_owned();
+    // The meeting's files the viewer may see (views given as files, then the report's), read
+    // once for both lists.
+    let file_ids: Vec<DocumentId> = m
+        .views
+        .iter()
+        .filter_map(|v| v.document)
+        .chain(m.report_documents.iter().copied())
+        .collect();
+    let files = super::documents::attached(app, viewer, id, &file_ids).await?;
     let page = MeetingPage {
         layout: app.layout(session, "Review meeting", true).await?,
         errors,
@@ -541,8 +550,6 @@ async fn render(
             .unwrap_or_default(),
         invitees: invitees(&view),
         views: {
-            let ids: Vec<DocumentId> = m.views.iter().filter_map(|v| v.document).collect();
-            let files = super::documents::attached(app, viewer, id, &ids).await?;
             m.views
                 .iter()
                 .filter_map(|v| {
@@ -560,7 +567,11 @@ async fn render(
                 .collect()
         },
         views_upload: attach_link(id, Attachment::MeetingViews(m.number)),
-        report_documents: super::documents::attached(app, viewer, id, &m.report_documents).await?,
+        report_documents: files
+            .iter()
+            .filter(|f| m.report_documents.iter().any(|d| f.id == d.to_string()))
+            .cloned()
+            .collect(),
         report_upload: attach_link(id, Attachment::MeetingReport(m.number)),
         report: m
             .report
