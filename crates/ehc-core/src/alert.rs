@@ -123,25 +123,14 @@ pub async fn queue_case_alert(
     update: CaseUpdate,
     now: OffsetDateTime,
 ) -> Result<(), AlertError> {
-    let id = MessageId::generate(secrets)?;
     match tx.alerts().preference(account.id).await? {
         AlertPreference::Immediately => {
-            tx.outbox()
-                .enqueue(&OutboxMessage {
-                    id,
-                    recipient: Recipient::Email(account.email.clone()),
-                    content: MessageContent::CaseUpdate {
-                        case_reference: case_reference.to_owned(),
-                        update,
-                    },
-                    created_at: now,
-                })
-                .await?;
+            email_case_update(tx, secrets, &account.email, case_reference, update, now).await?;
         }
         AlertPreference::DailyDigest => {
             tx.alerts()
                 .park(&ParkedAlert {
-                    id,
+                    id: MessageId::generate(secrets)?,
                     account: account.id,
                     case_reference: case_reference.to_owned(),
                     update,
@@ -150,6 +139,33 @@ pub async fn queue_case_alert(
                 .await?;
         }
     }
+    Ok(())
+}
+
+/// Queues the `case_update` e-mail of `update` to `email` now, in the caller's unit of work
+/// (whatever the person's preference: [`queue_case_alert`] asks it first).
+///
+/// # Errors
+/// [`AlertError`] on a storage fault or missing randomness.
+pub(crate) async fn email_case_update(
+    tx: &mut dyn UnitOfWork,
+    secrets: &dyn SecretSource,
+    email: &crate::account::EmailAddress,
+    case_reference: &str,
+    update: CaseUpdate,
+    now: OffsetDateTime,
+) -> Result<(), AlertError> {
+    tx.outbox()
+        .enqueue(&OutboxMessage {
+            id: MessageId::generate(secrets)?,
+            recipient: Recipient::Email(email.clone()),
+            content: MessageContent::CaseUpdate {
+                case_reference: case_reference.to_owned(),
+                update,
+            },
+            created_at: now,
+        })
+        .await?;
     Ok(())
 }
 

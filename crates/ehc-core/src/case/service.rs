@@ -17,10 +17,10 @@ use super::{
     FamilyMember, LaReference, ReceivedBy, Stage, name_part,
 };
 use crate::account::{AccountId, EmailAddress};
-use crate::alert::{AlertError, queue_case_alert};
+use crate::alert::{AlertError, email_case_update, queue_case_alert};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::invitation::{InvitationService, InviteError, InviteOutcome};
-use crate::outbox::{CaseUpdate, MessageContent, MessageId, OutboxMessage, Recipient};
+use crate::outbox::CaseUpdate;
 use crate::ports::{RandomnessUnavailable, SecretSource, Store, StoreError, UnitOfWork};
 use crate::role::{
     Action, CaseAccess, GrantId, Grantor, Role, RoleGrant, Urn, authorize, case_access,
@@ -346,19 +346,7 @@ pub(crate) async fn email_update_to(
     let reference = case.la_reference.to_string();
     match tx.accounts().find_by_email(email).await? {
         Some(account) => queue_case_alert(tx, secrets, &account, &reference, update, now).await?,
-        None => {
-            tx.outbox()
-                .enqueue(&OutboxMessage {
-                    id: MessageId::generate(secrets)?,
-                    recipient: Recipient::Email(email.clone()),
-                    content: MessageContent::CaseUpdate {
-                        case_reference: reference,
-                        update,
-                    },
-                    created_at: now,
-                })
-                .await?;
-        }
+        None => email_case_update(tx, secrets, email, &reference, update, now).await?,
     }
     Ok(())
 }
