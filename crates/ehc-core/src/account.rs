@@ -223,6 +223,14 @@ pub trait AccountRepository: Send {
         hash: &PasswordHash,
     ) -> Result<(), StoreError>;
 
+    /// Replaces the account's address (a confirmed *Change your email address*).
+    ///
+    /// # Errors
+    /// [`AccountError::EmailTaken`] when another account has the canonical address (the
+    /// unique constraint decides, also under concurrent changes and registrations);
+    /// [`AccountError::Store`] on a fault. An unknown id changes nothing and is not an error.
+    async fn set_email(&mut self, id: AccountId, email: &EmailAddress) -> Result<(), AccountError>;
+
     /// Ends every session of the account begun before `at`: from then on a sign-in state of
     /// the account whose instant is earlier than `at` counts as signed out
     /// ([`crate::sign_in::SignInService::check_session`]). A later call replaces the instant.

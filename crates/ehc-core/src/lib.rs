@@ -16,6 +16,7 @@
 //! | [`second_factor`] | TOTP, SMS codes, phone numbers | [`second_factor::SecondFactorRepository`] | — |
 //! | [`lockout`] | [`lockout::Lockout`] | [`lockout::LockoutRepository`] | — |
 //! | [`sign_in`] | [`sign_in::SignInState`] | — | [`sign_in::SignInService`] |
+//! | [`account_change`] | [`account_change::Reauthentication`], [`account_change::NewSecondFactor`], [`account_change::EmailChange`] | [`account_change::EmailChangeRepository`] | [`account_change::AccountChangeService`] |
 //! | [`role`] | [`role::Role`], [`role::RoleGrant`], [`role::authorize`] | [`role::RoleGrantRepository`] | — |
 //! | [`setting`] | [`setting::EducationSetting`], [`setting::LaCode`], [`setting::SettingStatus`], the GIAS file ([`setting::gias::GiasReader`]) | [`setting::SettingRepository`] | [`setting::import::SettingImport`] |
 //! | [`alert`] | [`alert::AlertPreference`], [`alert::ParkedAlert`] | [`alert::AlertRepository`] | [`alert::DigestService`] |
@@ -88,6 +89,7 @@
 //! ```
 
 pub mod account;
+pub mod account_change;
 pub mod alert;
 pub mod audit;
 pub mod case;

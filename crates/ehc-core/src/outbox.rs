@@ -3,7 +3,8 @@
 //! so a gateway outage or a crash loses nothing.
 //!
 //! Messages carry what happened, never how to word it: wording lives in the LA's templates.
-//! Three kinds carry a secret (the registration and password-reset links' tokens, a texted code); storage must erase
+//! Four kinds carry a secret (the registration, password-reset and e-mail change links' tokens,
+//! a texted code); storage must erase
 //! it once the message is sent.
 //!
 //! Two ports: [`Outbox`] queues a message inside a unit of work (the service's side);
@@ -28,7 +29,7 @@ use crate::account::{EmailAddress, random_uuid};
 use crate::invitation::InvitationToken;
 use crate::ports::{RandomnessUnavailable, SecretSource, StoreError};
 use crate::role::Role;
-use crate::second_factor::{PhoneNumber, SmsCode};
+use crate::second_factor::{Method, PhoneNumber, SmsCode};
 
 /// A message's identifier; also its idempotency key at the gateway (Notify's `reference`, the
 /// e-mail's Message-ID).
@@ -94,6 +95,20 @@ pub enum MessageContent {
     },
     /// An LA officer removed the person's second factor: the next sign-in sets up a new one.
     SecondFactorReset,
+    /// The *Change your email address* e-mail, sent to the new address, with its single-use
+    /// link ([`crate::account_change`]).
+    EmailChangeLink {
+        /// The link's token (secret).
+        token: InvitationToken,
+        /// How long the link works, in minutes.
+        valid_for_minutes: i64,
+    },
+    /// The signed-in person changed their account (no secret: it tells them, so a change they
+    /// did not make is noticed).
+    AccountChanged {
+        /// What changed.
+        change: AccountChange,
+    },
     /// Something happened on a case that the person takes part in. It names the case only by
     /// the LA's reference: there is no field for the child's name or any other personal detail,
     /// so no alert can carry one.
@@ -108,6 +123,30 @@ pub enum MessageContent {
     CaseDigest {
         /// The alerts, oldest first.
         entries: Vec<DigestEntry>,
+    },
+}
+
+/// What a signed-in person changed on their account ([`MessageContent::AccountChanged`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "kebab-case")]
+pub enum AccountChange {
+    /// A new password.
+    Password,
+    /// A new way to get security codes.
+    SecondFactor {
+        /// The new method.
+        method: Method,
+    },
+    /// A change of address to `to` was asked for (told to the old address; nothing changes
+    /// until the link sent to `to` is used).
+    EmailChangeRequested {
+        /// The new address, as typed.
+        to: String,
+    },
+    /// The address was changed to `to` (told to the old address).
+    EmailChanged {
+        /// The new address, as typed.
+        to: String,
     },
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::account::AccountRepository;
+use crate::account_change::EmailChangeRepository;
 use crate::alert::AlertRepository;
 use crate::audit::AuditLog;
 use crate::case::CaseRepository;
@@ -112,6 +113,8 @@ pub trait UnitOfWork: Send {
     fn invitations(&mut self) -> &mut dyn InvitationRepository;
     /// *Reset your password* links and their single-use tokens.
     fn password_resets(&mut self) -> &mut dyn PasswordResetRepository;
+    /// *Change your email address* links and their single-use tokens.
+    fn email_changes(&mut self) -> &mut dyn EmailChangeRepository;
     /// Role grants.
     fn grants(&mut self) -> &mut dyn RoleGrantRepository;
     /// Education settings (schools, colleges, early-years providers), by URN.

@@ -30,6 +30,12 @@ pub struct SecuritySettings {
     /// request sends nothing more, so the form cannot flood a mailbox.
     #[serde(with = "duration_seconds")]
     pub password_reset_interval: Duration,
+    /// How long a confirmed password opens the account changes (default 10 minutes).
+    #[serde(with = "duration_seconds")]
+    pub reauthentication_valid_for: Duration,
+    /// How long a *Change your email address* link works (default 1 hour).
+    #[serde(with = "duration_seconds")]
+    pub email_change_valid_for: Duration,
     /// How long the half-signed-in state (password right, second factor not yet) lasts
     /// (default 10 minutes).
     #[serde(with = "duration_seconds")]
@@ -56,6 +62,8 @@ impl Default for SecuritySettings {
             new_link_interval: Duration::minutes(10),
             password_reset_valid_for: Duration::hours(1),
             password_reset_interval: Duration::minutes(1),
+            reauthentication_valid_for: Duration::minutes(10),
+            email_change_valid_for: Duration::hours(1),
             half_signed_in_for: Duration::minutes(10),
             password_lockout: LockoutPolicy {
                 max_failures: 6,

@@ -27,6 +27,7 @@ use uuid::Uuid;
 use ehc_core::account::{
     Account, AccountId, AccountRepository, EmailAddress, MockAccountRepository,
 };
+use ehc_core::account_change::{EmailChangeRepository, MockEmailChangeRepository};
 use ehc_core::alert::{AlertRepository, MockAlertRepository};
 use ehc_core::audit::{AuditEvent, AuditKind, AuditLog, MockAuditLog};
 use ehc_core::case::{CaseRepository, MockCaseRepository};
@@ -89,6 +90,7 @@ impl Journal {
 struct Unit {
     accounts: MockAccountRepository,
     invitations: MockInvitationRepository,
+    email_changes: MockEmailChangeRepository,
     password_resets: MockPasswordResetRepository,
     grants: MockRoleGrantRepository,
     second_factors: MockSecondFactorRepository,
@@ -124,6 +126,7 @@ impl Unit {
             accounts: MockAccountRepository::new(),
             invitations: MockInvitationRepository::new(),
             password_resets: MockPasswordResetRepository::new(),
+            email_changes: MockEmailChangeRepository::new(),
             grants: MockRoleGrantRepository::new(),
             second_factors: MockSecondFactorRepository::new(),
             lockouts: MockLockoutRepository::new(),
@@ -150,6 +153,9 @@ impl UnitOfWork for Unit {
     }
     fn password_resets(&mut self) -> &mut dyn PasswordResetRepository {
         &mut self.password_resets
+    }
+    fn email_changes(&mut self) -> &mut dyn EmailChangeRepository {
+        &mut self.email_changes
     }
     fn grants(&mut self) -> &mut dyn RoleGrantRepository {
         &mut self.grants

@@ -113,6 +113,26 @@ audit_kinds! {
     RecoveryCodesIssued = "recovery-codes-issued",
     /// A recovery code was used instead of an app or texted code (detail: how many are left).
     RecoveryCodeUsed = "recovery-code-used",
+    /// A signed-in person typed their password again to change their account.
+    Reauthenticated = "reauthenticated",
+    /// A signed-in person typed a wrong password to change their account (detail: whether it
+    /// locked password sign-in).
+    ReauthenticationRefused = "reauthentication-refused",
+    /// A signed-in person changed their password.
+    PasswordChanged = "password-changed",
+    /// A signed-in person set up a new way to get security codes (detail: the method; a new set
+    /// of recovery codes follows).
+    SecondFactorChanged = "second-factor-changed",
+    /// A signed-in person asked to change their address (detail: whether a link was sent; never
+    /// the link).
+    EmailChangeRequested = "email-change-requested",
+    /// An address was changed through the link sent to it (detail: from and to, canonical).
+    EmailChanged = "email-changed",
+    /// An e-mail change link could not be used (unknown, used, superseded, expired, or the
+    /// address was taken meanwhile).
+    EmailChangeRefused = "email-change-refused",
+    /// A signed-in person signed out every other session of their account.
+    OtherSessionsEnded = "other-sessions-ended",
 }
 
 impl AuditKind {

@@ -18,6 +18,8 @@
 //! | `password_changed` | e-mail | `sign_in_link`, `reset_link` (`{hub_url}/reset-password`) |
 //! | `second_factor_reset` | e-mail | `sign_in_link` |
 //! | `recovery_code_used` | e-mail | `left` (a number), `reset_link` (`{hub_url}/reset-password`) |
+//! | `email_change` | e-mail | `link` (`{hub_url}/account/email/confirm/{token}`), `valid_for` |
+//! | `account_changed` | e-mail | `what_changed` (one sentence, e.g. "Your password was changed."), `account_link` (`{hub_url}/account`), `reset_link` |
 //!
 //! An unknown placeholder or an unclosed `{{` is an error ([`MessageTemplates::validate`] finds
 //! it at start-up). In the `html` template of an e-mail every value is HTML-escaped; `roles`
@@ -34,10 +36,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use crate::invitation::InvitationToken;
-use crate::outbox::{CaseUpdate, MessageContent};
+use crate::outbox::{AccountChange, CaseUpdate, MessageContent};
 use crate::ports::{RandomnessUnavailable, SecretSource};
 use crate::role::Role;
-use crate::second_factor::SmsCode;
+use crate::second_factor::{Method, SmsCode};
 
 /// An e-mail's three parts, each a template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +91,11 @@ pub struct MessageTemplates {
     pub second_factor_reset: EmailTemplate,
     /// The e-mail telling a person that one of their recovery codes was used.
     pub recovery_code_used: EmailTemplate,
+    /// The *Confirm your new email address* e-mail, sent to the new address.
+    pub email_change: EmailTemplate,
+    /// The e-mail telling a person that their account was changed (password, second factor,
+    /// e-mail address asked for or changed).
+    pub account_changed: EmailTemplate,
     /// The alert that something happened on a case (`{{ case_reference }}`,
     /// `{{ what_happened }}`, `{{ asked }}`, `{{ link }}`). Never add a child's details: the
     /// message has none to give.
@@ -139,6 +146,16 @@ impl Default for MessageTemplates {
                     .to_owned(),
                 text: DEFAULT_RECOVERY_CODE_USED_TEXT.to_owned(),
                 html: DEFAULT_RECOVERY_CODE_USED_HTML.to_owned(),
+            },
+            email_change: EmailTemplate {
+                subject: "Confirm your new email address for the {{ la_name }} EHC Hub".to_owned(),
+                text: DEFAULT_EMAIL_CHANGE_TEXT.to_owned(),
+                html: DEFAULT_EMAIL_CHANGE_HTML.to_owned(),
+            },
+            account_changed: EmailTemplate {
+                subject: "Your {{ la_name }} EHC Hub account was changed".to_owned(),
+                text: DEFAULT_ACCOUNT_CHANGED_TEXT.to_owned(),
+                html: DEFAULT_ACCOUNT_CHANGED_HTML.to_owned(),
             },
             case_update: EmailTemplate {
                 subject: "Case {{ case_reference }}: {{ what_happened }}".to_owned(),
@@ -298,6 +315,59 @@ const DEFAULT_PASSWORD_CHANGED_HTML: &str = r#"<!DOCTYPE html>
 <body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
 <p>The password of your {{ la_name }} EHC Hub account was changed, and every place where you were signed in has been signed out.</p>
 <p>If it was you, there is nothing more to do: <a href="{{ sign_in_link }}" style="color: #1d70b8;">sign in</a>.</p>
+<p>If it was not you, <a href="{{ reset_link }}" style="color: #1d70b8;">reset your password</a> now and contact us.</p>
+<hr>
+<p>{{ la_name }}<br>
+{{ contact }}</p>
+</body>
+</html>
+"#;
+
+const DEFAULT_EMAIL_CHANGE_TEXT: &str = "\
+Someone signed in to the {{ la_name }} EHC Hub asked to use this email address for their account.
+
+If it was you, confirm the new address (the link works once, for {{ valid_for }}):
+{{ link }}
+
+If it was not you, ignore this email: nothing changes unless the link is used.
+
+{{ la_name }}
+{{ contact }}
+";
+
+const DEFAULT_EMAIL_CHANGE_HTML: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Confirm your new email address</title></head>
+<body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
+<p>Someone signed in to the {{ la_name }} EHC Hub asked to use this email address for their account.</p>
+<p>If it was you, <a href="{{ link }}" style="color: #1d70b8;">confirm the new address</a>. The link works once, for {{ valid_for }}.</p>
+<p>If it was not you, ignore this email: nothing changes unless the link is used.</p>
+<hr>
+<p>{{ la_name }}<br>
+{{ contact }}</p>
+</body>
+</html>
+"#;
+
+const DEFAULT_ACCOUNT_CHANGED_TEXT: &str = "\
+{{ what_changed }}
+
+If it was you, there is nothing more to do. You can see your account here:
+{{ account_link }}
+
+If it was not you, reset your password now and contact us:
+{{ reset_link }}
+
+{{ la_name }}
+{{ contact }}
+";
+
+const DEFAULT_ACCOUNT_CHANGED_HTML: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Your account was changed</title></head>
+<body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
+<p>{{ what_changed }}</p>
+<p>If it was you, there is nothing more to do. You can see <a href="{{ account_link }}" style="color: #1d70b8;">your account</a>.</p>
 <p>If it was not you, <a href="{{ reset_link }}" style="color: #1d70b8;">reset your password</a> now and contact us.</p>
 <hr>
 <p>{{ la_name }}<br>
@@ -603,6 +673,47 @@ impl MessageTemplates {
                     )],
                 )
                 .map(Rendered::Email),
+            MessageContent::EmailChangeLink {
+                token,
+                valid_for_minutes,
+            } => self
+                .email(
+                    &self.email_change,
+                    [
+                        "email_change.subject",
+                        "email_change.text",
+                        "email_change.html",
+                    ],
+                    &[
+                        ("link", Value::Plain(self.email_change_link(token))),
+                        (
+                            "valid_for",
+                            Value::Plain(describe_minutes(*valid_for_minutes)),
+                        ),
+                    ],
+                )
+                .map(Rendered::Email),
+            MessageContent::AccountChanged { change } => self
+                .email(
+                    &self.account_changed,
+                    [
+                        "account_changed.subject",
+                        "account_changed.text",
+                        "account_changed.html",
+                    ],
+                    &[
+                        ("what_changed", Value::Plain(describe_change(change))),
+                        (
+                            "account_link",
+                            Value::Plain(format!("{}/account", self.hub_url())),
+                        ),
+                        (
+                            "reset_link",
+                            Value::Plain(format!("{}/reset-password", self.hub_url())),
+                        ),
+                    ],
+                )
+                .map(Rendered::Email),
             MessageContent::SignInCode { code } => {
                 let mut body = self.fill_text(
                     &self.sign_in_code.body,
@@ -631,6 +742,15 @@ impl MessageTemplates {
     pub fn password_reset_link(&self, token: &InvitationToken) -> String {
         format!(
             "{}/reset-password/{}",
+            self.hub_url(),
+            token.to_link_param()
+        )
+    }
+
+    /// The *Confirm your new email address* link: `{hub_url}/account/email/confirm/{token}`.
+    pub fn email_change_link(&self, token: &InvitationToken) -> String {
+        format!(
+            "{}/account/email/confirm/{}",
             self.hub_url(),
             token.to_link_param()
         )
@@ -853,6 +973,17 @@ pub fn describe_minutes(minutes: i64) -> String {
     }
 }
 
+/// The sentence of an [`MessageContent::AccountChanged`] e-mail for `change`.
+fn describe_change(change: &AccountChange) -> String {
+    match change {
+        AccountChange::Password => "The password of your account was changed.".to_owned(),
+        AccountChange::SecondFactor { method: Method::App } => "Your account now gets security codes from a new authenticator app. Your old app or phone number, and your old recovery codes, no longer work.".to_owned(),
+        AccountChange::SecondFactor { method: Method::Text } => "Your account now gets security codes by text message to a new number. Your old app or phone number, and your old recovery codes, no longer work.".to_owned(),
+        AccountChange::EmailChangeRequested { to } => format!("Someone asked to change the email address of your account to {to}. It changes only if the link we sent to that address is used."),
+        AccountChange::EmailChanged { to } => format!("The email address of your account was changed to {to}. We will send emails there from now on, and you sign in with it."),
+    }
+}
+
 fn sample_contents() -> Vec<MessageContent> {
     struct Zeros;
     impl SecretSource for Zeros {
@@ -865,6 +996,11 @@ fn sample_contents() -> Vec<MessageContent> {
         MessageContent::PasswordChanged,
         MessageContent::SecondFactorReset,
         MessageContent::RecoveryCodeUsed { left: 9 },
+        MessageContent::AccountChanged {
+            change: AccountChange::EmailChanged {
+                to: "new@example.org".to_owned(),
+            },
+        },
         MessageContent::AccessGranted {
             roles: vec![Role::LaOfficer],
         },
@@ -887,6 +1023,10 @@ fn sample_contents() -> Vec<MessageContent> {
     ];
     if let Ok(token) = InvitationToken::generate(&Zeros) {
         contents.push(MessageContent::PasswordResetLink {
+            token: token.clone(),
+            valid_for_minutes: 60,
+        });
+        contents.push(MessageContent::EmailChangeLink {
             token: token.clone(),
             valid_for_minutes: 60,
         });

@@ -62,6 +62,61 @@ impl Enrolment {
     }
 }
 
+/// A second factor being set up — at sign-in ([`crate::sign_in`]) or by a signed-in person
+/// changing theirs ([`crate::account_change`]) — until a code from it is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "kebab-case")]
+pub enum NewSecondFactor {
+    /// An authenticator app with this new secret (its key is shown; a first code is awaited).
+    App {
+        /// The new secret.
+        secret: TotpSecret,
+    },
+    /// Text messages to this number (a code was texted to it).
+    Text {
+        /// The new number.
+        phone: PhoneNumber,
+    },
+}
+
+impl NewSecondFactor {
+    /// The method it sets up.
+    pub fn method(&self) -> Method {
+        match self {
+            Self::App { .. } => Method::App,
+            Self::Text { .. } => Method::Text,
+        }
+    }
+
+    /// Checks `code` against this new factor in `tx`: for an app, a TOTP code of its secret
+    /// (±1 step of 30 s); for a number, an unexpired code texted to it, consumed. The enrolment
+    /// to store and, for an app, the accepted TOTP step; `None` for a wrong code. Stores nothing
+    /// else.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    pub(crate) async fn accept(
+        self,
+        tx: &mut (dyn crate::ports::UnitOfWork + '_),
+        account: AccountId,
+        code: &OtpCode,
+        now: OffsetDateTime,
+    ) -> Result<Option<(Enrolment, Option<u64>)>, StoreError> {
+        Ok(match self {
+            Self::App { secret } => secret
+                .matching_step(code, now)
+                .map(|step| (Enrolment::App { secret }, Some(step))),
+            Self::Text { phone } => {
+                let hash = SmsCodeHash::of_typed(account, &phone, code);
+                tx.second_factors()
+                    .consume_sms_code(account, &hash, now)
+                    .await?
+                    .then_some((Enrolment::Text { phone }, None))
+            }
+        })
+    }
+}
+
 /// Why an enrolment was not stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EnrolError {

@@ -33,6 +33,7 @@
 mod service;
 
 pub use service::SignInService;
+pub(crate) use service::queue_code;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

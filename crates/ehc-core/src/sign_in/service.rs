@@ -10,21 +10,19 @@ use crate::audit::{AuditEvent, AuditKind};
 use crate::lockout::LockoutKind;
 use crate::outbox::{MessageContent, MessageId, OutboxMessage, Recipient};
 use crate::password::{Password, PasswordHasher, PasswordRule};
-use crate::ports::{SecretSource, Store, UnitOfWork};
+use crate::ports::{RandomnessUnavailable, SecretSource, Store, StoreError, UnitOfWork};
 use crate::second_factor::{
-    EnrolError, Enrolment, FEW_RECOVERY_CODES, Method, OtpCode, PhoneNumber, RECOVERY_CODES,
-    RecoveryCode, SmsCode, SmsCodeHash, SmsSendDecision, StoredSmsCode, TotpSecret,
+    EnrolError, Enrolment, FEW_RECOVERY_CODES, Method, NewSecondFactor, OtpCode, PhoneNumber,
+    RECOVERY_CODES, RecoveryCode, SmsCode, SmsCodeHash, SmsSendDecision, StoredSmsCode, TotpSecret,
 };
 use crate::settings::SecuritySettings;
 
 /// Which code a code step expects, with the code typed.
 enum Expected {
-    /// The first code of a new app.
-    AppSetUp(TotpSecret, OtpCode),
+    /// The first code of a new app, or a texted code that confirms a new number.
+    NewFactor(NewSecondFactor, OtpCode),
     /// A code of the enrolled app.
     App(OtpCode),
-    /// A texted code that confirms a new number.
-    TextSetUp(PhoneNumber, OtpCode),
     /// A texted code to the enrolled number.
     Text(OtpCode),
     /// One of the account's recovery codes, instead of the app's or a texted code.
@@ -199,7 +197,8 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                 },
                 I::Code(raw),
             ) => {
-                let expected = Expected::AppSetUp(secret, OtpCode::parse(&raw)?);
+                let expected =
+                    Expected::NewFactor(NewSecondFactor::App { secret }, OtpCode::parse(&raw)?);
                 self.code_step(account, expected, now, origin).await
             }
             (St::AppChallenge { account, .. }, I::Code(raw)) => {
@@ -207,7 +206,8 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                 self.code_step(account, expected, now, origin).await
             }
             (St::TextSetUpCodeSent { account, phone, .. }, I::Code(raw)) => {
-                let expected = Expected::TextSetUp(phone, OtpCode::parse(&raw)?);
+                let expected =
+                    Expected::NewFactor(NewSecondFactor::Text { phone }, OtpCode::parse(&raw)?);
                 self.code_step(account, expected, now, origin).await
             }
             (St::TextChallenge { account, .. }, I::Code(raw)) => {
@@ -441,44 +441,20 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
         now: OffsetDateTime,
         origin: Option<IpAddr>,
     ) -> Result<Notice, SignInError> {
-        let code = SmsCode::generate(&self.secrets)?;
-        let stored = StoredSmsCode {
-            hash: code.hash_for(account, phone),
-            sent_at: now,
-            expires_at: now + self.settings.sms_code_valid_for,
-        };
-        let decision = tx
-            .second_factors()
-            .record_sms_code(account, &stored, self.settings.sms_send_limit, now)
-            .await?;
-        match decision {
-            SmsSendDecision::Recorded => {
-                let message = OutboxMessage {
-                    id: MessageId::generate(&self.secrets)?,
-                    recipient: Recipient::Sms(phone.clone()),
-                    content: MessageContent::SignInCode { code },
-                    created_at: now,
-                };
-                tx.outbox().enqueue(&message).await?;
-                let detail = format!("to number ending {}", phone.last_digits());
-                audit(tx, now, Some(account), AuditKind::CodeSent, origin, &detail).await?;
-                Ok(Notice::CodeSent {
-                    message: message.id,
-                })
-            }
-            SmsSendDecision::LimitReached { retry_at } => {
-                audit(
-                    tx,
-                    now,
-                    Some(account),
-                    AuditKind::CodeSendLimited,
-                    origin,
-                    "",
-                )
-                .await?;
-                Ok(Notice::SendLimitReached { retry_at })
-            }
-        }
+        let queued = queue_code::<SignInError>(
+            tx,
+            &self.secrets,
+            &self.settings,
+            account,
+            phone,
+            now,
+            origin,
+        )
+        .await?;
+        Ok(match queued {
+            Ok(message) => Notice::CodeSent { message },
+            Err(retry_at) => Notice::SendLimitReached { retry_at },
+        })
     }
 
     async fn code_step(
@@ -505,14 +481,15 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
         }
         // Accepted: the method just enrolled, if any, and the unused recovery codes left.
         let accepted: Option<(Option<Method>, Option<u32>)> = match expected {
-            Expected::AppSetUp(secret, code) => match secret.matching_step(&code, now) {
-                Some(step) => {
-                    let enrolment = Enrolment::App { secret };
-                    enrol(&mut *tx, account, &enrolment, Some(step), now).await?;
-                    Some((Some(Method::App), Some(0)))
+            Expected::NewFactor(factor, code) => {
+                match factor.accept(&mut *tx, account, &code, now).await? {
+                    Some((enrolment, step)) => {
+                        enrol(&mut *tx, account, &enrolment, step, now).await?;
+                        Some((Some(enrolment.method()), Some(0)))
+                    }
+                    None => None,
                 }
-                None => None,
-            },
+            }
             Expected::App(code) => match tx.second_factors().enrolment(account).await? {
                 Some(Enrolment::App { secret }) => match secret.matching_step(&code, now) {
                     Some(step) if tx.second_factors().accept_totp_step(account, step).await? => {
@@ -522,19 +499,6 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
                 },
                 _ => None,
             },
-            Expected::TextSetUp(phone, code) => {
-                let hash = SmsCodeHash::of_typed(account, &phone, &code);
-                if tx
-                    .second_factors()
-                    .consume_sms_code(account, &hash, now)
-                    .await?
-                {
-                    enrol(&mut *tx, account, &Enrolment::Text { phone }, None, now).await?;
-                    Some((Some(Method::Text), Some(0)))
-                } else {
-                    None
-                }
-            }
             Expected::Text(code) => match tx.second_factors().enrolment(account).await? {
                 Some(Enrolment::Text { phone }) => {
                     let hash = SmsCodeHash::of_typed(account, &phone, &code);
@@ -692,6 +656,61 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> SignInService<S, H, R> {
         tx.outbox().enqueue(&message).await?;
         Ok(())
     }
+}
+
+/// Records a new security code for `phone` against the account's send limit and, if allowed,
+/// queues its text and audits it (the sign-in, and a signed-in person's new number): the text's
+/// outbox id, or `Err(retry_at)` when the limit is reached (audited; nothing is sent).
+///
+/// # Errors
+/// [`StoreError`] or [`RandomnessUnavailable`] (as `E`) on a fault.
+pub(crate) async fn queue_code<E: From<StoreError> + From<RandomnessUnavailable>>(
+    tx: &mut (dyn UnitOfWork + '_),
+    secrets: &dyn SecretSource,
+    settings: &SecuritySettings,
+    account: AccountId,
+    phone: &PhoneNumber,
+    now: OffsetDateTime,
+    origin: Option<IpAddr>,
+) -> Result<Result<MessageId, OffsetDateTime>, E> {
+    let code = SmsCode::generate(secrets)?;
+    let stored = StoredSmsCode {
+        hash: code.hash_for(account, phone),
+        sent_at: now,
+        expires_at: now + settings.sms_code_valid_for,
+    };
+    let decision = tx
+        .second_factors()
+        .record_sms_code(account, &stored, settings.sms_send_limit, now)
+        .await?;
+    let (kind, detail, result) = match decision {
+        SmsSendDecision::Recorded => {
+            let message = OutboxMessage {
+                id: MessageId::generate(secrets)?,
+                recipient: Recipient::Sms(phone.clone()),
+                content: MessageContent::SignInCode { code },
+                created_at: now,
+            };
+            tx.outbox().enqueue(&message).await?;
+            let detail = format!("to number ending {}", phone.last_digits());
+            (AuditKind::CodeSent, detail, Ok(message.id))
+        }
+        SmsSendDecision::LimitReached { retry_at } => {
+            (AuditKind::CodeSendLimited, String::new(), Err(retry_at))
+        }
+    };
+    tx.audit()
+        .append(&AuditEvent {
+            at: now,
+            actor: Some(account),
+            subject: None,
+            kind,
+            origin,
+            case: None,
+            detail,
+        })
+        .await?;
+    Ok(result)
 }
 
 fn stay(state: SignInState) -> Transition {

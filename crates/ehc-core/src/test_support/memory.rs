@@ -14,6 +14,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::account::{Account, AccountError, AccountId, AccountRepository, EmailAddress};
+use crate::account_change::{EmailChange, EmailChangeRepository};
 use crate::alert::{AlertPreference, AlertRepository, ParkedAlert};
 use crate::audit::{AuditEntry, AuditEvent, AuditFilter, AuditKey, AuditLog, PagePosition};
 use crate::case::timeline::TimelineEntry;
@@ -46,6 +47,7 @@ struct State {
     accounts: Vec<Account>,
     invitations: Vec<Invitation>,
     password_resets: Vec<PasswordReset>,
+    email_changes: Vec<EmailChange>,
     sessions_ended: HashMap<AccountId, OffsetDateTime>,
     grants: Vec<RoleGrant>,
     enrolments: HashMap<AccountId, Enrolment>,
@@ -126,6 +128,9 @@ impl UnitOfWork for MemoryUnitOfWork {
     fn password_resets(&mut self) -> &mut dyn PasswordResetRepository {
         self
     }
+    fn email_changes(&mut self) -> &mut dyn EmailChangeRepository {
+        self
+    }
     fn grants(&mut self) -> &mut dyn RoleGrantRepository {
         self
     }
@@ -204,6 +209,20 @@ impl AccountRepository for MemoryUnitOfWork {
         }
         Ok(())
     }
+    async fn set_email(&mut self, id: AccountId, email: &EmailAddress) -> Result<(), AccountError> {
+        if self
+            .working
+            .accounts
+            .iter()
+            .any(|a| a.id != id && &a.email == email)
+        {
+            return Err(AccountError::EmailTaken);
+        }
+        if let Some(a) = self.working.accounts.iter_mut().find(|a| a.id == id) {
+            a.email = email.clone();
+        }
+        Ok(())
+    }
     async fn end_sessions(&mut self, id: AccountId, at: OffsetDateTime) -> Result<(), StoreError> {
         if self.working.accounts.iter().any(|a| a.id == id) {
             self.working.sessions_ended.insert(id, at);
@@ -266,6 +285,42 @@ impl PasswordResetRepository for MemoryUnitOfWork {
         reset.usable_at(now)?;
         reset.status = InvitationStatus::Used(now);
         Ok(reset.clone())
+    }
+}
+
+#[async_trait]
+impl EmailChangeRepository for MemoryUnitOfWork {
+    async fn insert_superseding(&mut self, change: &EmailChange) -> Result<(), StoreError> {
+        for older in &mut self.working.email_changes {
+            if older.account == change.account && older.status == InvitationStatus::Pending {
+                older.status = InvitationStatus::Superseded(change.created_at);
+            }
+        }
+        self.working.email_changes.push(change.clone());
+        Ok(())
+    }
+    async fn find_by_token(&mut self, hash: &TokenHash) -> Result<Option<EmailChange>, StoreError> {
+        Ok(self
+            .working
+            .email_changes
+            .iter()
+            .find(|c| &c.token_hash == hash)
+            .cloned())
+    }
+    async fn consume(
+        &mut self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<EmailChange, InvitationError> {
+        let change = self
+            .working
+            .email_changes
+            .iter_mut()
+            .find(|c| &c.token_hash == hash)
+            .ok_or(InvitationError::Unknown)?;
+        change.usable_at(now)?;
+        change.status = InvitationStatus::Used(now);
+        Ok(change.clone())
     }
 }
 
