@@ -37,6 +37,17 @@ pub fn invitation_tokens(messages: &[OutboxMessage]) -> Vec<String> {
         .collect()
 }
 
+/// The *Confirm your new email address* links' tokens in `messages`, oldest first.
+pub fn email_change_tokens(messages: &[OutboxMessage]) -> Vec<String> {
+    messages
+        .iter()
+        .filter_map(|m| match &m.content {
+            MessageContent::EmailChangeLink { token, .. } => Some(token.to_link_param()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The *Reset your password* links' tokens in `messages`, oldest first.
 pub fn reset_tokens(messages: &[OutboxMessage]) -> Vec<String> {
     messages
