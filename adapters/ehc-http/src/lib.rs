@@ -32,6 +32,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
+use ehc_core::account_change::AccountChangeService;
 use ehc_core::alert::DigestService;
 use ehc_core::audit::AuditService;
 use ehc_core::case::CaseService;
@@ -120,6 +121,7 @@ struct Inner {
     store: DynStore,
     registration: RegistrationService<DynStore, DynHasher, DynSecrets>,
     recovery: RecoveryService<DynStore, DynHasher, DynSecrets>,
+    changes: AccountChangeService<DynStore, DynHasher, DynSecrets>,
     invitations: InvitationService<DynStore, DynSecrets>,
     sign_in: SignInService<DynStore, DynHasher, DynSecrets>,
     cases: CaseService<DynStore, DynSecrets>,
@@ -157,6 +159,12 @@ impl AppState {
             secrets.clone(),
             settings.clone(),
         );
+        let changes = AccountChangeService::new(
+            store.clone(),
+            hasher.clone(),
+            secrets.clone(),
+            settings.clone(),
+        );
         let sign_in = SignInService::new(store.clone(), hasher, secrets.clone(), settings.clone());
         let invitations = InvitationService::new(store.clone(), secrets.clone(), settings.clone());
         let cases = CaseService::new(store.clone(), secrets.clone(), settings.clone());
@@ -174,6 +182,7 @@ impl AppState {
                 store,
                 registration,
                 recovery,
+                changes,
                 invitations,
                 sign_in,
                 cases,

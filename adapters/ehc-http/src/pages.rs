@@ -192,6 +192,7 @@ fn password_errors(violations: &ehc_core::password::PasswordViolations) -> Vec<F
         .collect()
 }
 
+mod account;
 mod recovery;
 
 #[derive(Template)]
@@ -217,6 +218,9 @@ field_errors!(SignInPage);
 #[template(path = "method.html")]
 struct MethodPage {
     layout: Layout,
+    /// Where the journey's forms post: `/sign-in`, or `/account/security-codes` for a
+    /// signed-in person's new second factor.
+    base: &'static str,
     errors: Vec<FieldError>,
 }
 field_errors!(MethodPage);
@@ -225,6 +229,9 @@ field_errors!(MethodPage);
 #[template(path = "app_set_up.html")]
 struct AppSetUpPage {
     layout: Layout,
+    /// Where the journey's forms post: `/sign-in`, or `/account/security-codes` for a
+    /// signed-in person's new second factor.
+    base: &'static str,
     errors: Vec<FieldError>,
     key: String,
     show_qr: bool,
@@ -236,6 +243,9 @@ field_errors!(AppSetUpPage);
 #[template(path = "text_set_up.html")]
 struct TextSetUpPage {
     layout: Layout,
+    /// Where the journey's forms post: `/sign-in`, or `/account/security-codes` for a
+    /// signed-in person's new second factor.
+    base: &'static str,
     errors: Vec<FieldError>,
     mobile: String,
 }
@@ -244,7 +254,12 @@ field_errors!(TextSetUpPage);
 #[derive(Template)]
 #[template(path = "code.html")]
 struct CodePage {
+    /// The submit button's words (*Log in*, *Continue*).
+    button: &'static str,
     layout: Layout,
+    /// Where the journey's forms post: `/sign-in`, or `/account/security-codes` for a
+    /// signed-in person's new second factor.
+    base: &'static str,
     errors: Vec<FieldError>,
     notice: Option<String>,
     heading: String,
@@ -288,6 +303,7 @@ pub fn limited_routes() -> Router<AppState> {
             get(recovery_code_page).post(recovery_code_submit),
         )
         .merge(recovery::routes())
+        .merge(account::limited_routes())
 }
 
 /// Every other route of the journey.
@@ -301,6 +317,7 @@ pub fn open_routes() -> Router<AppState> {
             "/sign-in/recovery-codes",
             get(recovery_codes_page).post(recovery_codes_submit),
         )
+        .merge(account::routes())
         .route("/sign-out", post(sign_out_submit))
         .route("/session/keep-alive", post(keep_alive_submit))
         .route("/healthz", get(healthz))
@@ -607,6 +624,9 @@ async fn new_link_submit(
     }
 }
 
+/// Where the sign-in journey's forms post.
+const SIGN_IN: &str = "/sign-in";
+
 // ---- the sign-in journey --------------------------------------------------------------------
 
 /// Applies `input` to the session's state: the new state is stored (with a new session id where
@@ -745,6 +765,7 @@ async fn method_page(State(app): State<AppState>, session: tower_sessions::Sessi
         return Ok(r);
     }
     html(&MethodPage {
+        base: SIGN_IN,
         layout: app
             .layout(&session, "How do you want to get security codes?", false)
             .await?,
@@ -766,6 +787,7 @@ async fn method_submit(
                 return Ok(r);
             }
             return html(&MethodPage {
+                base: SIGN_IN,
                 layout: app
                     .layout(&session, "How do you want to get security codes?", false)
                     .await?,
@@ -815,6 +837,23 @@ async fn render_app_page(
     let SignInState::AppSetUp { secret, email, .. } = state else {
         return Ok(see_other(page_for(state)));
     };
+    let layout = app
+        .layout(session, "Set up your authenticator app", false)
+        .await?;
+    app_set_up_page(app, layout, SIGN_IN, secret, email, show_qr, errors)
+}
+
+/// *Set up your authenticator app* for `secret`, labelled with `email`, its forms posting
+/// under `base`: the key as text, or with `show_qr` a QR code of the otpauth URI.
+fn app_set_up_page(
+    app: &AppState,
+    layout: Layout,
+    base: &'static str,
+    secret: &ehc_core::second_factor::TotpSecret,
+    email: &ehc_core::account::EmailAddress,
+    show_qr: bool,
+    errors: Vec<FieldError>,
+) -> PageResult {
     let uri = secret
         .otpauth_uri(&app.inner.settings.la_name, email)
         .map_err(|e| PageError::Internal(e.to_string()))?;
@@ -827,15 +866,15 @@ async fn render_app_page(
     } else {
         String::new()
     };
-    html(&AppSetUpPage {
-        layout: app
-            .layout(session, "Set up your authenticator app", false)
-            .await?,
-        errors,
+    let page = AppSetUpPage {
+        layout,
+        base,
         key: secret.base32_in_groups(),
         show_qr,
         qr_svg,
-    })
+        errors,
+    };
+    html(&page)
 }
 
 async fn text_page(State(app): State<AppState>, session: tower_sessions::Session) -> PageResult {
@@ -845,6 +884,7 @@ async fn text_page(State(app): State<AppState>, session: tower_sessions::Session
         return Ok(r);
     }
     html(&TextSetUpPage {
+        base: SIGN_IN,
         layout: app
             .layout(&session, "Enter your mobile phone number", false)
             .await?,
@@ -874,6 +914,7 @@ async fn text_submit(
             Ok(see_other(page_for(&app.current(&session).await?)))
         }
         Err(e) => html(&TextSetUpPage {
+            base: SIGN_IN,
             layout: app
                 .layout(&session, "Enter your mobile phone number", false)
                 .await?,
@@ -932,6 +973,8 @@ async fn render_code_page(
     };
     let sending_delayed = texting && texted_code_is_late(app, session).await?;
     html(&CodePage {
+        base: SIGN_IN,
+        button: "Log in",
         layout: app.layout(session, heading, false).await?,
         errors,
         notice,
@@ -1155,7 +1198,8 @@ async fn recovery_codes_submit(
             Err(other) => return Err(PageError::Internal(other.to_string())),
         }
         session.clear_recovery_codes().await?;
-        return Ok(see_other("/cases"));
+        let next = session.take_after_recovery_codes().await?;
+        return Ok(see_other(next.as_deref().unwrap_or("/cases")));
     }
     let page = RecoveryCodesPage {
         layout: app

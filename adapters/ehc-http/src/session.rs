@@ -1,13 +1,17 @@
 //! What the hub keeps in a server-side session: the sign-in state, the CSRF token, when the
 //! session began (for the absolute timeout), a one-time notice for the next page, a new set of
 //! recovery codes until the person has saved them, and the outbox id of the latest code texted
-//! (the code page says when its sending is delayed).
+//! (the code page says when its sending is delayed); for a signed-in person's account changes,
+//! the latest re-authentication, the new second factor being set up and where to go once new
+//! recovery codes are saved.
 
 use time::OffsetDateTime;
 use tower_sessions::Session;
 
+use ehc_core::account_change::Reauthentication;
 use ehc_core::outbox::MessageId;
 use ehc_core::ports::SecretSource;
+use ehc_core::second_factor::NewSecondFactor;
 use ehc_core::sign_in::SignInState;
 
 use crate::csrf;
@@ -19,6 +23,9 @@ const STARTED: &str = "started";
 const NOTICE: &str = "notice";
 const RECOVERY_CODES: &str = "recovery_codes";
 const TEXTED: &str = "texted";
+const REAUTHENTICATION: &str = "reauthentication";
+const NEW_FACTOR: &str = "new_second_factor";
+const AFTER_CODES: &str = "after_recovery_codes";
 
 /// The hub's view of one browser session.
 pub struct HubSession(pub Session);
@@ -123,5 +130,45 @@ impl HubSession {
     /// The outbox id of the latest code texted to this session's person, if any.
     pub async fn texted(&self) -> Result<Option<MessageId>, PageError> {
         Ok(self.0.get(TEXTED).await?.map(MessageId))
+    }
+
+    /// Keeps the proof that the person typed their password again, with a new session id
+    /// (a re-authentication is an authentication: ASVS 5.0 7.2.4).
+    pub async fn set_reauthentication(&self, proof: &Reauthentication) -> Result<(), PageError> {
+        self.0.cycle_id().await?;
+        self.0.insert(REAUTHENTICATION, proof).await?;
+        Ok(())
+    }
+
+    /// The latest proof that the person typed their password again, if any.
+    pub async fn reauthentication(&self) -> Result<Option<Reauthentication>, PageError> {
+        Ok(self.0.get(REAUTHENTICATION).await?)
+    }
+
+    /// Keeps (or with `None` forgets) the new second factor being set up by a signed-in person.
+    pub async fn set_new_factor(&self, new: Option<&NewSecondFactor>) -> Result<(), PageError> {
+        match new {
+            Some(new) => self.0.insert(NEW_FACTOR, new).await?,
+            None => {
+                self.0.remove_value(NEW_FACTOR).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The new second factor being set up, if any.
+    pub async fn new_factor(&self) -> Result<Option<NewSecondFactor>, PageError> {
+        Ok(self.0.get(NEW_FACTOR).await?)
+    }
+
+    /// Where *I have saved my recovery codes* leads this time (a page of the hub's own).
+    pub async fn set_after_recovery_codes(&self, path: &str) -> Result<(), PageError> {
+        self.0.insert(AFTER_CODES, path).await?;
+        Ok(())
+    }
+
+    /// Takes where *I have saved my recovery codes* leads, if set.
+    pub async fn take_after_recovery_codes(&self) -> Result<Option<String>, PageError> {
+        Ok(self.0.remove(AFTER_CODES).await?)
     }
 }

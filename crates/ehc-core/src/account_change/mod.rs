@@ -38,7 +38,7 @@ use crate::account::{AccountId, EmailAddress, EmailError};
 use crate::invitation::{InvitationError, InvitationStatus, TokenHash};
 use crate::password::{HashError, PasswordViolations};
 use crate::ports::{RandomnessUnavailable, StoreError};
-use crate::second_factor::{OtpCodeError, PhoneError};
+use crate::second_factor::{Enrolment, OtpCodeError, PhoneError};
 
 /// Proof that the person typed their current password in this session at `at`: it opens the
 /// account changes until `at + settings.reauthentication_valid_for`. Kept server-side in the
@@ -62,6 +62,18 @@ impl Reauthentication {
     ) -> bool {
         self.account == account && self.at <= now && now < self.at + valid_for
     }
+}
+
+/// What *Your account* shows ([`AccountChangeService::overview`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountOverview {
+    /// The sign-in address.
+    pub email: EmailAddress,
+    /// The second factor (pages show only a number's last digits); `None` only between an LA
+    /// officer's reset and the next sign-in.
+    pub second_factor: Option<Enrolment>,
+    /// Unused recovery codes.
+    pub recovery_codes_left: u32,
 }
 
 /// One *Change your email address* link: the account, the new address, and the invitation's

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use time::OffsetDateTime;
 
-use super::{AccountChangeError, EmailChange, Reauthentication};
+use super::{AccountChangeError, AccountOverview, EmailChange, Reauthentication};
 use crate::account::{AccountError, AccountId, EmailAddress};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::invitation::{InvitationError, InvitationStatus, InvitationToken};
@@ -60,6 +60,28 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
             }
             _ => Err(AccountChangeError::ReauthenticationNeeded),
         }
+    }
+
+    /// *Your account*: what the signed-in person's account holds now. Changes nothing.
+    ///
+    /// # Errors
+    /// [`AccountChangeError::NotSignedIn`]; [`AccountChangeError::Store`] on a fault.
+    pub async fn overview(
+        &self,
+        state: &SignInState,
+    ) -> Result<AccountOverview, AccountChangeError> {
+        let account = state
+            .signed_in_account()
+            .ok_or(AccountChangeError::NotSignedIn)?;
+        let mut tx = self.store.begin().await?;
+        let email = self.email_in(&mut *tx, account).await?;
+        let second_factor = tx.second_factors().enrolment(account).await?;
+        let recovery_codes_left = tx.second_factors().recovery_codes_left(account).await?;
+        Ok(AccountOverview {
+            email,
+            second_factor,
+            recovery_codes_left,
+        })
     }
 
     /// *Enter your password to continue*: checks the signed-in person's current `password`
