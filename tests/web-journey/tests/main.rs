@@ -10,6 +10,7 @@
 // Test helpers outside `#[test]` functions unwrap and panic too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account;
 mod advice;
 mod alerts;
 mod app;
@@ -63,6 +64,12 @@ macro_rules! journey {
 }
 
 journey! {
+    account::a_password_change_asks_for_the_password_again_then_offers_to_sign_out_elsewhere,
+    account::a_new_authenticator_app_replaces_texts_once_its_code_is_right_with_new_recovery_codes,
+    account::a_new_mobile_number_gets_a_code_before_it_replaces_the_old,
+    account::a_new_email_address_is_confirmed_by_the_link_sent_to_it,
+    account::an_address_another_account_has_is_refused_only_at_the_link,
+    account::account_changes_need_a_signed_in_person_a_csrf_token_and_lock_wrong_passwords,
     audit::an_officer_searches_the_audit_log_by_person_case_kind_and_days_and_pages_through_it,
     audit::an_officer_exports_the_audit_log_as_csv_with_formulas_defused,
     audit::a_person_who_is_not_an_la_officer_is_refused_the_audit_log_and_sees_no_entry,
