@@ -13,7 +13,8 @@
 //! |---|---|
 //! | one account per address | unique constraint `accounts_email_canonical_key` on the lower-case address; `INSERT … ON CONFLICT … DO NOTHING` inserting nothing → `AccountError::EmailTaken` (the unit of work stays usable, as the in-memory store's does) |
 //! | one second factor per account | primary key `second_factors_pkey`, the same way → `EnrolError::AlreadyEnrolled` |
-//! | a registration link works once | `UPDATE … WHERE status = 'pending' AND expires_at > now` |
+//! | a changed address keeps one account per address | the same constraint on `UPDATE accounts`, inside a savepoint: a unique violation rolls back to it → `AccountError::EmailTaken`, the unit of work stays usable |
+//! | a registration, password-reset or e-mail change link works once | `UPDATE … WHERE status = 'pending' AND expires_at > now` |
 //! | a TOTP step works once | `UPDATE … WHERE last_totp_step < step` |
 //! | a texted code works once | `UPDATE … WHERE used_at IS NULL` |
 //! | at most N texts an hour | the account's row locked `FOR NO KEY UPDATE`, then count and insert |
@@ -100,6 +101,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         12,
         "audit search",
         include_str!("../migrations/0012_audit_search.sql"),
+    ),
+    (
+        13,
+        "email changes",
+        include_str!("../migrations/0013_email_changes.sql"),
     ),
 ];
 

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use ehc_core::account::{Account, AccountError, AccountId, AccountRepository, EmailAddress};
+use ehc_core::account_change::{EmailChange, EmailChangeRepository};
 use ehc_core::alert::AlertRepository;
 use ehc_core::audit::AuditLog;
 use ehc_core::case::{CaseId, CaseRepository};
@@ -52,6 +53,9 @@ impl UnitOfWork for PgUnitOfWork {
         self
     }
     fn password_resets(&mut self) -> &mut dyn PasswordResetRepository {
+        self
+    }
+    fn email_changes(&mut self) -> &mut dyn EmailChangeRepository {
         self
     }
     fn grants(&mut self) -> &mut dyn RoleGrantRepository {
@@ -168,6 +172,8 @@ pub(crate) fn content_kind(content: &MessageContent) -> &'static str {
         MessageContent::PasswordResetLink { .. } => "password-reset-link",
         MessageContent::PasswordChanged => "password-changed",
         MessageContent::SecondFactorReset => "second-factor-reset",
+        MessageContent::EmailChangeLink { .. } => "email-change-link",
+        MessageContent::AccountChanged { .. } => "account-changed",
         MessageContent::RecoveryCodeUsed { .. } => "recovery-code-used",
         MessageContent::CaseUpdate { .. } => "case-update",
         MessageContent::CaseDigest { .. } => "case-digest",
@@ -263,6 +269,49 @@ impl AccountRepository for PgUnitOfWork {
         )
         .await?;
         Ok(())
+    }
+
+    async fn set_email(&mut self, id: AccountId, email: &EmailAddress) -> Result<(), AccountError> {
+        // A broken constraint aborts a PostgreSQL transaction; rolling back to this savepoint
+        // keeps the unit of work usable after `EmailTaken`, as after a refused `insert`. The
+        // unique index decides: a concurrent change or registration of the address waits for
+        // this one's transaction, then one of them is refused.
+        timed(
+            self.limit,
+            sqlx::query("SAVEPOINT set_email").execute(&mut *self.tx),
+        )
+        .await?;
+        let result = tokio::time::timeout(
+            self.limit,
+            sqlx::query(
+                "UPDATE accounts SET email_entered = $2, email_canonical = $3 WHERE id = $1",
+            )
+            .bind(id.0)
+            .bind(email.as_entered())
+            .bind(email.canonical())
+            .execute(&mut *self.tx),
+        )
+        .await;
+        match result {
+            Ok(Ok(_)) => {
+                timed(
+                    self.limit,
+                    sqlx::query("RELEASE SAVEPOINT set_email").execute(&mut *self.tx),
+                )
+                .await?;
+                Ok(())
+            }
+            Ok(Err(e)) if constraint(&e) == Some(ACCOUNTS_EMAIL_UNIQUE) => {
+                timed(
+                    self.limit,
+                    sqlx::query("ROLLBACK TO SAVEPOINT set_email").execute(&mut *self.tx),
+                )
+                .await?;
+                Err(AccountError::EmailTaken)
+            }
+            Ok(Err(e)) => Err(AccountError::Store(from_sqlx(e))),
+            Err(_) => Err(AccountError::Store(timed_out(self.limit))),
+        }
     }
 
     async fn end_sessions(&mut self, id: AccountId, at: OffsetDateTime) -> Result<(), StoreError> {
@@ -528,6 +577,123 @@ impl PasswordResetRepository for PgUnitOfWork {
         match PasswordResetRepository::find_by_token(self, hash).await? {
             None => Err(InvitationError::Unknown),
             Some(reset) => match reset.usable_at(now) {
+                Err(reason) => Err(reason),
+                Ok(()) => Err(InvitationError::Used),
+            },
+        }
+    }
+}
+
+const EMAIL_CHANGE_COLUMNS: &str =
+    "account_id, new_email_entered, token_hash, created_at, expires_at, status, status_at";
+
+fn email_change_from(row: &PgRow) -> Result<EmailChange, StoreError> {
+    let entered: String = get(row, "new_email_entered")?;
+    let status: String = get(row, "status")?;
+    let status_at = get::<Option<OffsetDateTime>>(row, "status_at")?;
+    let status = match (status.as_str(), status_at) {
+        ("pending", None) => InvitationStatus::Pending,
+        ("used", Some(at)) => InvitationStatus::Used(at),
+        ("superseded", Some(at)) => InvitationStatus::Superseded(at),
+        (other, _) => return Err(unreadable("e-mail change status", other)),
+    };
+    Ok(EmailChange {
+        account: AccountId(get(row, "account_id")?),
+        new_email: email(&entered)?,
+        token_hash: TokenHash(hash32(get(row, "token_hash")?, "token hash")?),
+        created_at: get(row, "created_at")?,
+        expires_at: get(row, "expires_at")?,
+        status,
+    })
+}
+
+#[async_trait]
+impl EmailChangeRepository for PgUnitOfWork {
+    async fn insert_superseding(&mut self, change: &EmailChange) -> Result<(), StoreError> {
+        // Lock the account's row first: two requests at once leave one pending link.
+        timed(
+            self.limit,
+            sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
+                .bind(change.account.0)
+                .execute(&mut *self.tx),
+        )
+        .await?;
+        timed(
+            self.limit,
+            sqlx::query(
+                "UPDATE email_changes SET status = 'superseded', status_at = $2
+                 WHERE account_id = $1 AND status = 'pending'",
+            )
+            .bind(change.account.0)
+            .bind(change.created_at)
+            .execute(&mut *self.tx),
+        )
+        .await?;
+        let (status, status_at) = match change.status {
+            InvitationStatus::Pending => ("pending", None),
+            InvitationStatus::Used(at) => ("used", Some(at)),
+            InvitationStatus::Superseded(at) => ("superseded", Some(at)),
+        };
+        timed(
+            self.limit,
+            sqlx::query(
+                "INSERT INTO email_changes (account_id, new_email_entered, new_email_canonical,
+                     token_hash, created_at, expires_at, status, status_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(change.account.0)
+            .bind(change.new_email.as_entered())
+            .bind(change.new_email.canonical())
+            .bind(&change.token_hash.0[..])
+            .bind(change.created_at)
+            .bind(change.expires_at)
+            .bind(status)
+            .bind(status_at)
+            .execute(&mut *self.tx),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn find_by_token(&mut self, hash: &TokenHash) -> Result<Option<EmailChange>, StoreError> {
+        let row = timed(
+            self.limit,
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {EMAIL_CHANGE_COLUMNS} FROM email_changes WHERE token_hash = $1"
+            )))
+            .bind(&hash.0[..])
+            .fetch_optional(&mut *self.tx),
+        )
+        .await?;
+        row.as_ref().map(email_change_from).transpose()
+    }
+
+    async fn consume(
+        &mut self,
+        hash: &TokenHash,
+        now: OffsetDateTime,
+    ) -> Result<EmailChange, InvitationError> {
+        // One statement, as the invitation's: a concurrent consumer waits for this row's lock,
+        // then re-checks `status = 'pending'` on the committed row and updates nothing.
+        let row = timed(
+            self.limit,
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE email_changes SET status = 'used', status_at = $2
+                 WHERE token_hash = $1 AND status = 'pending' AND expires_at > $2
+                 RETURNING {EMAIL_CHANGE_COLUMNS}"
+            )))
+            .bind(&hash.0[..])
+            .bind(now)
+            .fetch_optional(&mut *self.tx),
+        )
+        .await?;
+        if let Some(row) = row {
+            return Ok(email_change_from(&row)?);
+        }
+        // Nothing changed: say why, from the row as it stands.
+        match EmailChangeRepository::find_by_token(self, hash).await? {
+            None => Err(InvitationError::Unknown),
+            Some(change) => match change.usable_at(now) {
                 Err(reason) => Err(reason),
                 Ok(()) => Err(InvitationError::Used),
             },

@@ -196,12 +196,23 @@ pub enum CaseUpdate {
 }
 
 impl MessageContent {
-    /// Whether the content holds a secret that storage must erase once sent.
+    /// Whether the content holds a secret that storage must erase once sent: a link's token
+    /// (registration, password reset, e-mail change) or a texted code. Every kind is named, so
+    /// a new kind cannot be added without deciding.
     pub fn carries_secret(&self) -> bool {
-        matches!(
-            self,
-            Self::Invitation { .. } | Self::SignInCode { .. } | Self::PasswordResetLink { .. }
-        )
+        match self {
+            Self::Invitation { .. }
+            | Self::SignInCode { .. }
+            | Self::PasswordResetLink { .. }
+            | Self::EmailChangeLink { .. } => true,
+            Self::AccessGranted { .. }
+            | Self::PasswordChanged
+            | Self::RecoveryCodeUsed { .. }
+            | Self::SecondFactorReset
+            | Self::AccountChanged { .. }
+            | Self::CaseUpdate { .. }
+            | Self::CaseDigest { .. } => false,
+        }
     }
 }
 
@@ -408,5 +419,26 @@ mod tests {
         let late = QUEUED + Duration::hours(1);
         assert!(!entry(DeliveryState::Sent(late), Some("451 try later")).is_delayed(late));
         assert!(!entry(DeliveryState::DeadLetter(late), Some("550 no such user")).is_delayed(late));
+    }
+
+    #[test]
+    fn the_email_change_link_carries_a_secret_and_the_change_notice_does_not() {
+        let token =
+            InvitationToken::generate(&crate::test_support::SeededSecretSource::new(1)).unwrap();
+        assert!(
+            MessageContent::EmailChangeLink {
+                token,
+                valid_for_minutes: 60
+            }
+            .carries_secret()
+        );
+        assert!(
+            !MessageContent::AccountChanged {
+                change: AccountChange::EmailChanged {
+                    to: "new@example.org".to_owned()
+                }
+            }
+            .carries_secret()
+        );
     }
 }

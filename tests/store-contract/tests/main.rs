@@ -11,6 +11,7 @@
 // only the test functions themselves).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account_change;
 mod accounts;
 mod alerts;
 mod audit_and_units;
@@ -100,11 +101,18 @@ contract! {
     recovery::eight_concurrent_uses_of_one_reset_link_have_exactly_one_winner,
     recovery::ending_sessions_is_kept_per_account_and_a_second_factor_can_be_removed,
     recovery::a_recovery_code_is_consumed_once_and_a_new_set_replaces_the_old,
+    account_change::a_newer_email_change_link_voids_the_older_and_a_link_is_consumed_once,
+    account_change::an_uncommitted_email_change_link_leaves_no_trace,
+    account_change::eight_concurrent_uses_of_one_email_change_link_have_exactly_one_winner,
+    account_change::a_new_address_replaces_the_old_and_an_unknown_id_changes_nothing,
+    account_change::a_new_address_held_by_another_account_in_any_case_is_refused_and_changes_nothing,
+    account_change::eight_concurrent_changes_to_one_address_leave_it_with_one_account,
     lockouts::lockout_counters_follow_the_lockout_rule_per_account_and_kind,
     lockouts::concurrent_failures_are_all_counted,
     outbox::a_queued_message_is_claimed_once_until_its_lease_runs_out,
     outbox::a_case_alert_round_trips_through_the_outbox,
     outbox::a_sent_message_loses_its_secret_but_keeps_its_recipient,
+    outbox::sent_reset_and_email_change_links_lose_their_tokens_and_change_notices_keep_theirs,
     outbox::a_failed_message_is_due_again_at_its_next_attempt_time,
     outbox::a_dead_letter_is_listed_never_claimed_and_can_be_retried,
     outbox::four_concurrent_claimers_claim_each_message_exactly_once,

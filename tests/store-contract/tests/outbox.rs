@@ -269,3 +269,93 @@ pub async fn a_unit_of_work_reads_where_a_message_stands_as_the_queue_does<S: Ba
     assert_eq!(failed.last_error.as_deref(), Some("451 try later"));
     assert!(failed.is_delayed(T0 + Duration::seconds(1)));
 }
+
+pub async fn sent_reset_and_email_change_links_lose_their_tokens_and_change_notices_keep_theirs<
+    S: Backend,
+>(
+    store: &S,
+) {
+    use ehc_core::account::EmailAddress;
+    use ehc_core::invitation::InvitationToken;
+    use ehc_core::outbox::{AccountChange, MessageContent, OutboxMessage, Recipient};
+    let to = |n: u128, content: MessageContent| OutboxMessage {
+        id: MessageId(Uuid::from_u128(n)),
+        recipient: Recipient::Email(EmailAddress::parse("Jo.New@Example.org").unwrap()),
+        content,
+        created_at: T0,
+    };
+    let change_token = InvitationToken::generate(&SeededSecretSource::new(1)).unwrap();
+    let reset_token = InvitationToken::generate(&SeededSecretSource::new(2)).unwrap();
+    let change_link = to(
+        1,
+        MessageContent::EmailChangeLink {
+            token: change_token.clone(),
+            valid_for_minutes: 60,
+        },
+    );
+    let reset_link = to(
+        2,
+        MessageContent::PasswordResetLink {
+            token: reset_token.clone(),
+            valid_for_minutes: 60,
+        },
+    );
+    let notice = to(
+        3,
+        MessageContent::AccountChanged {
+            change: AccountChange::EmailChangeRequested {
+                to: "Jo.New@Example.org".into(),
+            },
+        },
+    );
+    enqueue(
+        store,
+        &[change_link.clone(), reset_link.clone(), notice.clone()],
+    )
+    .await;
+    let secrets = [
+        (
+            &change_link,
+            change_token.to_link_param(),
+            "email-change-link",
+        ),
+        (
+            &reset_link,
+            reset_token.to_link_param(),
+            "password-reset-link",
+        ),
+    ];
+    for (m, token, _) in &secrets {
+        assert!(store.raw_outbox_row(m.id).await.contains(token.as_str()));
+    }
+
+    // Claimed whole: the dispatcher sends the link.
+    let claimed = store.claim_due(10, T0, LEASE).await.unwrap();
+    let claimed: Vec<_> = claimed.into_iter().map(|c| c.message).collect();
+    assert_eq!(
+        claimed,
+        [change_link.clone(), reset_link.clone(), notice.clone()]
+    );
+    let sent_at = T0 + Duration::minutes(1);
+    for m in [&change_link, &reset_link, &notice] {
+        assert!(store.mark_sent(m.id, sent_at).await.unwrap());
+    }
+
+    for (m, token, kind) in &secrets {
+        let entry = store.entry(m.id).await.unwrap().unwrap();
+        assert_eq!(entry.state, DeliveryState::Sent(sent_at));
+        assert_eq!(entry.content, None);
+        assert_eq!(entry.recipient, m.recipient);
+        let raw = store.raw_outbox_row(m.id).await;
+        assert!(raw.ends_with(&format!("|{kind}|<null>")), "{raw}");
+        assert!(!raw.contains(token.as_str()), "{raw}");
+    }
+    let kept = store.entry(notice.id).await.unwrap().unwrap();
+    assert_eq!(kept.content, Some(notice.content));
+    assert!(
+        store
+            .raw_outbox_row(notice.id)
+            .await
+            .contains("|account-changed|")
+    );
+}
