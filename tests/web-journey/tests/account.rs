@@ -163,6 +163,8 @@ pub async fn a_password_change_asks_for_the_password_again_then_offers_to_sign_o
     assert_eq!(unanswered.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unanswered.has("Select yes if you want to sign out of every other device"));
     assert!(unanswered.has("Your password has been changed"));
+    // A minute later (the hub's clock stands still otherwise).
+    hub.clock.advance(Duration::minutes(1));
     let yes = jo
         .post(
             "/account/sign-out-elsewhere",
