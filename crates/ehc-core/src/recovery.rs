@@ -300,8 +300,7 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> RecoveryService<S, H, R> {
         };
         let password = self
             .settings
-            .password
-            .check(password, confirmation, &email)
+            .check_new_password(password, confirmation, &email)
             .map_err(RecoveryError::Password)?;
         let password_hash = self.hasher.hash(&password).await?;
         let token = InvitationToken::parse(token)?;

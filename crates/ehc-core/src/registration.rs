@@ -112,8 +112,7 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> RegistrationService<S, H, R> 
         let email = self.open(token, now).await?;
         let password = self
             .settings
-            .password
-            .check(password, confirmation, &email)
+            .check_new_password(password, confirmation, &email)
             .map_err(RegistrationError::Password)?;
         let password_hash = self.hasher.hash(&password).await?;
         let token = InvitationToken::parse(token)?;

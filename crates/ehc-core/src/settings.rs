@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
+use crate::account::EmailAddress;
 use crate::lockout::LockoutPolicy;
-use crate::password::PasswordPolicy;
+use crate::password::{Password, PasswordPolicy, PasswordViolations};
 use crate::second_factor::SmsSendLimit;
 
 /// All sign-in and registration rules.
@@ -83,6 +84,37 @@ impl Default for SecuritySettings {
     }
 }
 
+impl SecuritySettings {
+    /// The words no password may contain (ASVS 5.0 6.1.2): `ehc`, the service's name, and each
+    /// word of at least 4 letters of the LA's name, in lower case (`Anytown Borough Council` →
+    /// `ehc`, `anytown`, `borough`, `council`).
+    pub fn context_words(&self) -> Vec<String> {
+        let mut words = vec!["ehc".to_owned()];
+        for word in self.la_name.split(|c: char| !c.is_alphabetic()) {
+            let word = word.to_lowercase();
+            if word.chars().count() >= 4 && !words.contains(&word) {
+                words.push(word);
+            }
+        }
+        words
+    }
+
+    /// Checks a new password (registration, reset, change) under [`SecuritySettings::password`]
+    /// with [`SecuritySettings::context_words`].
+    ///
+    /// # Errors
+    /// [`PasswordViolations`] listing every broken rule.
+    pub fn check_new_password(
+        &self,
+        password: &str,
+        confirmation: &str,
+        email: &EmailAddress,
+    ) -> Result<Password, PasswordViolations> {
+        self.password
+            .check_in_context(password, confirmation, email, &self.context_words())
+    }
+}
+
 /// Serde for [`Duration`] as whole seconds (configuration files write `900`, not a struct).
 pub mod duration_seconds {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -106,5 +138,30 @@ pub mod duration_seconds {
             return Err(serde::de::Error::custom("a duration cannot be negative"));
         }
         Ok(Duration::seconds(secs))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_context_words_are_the_service_and_the_long_words_of_the_la_name() {
+        let settings = SecuritySettings {
+            la_name: "Anytown Borough Council of St. Ives".to_owned(),
+            ..SecuritySettings::default()
+        };
+        assert_eq!(
+            settings.context_words(),
+            ["ehc", "anytown", "borough", "council", "ives"]
+        );
+        let email = EmailAddress::parse("jo@example.org").unwrap();
+        let refused = settings
+            .check_new_password("Council!2026", "Council!2026", &email)
+            .unwrap_err();
+        assert_eq!(
+            refused.rules(),
+            [crate::password::PasswordRule::ContainsServiceName]
+        );
     }
 }

@@ -135,6 +135,21 @@ pub async fn a_password_change_asks_for_the_password_again_then_offers_to_sign_o
         .await;
     assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(weak.has("Password must contain at least one capital letter"));
+    // The LA's name (the hub's is "Anytown Council") is no password.
+    let named = jo
+        .submit(
+            "/account/password",
+            "/account/password",
+            &[
+                ("password", "Anytown!Lights9"),
+                ("confirm", "Anytown!Lights9"),
+            ],
+        )
+        .await;
+    assert_eq!(named.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        named.has("Password must not contain the name of this service or of the local authority")
+    );
     let changed = jo
         .submit(
             "/account/password",

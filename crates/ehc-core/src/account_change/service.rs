@@ -195,8 +195,7 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
         let email = self.email_of(account).await?;
         let password = self
             .settings
-            .password
-            .check(password, confirmation, &email)
+            .check_new_password(password, confirmation, &email)
             .map_err(AccountChangeError::Password)?;
         let hash = self.hasher.hash(&password).await?;
         let message = MessageId::generate(&self.secrets)?;

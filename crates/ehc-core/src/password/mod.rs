@@ -80,6 +80,10 @@ pub enum PasswordRule {
     /// Contains the person's own e-mail address (or the part before the `@`).
     #[error("Password must not contain your email address")]
     ContainsEmail,
+    /// Contains a word of the service's context: its name (`EHC`) or a word of the LA's name
+    /// (ASVS 5.0 6.1.2, 6.2.11; [`crate::settings::SecuritySettings::context_words`]).
+    #[error("Password must not contain the name of this service or of the local authority")]
+    ContainsServiceName,
     /// The confirmation differs from the password.
     #[error("Passwords do not match. Enter the same password in both fields")]
     Mismatch,
@@ -87,7 +91,7 @@ pub enum PasswordRule {
 
 impl PasswordRule {
     /// Stable machine name: `too_short`, `no_symbol`, `no_capital`, `too_long`, `too_common`,
-    /// `contains_email` or `mismatch`.
+    /// `contains_email`, `contains_service_name` or `mismatch`.
     pub fn code(&self) -> &'static str {
         match self {
             Self::TooShort { .. } => "too_short",
@@ -96,6 +100,7 @@ impl PasswordRule {
             Self::TooLong { .. } => "too_long",
             Self::TooCommon => "too_common",
             Self::ContainsEmail => "contains_email",
+            Self::ContainsServiceName => "contains_service_name",
             Self::Mismatch => "mismatch",
         }
     }
@@ -148,7 +153,9 @@ pub fn is_common(password: &str) -> bool {
 }
 
 impl PasswordPolicy {
-    /// Checks a new password and its confirmation for `email`'s account.
+    /// Checks a new password and its confirmation for `email`'s account, with no context words
+    /// (the hub itself uses [`PasswordPolicy::check_in_context`] through
+    /// [`crate::settings::SecuritySettings::check_new_password`]).
     ///
     /// Returns the NFC [`Password`] to hash, or every rule it breaks.
     ///
@@ -159,6 +166,22 @@ impl PasswordPolicy {
         password: &str,
         confirmation: &str,
         email: &EmailAddress,
+    ) -> Result<Password, PasswordViolations> {
+        self.check_in_context(password, confirmation, email, &[])
+    }
+
+    /// As [`PasswordPolicy::check`], and refuses a password containing any of `context_words`
+    /// (lower case; compared with the password in lower case) with
+    /// [`PasswordRule::ContainsServiceName`].
+    ///
+    /// # Errors
+    /// [`PasswordViolations`] listing each broken [`PasswordRule`].
+    pub fn check_in_context(
+        &self,
+        password: &str,
+        confirmation: &str,
+        email: &EmailAddress,
+        context_words: &[String],
     ) -> Result<Password, PasswordViolations> {
         let nfc = self.bounded_nfc(password);
         let length = nfc.chars().count();
@@ -184,6 +207,10 @@ impl PasswordPolicy {
             }
             if contains_email(&nfc, email) {
                 broken.push(PasswordRule::ContainsEmail);
+            }
+            let lower = nfc.to_lowercase();
+            if context_words.iter().any(|w| lower.contains(w.as_str())) {
+                broken.push(PasswordRule::ContainsServiceName);
             }
         }
         if nfc != self.bounded_nfc(confirmation) {
@@ -328,6 +355,26 @@ mod tests {
     fn debug_never_shows_the_password() {
         let p = Password::new("Harbour!Lights9", 256).unwrap();
         assert!(!format!("{p:?}").contains("Harbour"));
+    }
+
+    #[test]
+    fn context_words_are_refused_whatever_their_case() {
+        let policy = PasswordPolicy::default();
+        let words = ["ehc".to_owned(), "anytown".to_owned()];
+        for pw in ["MyEHC!plan9", "ANYTOWN#2026x", "x!anyTown99Q"] {
+            assert_eq!(
+                codes(policy.check_in_context(pw, pw, &email(), &words)),
+                ["contains_service_name"],
+                "{pw}"
+            );
+            assert_eq!(codes(policy.check(pw, pw, &email())), Vec::<&str>::new());
+        }
+        let fine = "Harbour!Lights9";
+        assert!(
+            policy
+                .check_in_context(fine, fine, &email(), &words)
+                .is_ok()
+        );
     }
 
     proptest! {
