@@ -107,6 +107,18 @@ pub trait PasswordResetRepository: Send {
         hash: &TokenHash,
         now: OffsetDateTime,
     ) -> Result<PasswordReset, InvitationError>;
+
+    /// Marks every pending link of the account superseded at `at` (the password was changed
+    /// by the signed-in person, or the address changed: a link sent before must not outlive
+    /// that).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn void_pending(
+        &mut self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
 }
 
 /// Why a recovery step did not happen. Nothing is stored in any case (except the audit entry

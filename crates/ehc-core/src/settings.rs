@@ -37,6 +37,10 @@ pub struct SecuritySettings {
     /// How long a *Change your email address* link works (default 1 hour).
     #[serde(with = "duration_seconds")]
     pub email_change_valid_for: Duration,
+    /// At most one *Change your email address* e-mail per account within this time (default
+    /// 1 minute): a quick second request sends nothing, so the form cannot flood a mailbox.
+    #[serde(with = "duration_seconds")]
+    pub email_change_interval: Duration,
     /// How long the half-signed-in state (password right, second factor not yet) lasts
     /// (default 10 minutes).
     #[serde(with = "duration_seconds")]
@@ -65,6 +69,7 @@ impl Default for SecuritySettings {
             password_reset_interval: Duration::minutes(1),
             reauthentication_valid_for: Duration::minutes(10),
             email_change_valid_for: Duration::hours(1),
+            email_change_interval: Duration::minutes(1),
             half_signed_in_for: Duration::minutes(10),
             password_lockout: LockoutPolicy {
                 max_failures: 6,

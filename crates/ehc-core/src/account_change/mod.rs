@@ -127,6 +127,27 @@ pub trait EmailChangeRepository: Send {
     /// [`StoreError`] on a fault; none is `Ok(None)`.
     async fn find_by_token(&mut self, hash: &TokenHash) -> Result<Option<EmailChange>, StoreError>;
 
+    /// The newest link of the account, whatever its status.
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault; none is `Ok(None)`.
+    async fn latest_for_account(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Option<EmailChange>, StoreError>;
+
+    /// Marks every pending link of the account superseded at `at` (the person changed their
+    /// password or second factor, reset their password, or signed out everywhere else: a link
+    /// asked for before must not outlive that).
+    ///
+    /// # Errors
+    /// [`StoreError`] on a fault.
+    async fn void_pending(
+        &mut self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
     /// Atomically marks the link used at `now` if it is pending and unexpired, and returns it.
     /// Two concurrent calls with one token: exactly one succeeds.
     ///

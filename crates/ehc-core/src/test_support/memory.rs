@@ -286,6 +286,18 @@ impl PasswordResetRepository for MemoryUnitOfWork {
         reset.status = InvitationStatus::Used(now);
         Ok(reset.clone())
     }
+    async fn void_pending(
+        &mut self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        for reset in &mut self.working.password_resets {
+            if reset.account == account && reset.status == InvitationStatus::Pending {
+                reset.status = InvitationStatus::Superseded(at);
+            }
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -306,6 +318,30 @@ impl EmailChangeRepository for MemoryUnitOfWork {
             .iter()
             .find(|c| &c.token_hash == hash)
             .cloned())
+    }
+    async fn latest_for_account(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Option<EmailChange>, StoreError> {
+        Ok(self
+            .working
+            .email_changes
+            .iter()
+            .filter(|c| c.account == account)
+            .max_by_key(|c| c.created_at)
+            .cloned())
+    }
+    async fn void_pending(
+        &mut self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        for change in &mut self.working.email_changes {
+            if change.account == account && change.status == InvitationStatus::Pending {
+                change.status = InvitationStatus::Superseded(at);
+            }
+        }
+        Ok(())
     }
     async fn consume(
         &mut self,
