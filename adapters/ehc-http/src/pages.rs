@@ -218,6 +218,8 @@ field_errors!(SignInPage);
 #[template(path = "method.html")]
 struct MethodPage {
     layout: Layout,
+    /// The back link, if the page has one.
+    back: Option<&'static str>,
     /// Where the journey's forms post: `/sign-in`, or `/account/security-codes` for a
     /// signed-in person's new second factor.
     base: &'static str,
@@ -256,6 +258,8 @@ field_errors!(TextSetUpPage);
 struct CodePage {
     /// The submit button's words (*Log in*, *Continue*).
     button: &'static str,
+    /// The resend button's words (*Resend log in code*, *Resend code*).
+    resend: &'static str,
     layout: Layout,
     /// Where the journey's forms post: `/sign-in`, or `/account/security-codes` for a
     /// signed-in person's new second factor.
@@ -766,6 +770,7 @@ async fn method_page(State(app): State<AppState>, session: tower_sessions::Sessi
     }
     html(&MethodPage {
         base: SIGN_IN,
+        back: None,
         layout: app
             .layout(&session, "How do you want to get security codes?", false)
             .await?,
@@ -788,6 +793,7 @@ async fn method_submit(
             }
             return html(&MethodPage {
                 base: SIGN_IN,
+                back: None,
                 layout: app
                     .layout(&session, "How do you want to get security codes?", false)
                     .await?,
@@ -975,6 +981,7 @@ async fn render_code_page(
     html(&CodePage {
         base: SIGN_IN,
         button: "Log in",
+        resend: "Resend log in code",
         layout: app.layout(session, heading, false).await?,
         errors,
         notice,

@@ -26,6 +26,7 @@ const TEXTED: &str = "texted";
 const REAUTHENTICATION: &str = "reauthentication";
 const NEW_FACTOR: &str = "new_second_factor";
 const AFTER_CODES: &str = "after_recovery_codes";
+const JUST_CHANGED: &str = "just_changed";
 
 /// The hub's view of one browser session.
 pub struct HubSession(pub Session);
@@ -72,6 +73,10 @@ impl HubSession {
         }
         if passed_password {
             self.0.insert(STARTED, now.unix_timestamp()).await?;
+            // Nothing of an earlier sign-in's account changes carries over to this one.
+            for key in [REAUTHENTICATION, NEW_FACTOR, AFTER_CODES, JUST_CHANGED] {
+                self.0.remove_value(key).await?;
+            }
         }
         self.0.insert(STATE, new).await?;
         Ok(())
@@ -170,5 +175,17 @@ impl HubSession {
     /// Takes where *I have saved my recovery codes* leads, if set.
     pub async fn take_after_recovery_codes(&self) -> Result<Option<String>, PageError> {
         Ok(self.0.remove(AFTER_CODES).await?)
+    }
+
+    /// Keeps which account change was just made (`password`, `security-codes`) for the next
+    /// *Do you want to sign out of every other device?* page.
+    pub async fn set_just_changed(&self, what: &str) -> Result<(), PageError> {
+        self.0.insert(JUST_CHANGED, what).await?;
+        Ok(())
+    }
+
+    /// Takes which account change was just made, if any.
+    pub async fn take_just_changed(&self) -> Result<Option<String>, PageError> {
+        Ok(self.0.remove(JUST_CHANGED).await?)
     }
 }

@@ -288,7 +288,7 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> RecoveryService<S, H, R> {
     /// *Choose a new password* through the link's `token`: the registration's password policy
     /// (every broken rule reported, nothing stored); then, in one unit of work, the link is
     /// consumed, the password replaced, the password lockout cleared, every session of the
-    /// account ended, the "your password was changed" e-mail queued and the reset audited.
+    /// account and every pending e-mail change link ended, the "your password was changed" e-mail queued and the reset audited.
     /// Nobody is signed in: the second factor is still asked for at the next sign-in.
     ///
     /// # Errors
@@ -333,6 +333,9 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> RecoveryService<S, H, R> {
             .await?;
         tx.accounts().end_sessions(account, now).await?;
         tx.lockouts().clear(account, LockoutKind::Password).await?;
+        // An address change asked for before the reset (perhaps by whoever knew the old
+        // password) must not outlive it.
+        tx.email_changes().void_pending(account, now).await?;
         tx.outbox()
             .enqueue(&OutboxMessage {
                 id: message_id,
@@ -384,7 +387,8 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> RecoveryService<S, H, R> {
     }
 
     /// An LA officer (`by`) removes `person`'s second factor: in one unit of work the
-    /// authorisation check, the removal, the end of every session of the person, the e-mail
+    /// authorisation check, the removal, the end of every session and every pending e-mail
+    /// change link of the person, the e-mail
     /// telling them and the audit entry. Their next sign-in sets up a second factor again.
     /// Resetting a person with no second factor still ends their sessions.
     ///
@@ -416,6 +420,7 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> RecoveryService<S, H, R> {
             .ok_or(RecoveryError::UnknownPerson)?;
         let had_one = tx.second_factors().remove(person).await?;
         tx.accounts().end_sessions(person, now).await?;
+        tx.email_changes().void_pending(person, now).await?;
         tx.outbox()
             .enqueue(&OutboxMessage {
                 id: message_id,

@@ -478,11 +478,15 @@ fn a_new_address_takes_effect_only_through_the_link_sent_to_it() {
         // Not changed yet.
         assert!(hub.password(JO, PASSWORD, T0).await.is_ok());
         let token = email_change_tokens(&messages).pop().unwrap();
-        let (old, to) = hub.changes.open_email_change(&token, T0).await.unwrap();
+        let (old, to) = hub
+            .changes
+            .open_email_change(&jo, &token, T0)
+            .await
+            .unwrap();
         assert_eq!((old.canonical(), to.as_entered()), (JO, new));
 
         hub.changes
-            .confirm_email_change(&token, T0 + Duration::minutes(5), None)
+            .confirm_email_change(&jo, &token, T0 + Duration::minutes(5), None)
             .await
             .unwrap();
         assert!(matches!(
@@ -502,7 +506,9 @@ fn a_new_address_takes_effect_only_through_the_link_sent_to_it() {
             )
         );
         assert_eq!(
-            hub.changes.confirm_email_change(&token, T0, None).await,
+            hub.changes
+                .confirm_email_change(&jo, &token, T0, None)
+                .await,
             Err(AccountChangeError::Link(InvitationError::Used))
         );
         assert_eq!(hub.audited(AuditKind::EmailChanged).await, 1);
@@ -516,26 +522,47 @@ fn a_newer_request_voids_the_older_link_and_links_expire() {
         let hub = hub();
         let jo = hub.signed_in_by_text(JO, T0).await;
         let proof = hub.proof(&jo, T0).await;
-        for address in ["first@example.org", "second@example.org"] {
+        hub.changes
+            .request_email_change(&jo, Some(&proof), "first@example.org", T0, None)
+            .await
+            .unwrap();
+        // Within the minute: refused, nothing sent.
+        let soon = T0 + Duration::seconds(59);
+        assert_eq!(
             hub.changes
-                .request_email_change(&jo, Some(&proof), address, T0, None)
-                .await
-                .unwrap();
-        }
+                .request_email_change(&jo, Some(&proof), "second@example.org", soon, None)
+                .await,
+            Err(AccountChangeError::TooSoon {
+                retry_at: T0 + Duration::minutes(1)
+            })
+        );
+        assert_eq!(
+            email_change_tokens(&hub.store.outbox_messages().await).len(),
+            1
+        );
+        let t1 = T0 + Duration::minutes(1);
+        hub.changes
+            .request_email_change(&jo, Some(&proof), "second@example.org", t1, None)
+            .await
+            .unwrap();
         let tokens = email_change_tokens(&hub.store.outbox_messages().await);
         assert_eq!(
-            hub.changes.confirm_email_change(&tokens[0], T0, None).await,
+            hub.changes
+                .confirm_email_change(&jo, &tokens[0], T0, None)
+                .await,
             Err(AccountChangeError::Link(InvitationError::Superseded))
         );
-        let hour = T0 + Duration::hours(1);
+        let hour = t1 + Duration::hours(1);
         assert_eq!(
             hub.changes
-                .confirm_email_change(&tokens[1], hour, None)
+                .confirm_email_change(&jo, &tokens[1], hour, None)
                 .await,
             Err(AccountChangeError::Link(InvitationError::Expired))
         );
         assert_eq!(
-            hub.changes.confirm_email_change("nonsense", T0, None).await,
+            hub.changes
+                .confirm_email_change(&jo, "nonsense", T0, None)
+                .await,
             Err(AccountChangeError::Link(InvitationError::Unknown))
         );
         assert!(hub.password(JO, PASSWORD, T0).await.is_ok());
@@ -558,7 +585,9 @@ fn an_address_taken_meanwhile_is_refused_at_the_link_and_nothing_changes() {
             .pop()
             .unwrap();
         assert_eq!(
-            hub.changes.confirm_email_change(&token, T0, None).await,
+            hub.changes
+                .confirm_email_change(&jo, &token, T0, None)
+                .await,
             Err(AccountChangeError::EmailTaken)
         );
         assert!(hub.password(JO, PASSWORD, T0).await.is_ok());
@@ -566,5 +595,171 @@ fn an_address_taken_meanwhile_is_refused_at_the_link_and_nothing_changes() {
         assert_eq!(accounts.len(), 2);
         assert_eq!(hub.audited(AuditKind::EmailChanged).await, 0);
         assert_eq!(hub.audited(AuditKind::EmailChangeRefused).await, 1);
+    })
+}
+
+#[test]
+fn the_link_works_only_in_a_signed_in_session_of_its_account() {
+    run(async {
+        let hub = hub();
+        let jo = hub.signed_in_by_text(JO, T0).await;
+        let sam = hub.signed_in_by_text(SAM, T0).await;
+        let proof = hub.proof(&jo, T0).await;
+        hub.changes
+            .request_email_change(&jo, Some(&proof), "jo.new@example.org", T0, None)
+            .await
+            .unwrap();
+        let token = email_change_tokens(&hub.store.outbox_messages().await)
+            .pop()
+            .unwrap();
+        let anonymous = SignInState::Anonymous;
+        assert_eq!(
+            hub.changes.open_email_change(&anonymous, &token, T0).await,
+            Err(AccountChangeError::NotSignedIn)
+        );
+        assert_eq!(
+            hub.changes
+                .confirm_email_change(&anonymous, &token, T0, None)
+                .await,
+            Err(AccountChangeError::NotSignedIn)
+        );
+        assert_eq!(
+            hub.changes.open_email_change(&sam, &token, T0).await,
+            Err(AccountChangeError::LinkForAnotherAccount)
+        );
+        assert_eq!(
+            hub.changes
+                .confirm_email_change(&sam, &token, T0, None)
+                .await,
+            Err(AccountChangeError::LinkForAnotherAccount)
+        );
+        // Nothing changed, and the link still works for Jo.
+        assert!(hub.password(SAM, PASSWORD, T0).await.is_ok());
+        let (old, new) = hub
+            .changes
+            .confirm_email_change(&jo, &token, T0, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (old.canonical(), new.canonical()),
+            (JO, "jo.new@example.org")
+        );
+        assert_eq!(hub.audited(AuditKind::EmailChangeRefused).await, 1);
+    })
+}
+
+#[test]
+fn a_new_password_or_signing_out_elsewhere_voids_a_pending_address_change() {
+    run(async {
+        for remedy in ["password", "sign-out-elsewhere", "new-number"] {
+            let hub = hub();
+            let jo = hub.signed_in_by_text(JO, T0).await;
+            let proof = hub.proof(&jo, T0).await;
+            hub.changes
+                .request_email_change(&jo, Some(&proof), "stranger@example.org", T0, None)
+                .await
+                .unwrap();
+            let token = email_change_tokens(&hub.store.outbox_messages().await)
+                .pop()
+                .unwrap();
+            let later = T0 + Duration::minutes(1);
+            let jo = match remedy {
+                "password" => {
+                    hub.changes
+                        .change_password(&jo, Some(&proof), NEW_PASSWORD, NEW_PASSWORD, later, None)
+                        .await
+                        .unwrap();
+                    jo
+                }
+                "sign-out-elsewhere" => hub
+                    .changes
+                    .end_other_sessions(&jo, later, None)
+                    .await
+                    .unwrap(),
+                _ => {
+                    let (new, _) = hub
+                        .changes
+                        .text_new_number(&jo, Some(&proof), "07700 900456", later, None)
+                        .await
+                        .unwrap();
+                    let code = hub.texts().await.pop().unwrap();
+                    hub.changes
+                        .confirm_new_second_factor(&jo, Some(&proof), new, &code, later, None)
+                        .await
+                        .unwrap();
+                    jo
+                }
+            };
+            assert_eq!(
+                hub.changes
+                    .confirm_email_change(&jo, &token, later, None)
+                    .await,
+                Err(AccountChangeError::Link(InvitationError::Superseded)),
+                "{remedy}"
+            );
+        }
+    })
+}
+
+#[test]
+fn a_new_address_voids_the_reset_links_sent_to_the_old_and_takes_up_an_invitation_to_the_new() {
+    run(async {
+        let hub = hub();
+        let jo = hub.signed_in_by_text(JO, T0).await;
+        let recovery = ehc_core::recovery::RecoveryService::new(
+            hub.store.clone(),
+            Arc::new(FastHasher::new()),
+            Arc::new(SeededSecretSource::new(5)),
+            SecuritySettings::default(),
+        );
+        recovery.request_reset(JO, T0, None).await.unwrap();
+        let reset = ehc_core::test_support::reset_tokens(&hub.store.outbox_messages().await)
+            .pop()
+            .unwrap();
+        // An LA officer invited the new address to a case before Jo moved to it.
+        let case = ehc_core::case::CaseId(uuid::Uuid::from_u128(42));
+        hub.invitations
+            .invite(
+                Grantor::System,
+                "jo.new@example.org",
+                vec![Role::ParentCarer { case }],
+                T0,
+                None,
+            )
+            .await
+            .unwrap();
+        let proof = hub.proof(&jo, T0).await;
+        hub.changes
+            .request_email_change(&jo, Some(&proof), "jo.new@example.org", T0, None)
+            .await
+            .unwrap();
+        let token = email_change_tokens(&hub.store.outbox_messages().await)
+            .pop()
+            .unwrap();
+        hub.changes
+            .confirm_email_change(&jo, &token, T0, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            recovery
+                .reset_password(&reset, NEW_PASSWORD, NEW_PASSWORD, T0, None)
+                .await,
+            Err(ehc_core::recovery::RecoveryError::Link(
+                InvitationError::Superseded
+            ))
+        );
+        let account = jo.signed_in_account().unwrap();
+        let roles: Vec<Role> = {
+            use ehc_core::ports::Store;
+            let mut tx = hub.store.begin().await.unwrap();
+            tx.grants()
+                .for_account(account)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|g| g.role)
+                .collect()
+        };
+        assert!(roles.contains(&Role::ParentCarer { case }), "{roles:?}");
     })
 }

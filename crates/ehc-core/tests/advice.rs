@@ -598,3 +598,28 @@ fn a_contributor_and_an_officer_who_chose_the_daily_digest_get_their_advice_aler
         );
     });
 }
+
+#[test]
+fn a_reminder_goes_to_the_contributor_s_current_address_after_they_change_it() {
+    pollster::block_on(async {
+        let w = World::new().await;
+        let number = w.request(EP).await.unwrap();
+        let ep = w.person(3, EP, Role::Contributor { case: w.case }).await;
+        // Opening the request links it to their account.
+        w.cases
+            .advice_page(ep, w.case, number, NOW, None)
+            .await
+            .unwrap();
+        let mut tx = w.store.begin().await.unwrap();
+        tx.accounts()
+            .set_email(ep, &EmailAddress::parse("ep.moved@example.org").unwrap())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let before = w.alerts().await.len();
+        assert_eq!(w.send(21).await, 1, "week 3");
+        let sent = w.alerts().await.split_off(before);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, "ep.moved@example.org");
+    });
+}

@@ -159,10 +159,13 @@ pub async fn a_password_change_asks_for_the_password_again_then_offers_to_sign_o
         .await;
     assert_eq!(
         changed.location.as_deref(),
-        Some("/account/sign-out-elsewhere?changed=password")
+        Some("/account/sign-out-elsewhere")
     );
-    let offer = jo.get(changed.location.as_deref().unwrap()).await;
+    let offer = jo.get("/account/sign-out-elsewhere").await;
     assert!(offer.has("Your password has been changed"));
+    // The banner is shown once, by the change itself: not again, and not by a link.
+    let crafted = jo.get("/account/sign-out-elsewhere?changed=password").await;
+    assert!(!crafted.has("Your password has been changed"));
     assert!(offer.has("Do you want to sign out of every other device?"));
     // Both sessions still work until the person answers.
     assert_eq!(elsewhere.get("/cases").await.status, StatusCode::OK);
@@ -309,9 +312,9 @@ pub async fn a_new_authenticator_app_replaces_texts_once_its_code_is_right_with_
         .await;
     assert_eq!(
         saved.location.as_deref(),
-        Some("/account/sign-out-elsewhere?changed=security-codes")
+        Some("/account/sign-out-elsewhere")
     );
-    let offer = jo.get(saved.location.as_deref().unwrap()).await;
+    let offer = jo.get("/account/sign-out-elsewhere").await;
     assert!(offer.has("You have a new way to get security codes"));
     let no = jo
         .post(
@@ -517,12 +520,29 @@ pub async fn a_new_email_address_is_confirmed_by_the_link_sent_to_it<B: Backend>
     // Nothing changed yet.
     assert_eq!(jo.get("/account").await.text_of("account-email"), JO);
 
-    // The link works in any browser, signed in or not.
+    // The link works only in a signed-in session of Jo's account.
     let mailbox = hub.browser();
-    let confirm = mailbox.get(&link).await;
+    let refused = mailbox.get(&link).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.has("Sign in to confirm your new email address"));
+    assert!(
+        !refused.has(JO),
+        "the old address is not shown to whoever holds the link"
+    );
+    let token = mailbox.get("/sign-in").await.csrf();
+    let refused = mailbox.post(&link, &[("csrf_token", token.as_str())]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(jo.get("/account").await.text_of("account-email"), JO);
+    // Another person signed in gets the same refusal.
+    let sam = hub.person(SAM, vec![ehc_core::role::Role::LaOfficer]).await;
+    assert_eq!(sam.get(&link).await.status, StatusCode::FORBIDDEN);
+    assert!(sam.get(&link).await.has("This link is for another account"));
+    hub.emails().await;
+
+    let confirm = jo.get(&link).await;
     assert!(confirm.has("Confirm your new email address"));
     assert!(confirm.has(JO) && confirm.has("Jo.New@example.org"));
-    let done = mailbox
+    let done = jo
         .post(&link, &[("csrf_token", confirm.csrf().as_str())])
         .await;
     assert_eq!(done.status, StatusCode::OK);
@@ -540,9 +560,36 @@ pub async fn a_new_email_address_is_confirmed_by_the_link_sent_to_it<B: Backend>
             }
         )]
     );
-    let again = mailbox.get(&link).await;
+    let again = jo.get(&link).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     assert!(again.has("This link cannot be used"));
+    for garbage in [
+        "/account/email/confirm/%25%25%25",
+        "/account/email/confirm/x",
+    ] {
+        let page = jo.get(garbage).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{garbage}");
+        assert!(page.has("This link cannot be used"));
+    }
+    // A minute after asking, another link can be asked for; within it, the page says so.
+    hub.clock.advance(Duration::minutes(1));
+    let third = jo
+        .submit(
+            "/account/email",
+            "/account/email",
+            &[("email", "jo.third@example.org")],
+        )
+        .await;
+    assert!(third.has("Check your email"), "{}", third.body);
+    let soon = jo
+        .submit(
+            "/account/email",
+            "/account/email",
+            &[("email", "jo.fourth@example.org")],
+        )
+        .await;
+    assert_eq!(soon.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(soon.has("We sent you a link a moment ago"));
 
     let fresh = hub.browser();
     assert!(
@@ -590,9 +637,8 @@ pub async fn an_address_another_account_has_is_refused_only_at_the_link<B: Backe
             _ => None,
         })
         .unwrap();
-    let mailbox = hub.browser();
-    let confirm = mailbox.get(&link).await;
-    let refused = mailbox
+    let confirm = jo.get(&link).await;
+    let refused = jo
         .post(&link, &[("csrf_token", confirm.csrf().as_str())])
         .await;
     assert_eq!(refused.status, StatusCode::CONFLICT);

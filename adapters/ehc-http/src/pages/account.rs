@@ -87,6 +87,10 @@ fn describe(e: &AccountChangeError) -> String {
             "You have entered the wrong security code too many times. You can try again after {}.",
             london(*until)
         ),
+        AccountChangeError::TooSoon { retry_at } => format!(
+            "We sent you a link a moment ago. You can ask for another one after {}.",
+            london(*retry_at)
+        ),
         AccountChangeError::SendLimitReached { retry_at } => format!(
             "You have asked for too many codes. We have not sent another one. You can ask again after {}.",
             london(*retry_at)
@@ -350,7 +354,10 @@ async fn password_submit(
         )
         .await;
     match result {
-        Ok(()) => Ok(see_other("/account/sign-out-elsewhere?changed=password")),
+        Ok(()) => {
+            session.set_just_changed("password").await?;
+            Ok(see_other("/account/sign-out-elsewhere"))
+        }
         Err(e) => match refusal(e, "/account/password")? {
             Ok(redirect) => Ok(redirect),
             Err(AccountChangeError::Password(violations)) => {
@@ -375,12 +382,8 @@ struct SignOutElsewherePage {
 }
 field_errors!(SignOutElsewherePage);
 
-#[derive(Deserialize)]
-struct ChangedQuery {
-    changed: Option<String>,
-}
-
-/// The banner for `?changed=`.
+/// The banner for the change just made (`password`, `security-codes`), kept once in the
+/// session by the change itself: a link cannot make the page claim a change.
 fn changed_banner(changed: Option<&str>) -> Option<&'static str> {
     match changed {
         Some("password") => Some("Your password has been changed"),
@@ -416,13 +419,13 @@ async fn sign_out_elsewhere_form(
 async fn sign_out_elsewhere_page(
     State(app): State<AppState>,
     session: tower_sessions::Session,
-    Query(query): Query<ChangedQuery>,
 ) -> PageResult {
     let session = HubSession(session);
     if let Err(redirect) = signed_in_state(&app, &session).await? {
         return Ok(redirect);
     }
-    sign_out_elsewhere_form(&app, &session, query.changed.as_deref(), Vec::new()).await
+    let changed = session.take_just_changed().await?;
+    sign_out_elsewhere_form(&app, &session, changed.as_deref(), Vec::new()).await
 }
 
 async fn sign_out_elsewhere_submit(
@@ -549,7 +552,11 @@ async fn email_submit(
         }
         Err(e) => match refusal(e, "/account/email")? {
             Ok(redirect) => Ok(redirect),
-            Err(shown @ (AccountChangeError::Email(_) | AccountChangeError::SameEmail)) => {
+            Err(
+                shown @ (AccountChangeError::Email(_)
+                | AccountChangeError::SameEmail
+                | AccountChangeError::TooSoon { .. }),
+            ) => {
                 let errors = vec![FieldError {
                     field: "email",
                     message: describe(&shown),
@@ -586,27 +593,74 @@ impl AppState {
     }
 }
 
-/// Anyone holding the link (it went to the new address) may confirm, signed in or not.
+impl AppState {
+    /// The page for an e-mail change link opened without a signed-in session of its account
+    /// (403): sign in, then open the link again.
+    async fn email_link_needs_sign_in(&self, message: Option<String>) -> PageResult {
+        let first = message.unwrap_or_else(|| {
+            "For your security, this link works only when you are signed in to the account whose email address is changing.".to_owned()
+        });
+        self.message(
+            StatusCode::FORBIDDEN,
+            "Sign in to confirm your new email address",
+            &[
+                &first,
+                "Sign in with the email address you use now, then open the link in the email again. Your email address has not changed yet.",
+            ],
+            Some(("/sign-in", "Sign in")),
+        )
+        .await
+    }
+
+    /// The page for a refused e-mail change link: faults become [`PageError`]s.
+    async fn email_link_refused(&self, e: AccountChangeError) -> PageResult {
+        match e {
+            AccountChangeError::NotSignedIn => self.email_link_needs_sign_in(None).await,
+            e @ AccountChangeError::LinkForAnotherAccount => {
+                self.email_link_needs_sign_in(Some(format!("{e}."))).await
+            }
+            e @ AccountChangeError::EmailTaken => {
+                self.message(
+                    StatusCode::CONFLICT,
+                    "This email address cannot be used",
+                    &[
+                        &format!("{e}."),
+                        "Contact the local authority if you need help.",
+                    ],
+                    Some(("/account", "Go to your account")),
+                )
+                .await
+            }
+            AccountChangeError::Store(e) => Err(e.into()),
+            AccountChangeError::Link(_) => self.email_link_unusable().await,
+            other => Err(PageError::Internal(other.to_string())),
+        }
+    }
+}
+
+/// The link went to the new address; it works in a signed-in session of its account.
 async fn email_confirm_page(
     State(app): State<AppState>,
     session: tower_sessions::Session,
     Path(token): Path<String>,
 ) -> PageResult {
     let session = HubSession(session);
-    match app.inner.changes.open_email_change(&token, app.now()).await {
-        Ok((old, new)) => {
-            let signed_in = app.current(&session).await?.signed_in_account().is_some();
-            html(&ConfirmEmailPage {
-                layout: app
-                    .layout(&session, "Confirm your new email address", signed_in)
-                    .await?,
-                errors: Vec::new(),
-                old: old.to_string(),
-                new: new.to_string(),
-            })
-        }
-        Err(AccountChangeError::Store(e)) => Err(e.into()),
-        Err(_) => app.email_link_unusable().await,
+    let state = app.current(&session).await?;
+    match app
+        .inner
+        .changes
+        .open_email_change(&state, &token, app.now())
+        .await
+    {
+        Ok((old, new)) => html(&ConfirmEmailPage {
+            layout: app
+                .layout(&session, "Confirm your new email address", true)
+                .await?,
+            errors: Vec::new(),
+            old: old.to_string(),
+            new: new.to_string(),
+        }),
+        Err(e) => app.email_link_refused(e).await,
     }
 }
 
@@ -614,27 +668,16 @@ async fn email_confirm_submit(
     State(app): State<AppState>,
     Origin(origin): Origin,
     Path(token): Path<String>,
-    CheckedForm { .. }: CheckedForm,
+    CheckedForm { session, .. }: CheckedForm,
 ) -> PageResult {
-    let now = app.now();
-    let addresses = match app.inner.changes.open_email_change(&token, now).await {
-        Ok(addresses) => Some(addresses),
-        Err(AccountChangeError::Store(e)) => return Err(e.into()),
-        // Refused again by the confirmation below, which audits it.
-        Err(_) => None,
-    };
+    let state = app.current(&session).await?;
     match app
         .inner
         .changes
-        .confirm_email_change(&token, now, origin)
+        .confirm_email_change(&state, &token, app.now(), origin)
         .await
     {
-        Ok(_) => {
-            let Some((old, new)) = addresses else {
-                return Err(PageError::Internal(
-                    "an e-mail change link was used while it could not be opened".to_owned(),
-                ));
-            };
+        Ok((old, new)) => {
             app.message(
                 StatusCode::OK,
                 "Your email address has been changed",
@@ -646,21 +689,7 @@ async fn email_confirm_submit(
             )
             .await
         }
-        Err(e @ AccountChangeError::EmailTaken) => {
-            app.message(
-                StatusCode::CONFLICT,
-                "This email address cannot be used",
-                &[
-                    &format!("{e}."),
-                    "Contact the local authority if you need help.",
-                ],
-                Some(("/account", "Go to your account")),
-            )
-            .await
-        }
-        Err(AccountChangeError::Store(e)) => Err(e.into()),
-        Err(AccountChangeError::Link(_)) => app.email_link_unusable().await,
-        Err(other) => Err(PageError::Internal(other.to_string())),
+        Err(e) => app.email_link_refused(e).await,
     }
 }
 
@@ -674,6 +703,7 @@ async fn method_form(app: &AppState, session: &HubSession, errors: Vec<FieldErro
             .layout(session, "How do you want to get security codes?", true)
             .await?,
         base: NEW_FACTOR,
+        back: Some("/account"),
         errors,
     };
     form_response(&page, !page.errors.is_empty())
@@ -842,6 +872,7 @@ async fn new_code_page(
         layout: app.layout(session, "Check your phone", true).await?,
         base: NEW_FACTOR,
         button: "Continue",
+        resend: "Resend code",
         errors,
         notice,
         heading: "Check your phone".to_owned(),
@@ -898,8 +929,9 @@ async fn code_submit(
             session.set_new_factor(None).await?;
             let shown: Vec<String> = codes.iter().map(|c| c.display()).collect();
             session.set_recovery_codes(&shown).await?;
+            session.set_just_changed("security-codes").await?;
             session
-                .set_after_recovery_codes("/account/sign-out-elsewhere?changed=security-codes")
+                .set_after_recovery_codes("/account/sign-out-elsewhere")
                 .await?;
             Ok(see_other("/sign-in/recovery-codes"))
         }

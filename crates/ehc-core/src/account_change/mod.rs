@@ -16,9 +16,12 @@
 //!   sign out every other session.
 //! - **E-mail address:** the new address gets a single-use link (the invitation's token rules,
 //!   valid `settings.email_change_valid_for`, 1 hour by default; a newer request voids the
-//!   older link); the old address is told at once. The address changes only when the link is
-//!   used, and the old address is told again. Asking gives the same answer whether or not
-//!   another account has the new address (no enumeration); the link then says it is taken.
+//!   older link; at most one a minute); the old address is told at once. The address changes
+//!   only when the link is used in a signed-in session of the account, and the old address is
+//!   told again. Asking gives the same answer whether or not another account has the new
+//!   address (no enumeration); the link then says it is taken. A new password (changed or
+//!   reset), a new or reset second factor and *Sign out of every other device* void pending
+//!   links; a confirmed address voids the reset links sent to the old one.
 //!
 //! ```text
 //!  signed in ──confirm_password──▶ reauthenticated (10 min) ──change──▶ signed in
@@ -197,6 +200,17 @@ pub enum AccountChangeError {
     /// The e-mail change link is unknown, used, superseded or expired.
     #[error(transparent)]
     Link(InvitationError),
+    /// The e-mail change link belongs to another account than the one signed in.
+    #[error(
+        "This link is for another account. Sign out, then sign in to the account whose email address is changing"
+    )]
+    LinkForAnotherAccount,
+    /// A link to a new address was sent less than `settings.email_change_interval` ago.
+    #[error("We sent you a link a moment ago. You can ask for another one after {retry_at}")]
+    TooSoon {
+        /// When another link can be sent.
+        retry_at: OffsetDateTime,
+    },
     /// The security code typed is not 6 digits.
     #[error(transparent)]
     InvalidCode(#[from] OtpCodeError),

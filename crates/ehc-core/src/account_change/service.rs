@@ -7,11 +7,12 @@ use time::OffsetDateTime;
 use super::{AccountChangeError, AccountOverview, EmailChange, Reauthentication};
 use crate::account::{AccountError, AccountId, EmailAddress};
 use crate::audit::{AuditEvent, AuditKind};
-use crate::invitation::{InvitationError, InvitationStatus, InvitationToken};
+use crate::invitation::{InvitationError, InvitationStatus, InvitationToken, describe_roles};
 use crate::lockout::LockoutKind;
 use crate::outbox::{AccountChange, MessageContent, MessageId, OutboxMessage, Recipient};
 use crate::password::{Password, PasswordHasher};
 use crate::ports::{SecretSource, Store, StoreError, UnitOfWork};
+use crate::role::{GrantId, Role, RoleGrant};
 use crate::second_factor::{
     EnrolError, NewSecondFactor, OtpCode, PhoneNumber, RecoveryCode, TotpSecret,
 };
@@ -110,11 +111,17 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
         };
         let person = person.ok_or(AccountChangeError::NotSignedIn)?;
         let right = match Password::new(password, self.settings.password.max_chars) {
-            Ok(_) if lockout.locked_at(now).is_some() => false,
+            // As long as a check takes (no timing difference while locked).
+            Ok(typed) if lockout.locked_at(now).is_some() => {
+                self.hasher.verify_nothing(&typed).await?;
+                false
+            }
             Ok(typed) => self.hasher.verify(&typed, &person.password_hash).await?,
             Err(_) => false,
         };
         let mut tx = self.store.begin().await?;
+        // Read again in this unit of work: guesses sent at once may have locked it meanwhile.
+        let lockout = tx.lockouts().get(account, LockoutKind::Password).await?;
         if let Some(until) = lockout.locked_at(now) {
             audit(
                 &mut *tx,
@@ -202,6 +209,9 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
         let mut tx = self.store.begin().await?;
         tx.accounts().set_password_hash(account, &hash).await?;
         tx.lockouts().clear(account, LockoutKind::Password).await?;
+        // Links asked for before the change must not outlive it.
+        tx.password_resets().void_pending(account, now).await?;
+        tx.email_changes().void_pending(account, now).await?;
         tell(&mut *tx, message, email, AccountChange::Password, now).await?;
         audit(
             &mut *tx,
@@ -378,6 +388,7 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
                 }));
             }
         }
+        tx.email_changes().void_pending(account, now).await?;
         tx.lockouts().clear(account, LockoutKind::Code).await?;
         tell(
             &mut *tx,
@@ -412,7 +423,8 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
     ///
     /// # Errors
     /// [`AccountChangeError::NotSignedIn`], [`AccountChangeError::ReauthenticationNeeded`],
-    /// [`AccountChangeError::Email`], [`AccountChangeError::SameEmail`];
+    /// [`AccountChangeError::Email`], [`AccountChangeError::SameEmail`],
+    /// [`AccountChangeError::TooSoon`] (a link was sent within `settings.email_change_interval`);
     /// [`AccountChangeError::Randomness`] or [`AccountChangeError::Store`] on a fault.
     pub async fn request_email_change(
         &self,
@@ -432,6 +444,12 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
         let link_message = MessageId::generate(&self.secrets)?;
         let notice_message = MessageId::generate(&self.secrets)?;
         let mut tx = self.store.begin().await?;
+        if let Some(latest) = tx.email_changes().latest_for_account(account).await? {
+            let retry_at = latest.created_at + self.settings.email_change_interval;
+            if now < retry_at {
+                return Err(AccountChangeError::TooSoon { retry_at });
+            }
+        }
         tx.email_changes()
             .insert_superseding(&EmailChange {
                 account,
@@ -476,16 +494,23 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
         Ok(new_email)
     }
 
-    /// The old and new addresses of an e-mail change link, if it can still be used at `now`
-    /// (for showing *Confirm your new email address*). Changes nothing.
+    /// The old and new addresses of an e-mail change link, if it can still be used at `now` by
+    /// the signed-in person in `state` (for showing *Confirm your new email address*). Changes
+    /// nothing.
     ///
     /// # Errors
-    /// [`AccountChangeError::Link`] when it cannot; [`AccountChangeError::Store`] on a fault.
+    /// [`AccountChangeError::NotSignedIn`] (the link works only in a signed-in session of its
+    /// account); [`AccountChangeError::Link`] when it cannot be used;
+    /// [`AccountChangeError::LinkForAnotherAccount`]; [`AccountChangeError::Store`] on a fault.
     pub async fn open_email_change(
         &self,
+        state: &SignInState,
         token: &str,
         now: OffsetDateTime,
     ) -> Result<(EmailAddress, EmailAddress), AccountChangeError> {
+        let account = state
+            .signed_in_account()
+            .ok_or(AccountChangeError::NotSignedIn)?;
         let token = InvitationToken::parse(token)?;
         let mut tx = self.store.begin().await?;
         let change = tx
@@ -494,61 +519,83 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
             .await?
             .ok_or(InvitationError::Unknown)?;
         change.usable_at(now)?;
-        let account = tx
-            .accounts()
-            .get(change.account)
-            .await?
-            .ok_or(InvitationError::Unknown)?;
-        Ok((account.email, change.new_email))
+        if change.account != account {
+            return Err(AccountChangeError::LinkForAnotherAccount);
+        }
+        let old_email = self.email_in(&mut *tx, account).await?;
+        Ok((old_email, change.new_email))
     }
 
-    /// *Confirm your new email address* through the link's `token` (whoever holds the link,
-    /// signed in or not: it went to the new address after the password was confirmed): in one
-    /// unit of work the link is consumed, the address replaced, the old address told and the
-    /// change audited. Sessions carry on: the sign-in name changed, not a secret.
+    /// *Confirm your new email address* through the link's `token`, in a signed-in session of
+    /// the account whose address changes (so a link that reached the wrong mailbox, or was
+    /// asked for by someone who has since lost their way in, is of no use by itself): in one
+    /// unit of work the link is consumed, the address replaced, the account's pending reset
+    /// links voided (they went to the old mailbox), a usable invitation to the new address
+    /// applied (its roles granted: the person has just shown they hold that mailbox), the old
+    /// address told and the change audited. Sessions carry on: the sign-in name changed, not a
+    /// secret. The old and new addresses are returned for the page.
     ///
     /// # Errors
-    /// [`AccountChangeError::Link`] (audited as refused); [`AccountChangeError::EmailTaken`]
-    /// when another account has the address now (audited; nothing changes and the link stays
-    /// unused); [`AccountChangeError::Randomness`] or [`AccountChangeError::Store`] on a fault.
+    /// [`AccountChangeError::NotSignedIn`]; [`AccountChangeError::Link`] and
+    /// [`AccountChangeError::LinkForAnotherAccount`] (audited as refused; nothing changes);
+    /// [`AccountChangeError::EmailTaken`] when another account has the address now (audited;
+    /// nothing changes and the link stays unused); [`AccountChangeError::Randomness`] or
+    /// [`AccountChangeError::Store`] on a fault.
     pub async fn confirm_email_change(
         &self,
+        state: &SignInState,
         token: &str,
         now: OffsetDateTime,
         origin: Option<IpAddr>,
-    ) -> Result<AccountId, AccountChangeError> {
+    ) -> Result<(EmailAddress, EmailAddress), AccountChangeError> {
+        let account = state
+            .signed_in_account()
+            .ok_or(AccountChangeError::NotSignedIn)?;
         let token = match InvitationToken::parse(token) {
             Ok(token) => token,
             Err(reason) => {
                 return self
-                    .refuse_email_change(None, reason.into(), now, origin)
+                    .refuse_email_change(account, reason.into(), now, origin)
                     .await;
             }
         };
         let message = MessageId::generate(&self.secrets)?;
         let mut tx = self.store.begin().await?;
         let change = match tx.email_changes().consume(&token.hash(), now).await {
-            Ok(change) => change,
+            Ok(change) if change.account == account => change,
+            Ok(_) => {
+                drop(tx);
+                return self
+                    .refuse_email_change(
+                        account,
+                        AccountChangeError::LinkForAnotherAccount,
+                        now,
+                        origin,
+                    )
+                    .await;
+            }
             Err(InvitationError::Store(e)) => return Err(e.into()),
             Err(reason) => {
                 drop(tx);
                 return self
-                    .refuse_email_change(None, reason.into(), now, origin)
+                    .refuse_email_change(account, reason.into(), now, origin)
                     .await;
             }
         };
-        let account = change.account;
         let old_email = self.email_in(&mut *tx, account).await?;
         match tx.accounts().set_email(account, &change.new_email).await {
             Ok(()) => {}
             Err(AccountError::EmailTaken) => {
                 drop(tx);
                 return self
-                    .refuse_email_change(Some(account), AccountChangeError::EmailTaken, now, origin)
+                    .refuse_email_change(account, AccountChangeError::EmailTaken, now, origin)
                     .await;
             }
             Err(AccountError::Store(e)) => return Err(e.into()),
         }
+        tx.password_resets().void_pending(account, now).await?;
+        self.apply_invitation(&mut *tx, account, &change.new_email, now, origin)
+            .await?;
         let to = change.new_email.as_entered().to_owned();
         tell(
             &mut *tx,
@@ -573,29 +620,94 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
         )
         .await?;
         tx.commit().await?;
-        Ok(account)
+        Ok((old_email, change.new_email))
     }
 
-    async fn refuse_email_change(
+    /// Applies a usable invitation to `email` (now `account`'s address) as registration would:
+    /// consumes it and grants the roles the account does not hold yet, audited. Without one,
+    /// nothing happens.
+    async fn apply_invitation(
         &self,
-        account: Option<AccountId>,
+        tx: &mut (dyn UnitOfWork + '_),
+        account: AccountId,
+        email: &EmailAddress,
+        now: OffsetDateTime,
+        origin: Option<IpAddr>,
+    ) -> Result<(), AccountChangeError> {
+        let Some(invitation) = tx.invitations().latest_for_email(email).await? else {
+            return Ok(());
+        };
+        if invitation.usable_at(now).is_err() {
+            return Ok(());
+        }
+        let invitation = tx
+            .invitations()
+            .consume(&invitation.token_hash, now)
+            .await?;
+        let held: Vec<Role> = tx
+            .grants()
+            .for_account(account)
+            .await?
+            .into_iter()
+            .filter(|g| g.is_active(now))
+            .map(|g| g.role)
+            .collect();
+        let new_roles: Vec<Role> = invitation
+            .roles
+            .into_iter()
+            .filter(|r| !held.contains(r))
+            .collect();
+        for role in &new_roles {
+            tx.grants()
+                .insert(&RoleGrant {
+                    id: GrantId::generate(&self.secrets)?,
+                    account,
+                    role: role.clone(),
+                    granted_by: invitation.invited_by,
+                    granted_at: now,
+                    expires_at: None,
+                    revoked: None,
+                })
+                .await?;
+        }
+        tx.audit()
+            .append(&AuditEvent {
+                at: now,
+                actor: Some(account),
+                subject: None,
+                kind: AuditKind::RoleGranted,
+                origin,
+                case: new_roles.iter().find_map(Role::case),
+                detail: format!(
+                    "an invitation to the new address: {}",
+                    describe_roles(&new_roles)
+                ),
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn refuse_email_change<T>(
+        &self,
+        account: AccountId,
         reason: AccountChangeError,
         now: OffsetDateTime,
         origin: Option<IpAddr>,
-    ) -> Result<AccountId, AccountChangeError> {
+    ) -> Result<T, AccountChangeError> {
         let detail = match &reason {
             AccountChangeError::Link(InvitationError::Unknown) => "unknown link",
             AccountChangeError::Link(InvitationError::Used) => "used link",
             AccountChangeError::Link(InvitationError::Expired) => "expired link",
             AccountChangeError::Link(InvitationError::Superseded) => "superseded link",
             AccountChangeError::EmailTaken => "another account has the address",
+            AccountChangeError::LinkForAnotherAccount => "signed in as another account",
             _ => return Err(reason),
         };
         let mut tx = self.store.begin().await?;
         tx.audit()
             .append(&AuditEvent {
                 at: now,
-                actor: account,
+                actor: Some(account),
                 subject: None,
                 kind: AuditKind::EmailChangeRefused,
                 origin,
@@ -624,6 +736,7 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
             .ok_or(AccountChangeError::NotSignedIn)?;
         let mut tx = self.store.begin().await?;
         tx.accounts().end_sessions(account, now).await?;
+        tx.email_changes().void_pending(account, now).await?;
         audit(
             &mut *tx,
             now,

@@ -524,7 +524,17 @@ impl<S: Store, R: SecretSource + Clone> CaseService<S, R> {
         let mut sent = 0;
         for alert in alerts {
             let to = match alert.to {
-                AlertTo::Email(email) => Some(email),
+                AlertTo::Contributor {
+                    account: Some(account),
+                    email,
+                } => Some(match tx.accounts().get(account).await? {
+                    Some(person) => person.email,
+                    None => email,
+                }),
+                AlertTo::Contributor {
+                    account: None,
+                    email,
+                } => Some(email),
                 AlertTo::CaseOfficer => officer.clone(),
             };
             if let Some(email) = to {

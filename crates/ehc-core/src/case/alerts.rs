@@ -28,7 +28,7 @@ use time::{Date, OffsetDateTime};
 use super::advice::{AdviceAlert, advice_words};
 use super::timeline::Visibility;
 use super::{Case, EventNumber};
-use crate::account::EmailAddress;
+use crate::account::{AccountId, EmailAddress};
 use crate::outbox::CaseUpdate;
 
 /// Which alert, to record it as sent.
@@ -46,8 +46,14 @@ pub enum AlertKey {
 /// Who an alert goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AlertTo {
-    /// This address (a contributor, who may not have an account yet).
-    Email(EmailAddress),
+    /// A contributor: their account's address once they have one (it may have changed since
+    /// they were asked), else the address they were asked at.
+    Contributor {
+        /// The contributor's account, once known.
+        account: Option<AccountId>,
+        /// The address the request went to.
+        email: EmailAddress,
+    },
     /// The case's officer, if one is assigned (otherwise no e-mail: the tray shows it).
     CaseOfficer,
 }
@@ -124,7 +130,10 @@ impl Case {
             };
             let (to, update, what, visible_to) = match alert {
                 AdviceAlert::Week3Reminder | AdviceAlert::Week5Reminder => (
-                    AlertTo::Email(request.email.clone()),
+                    AlertTo::Contributor {
+                        account: request.contributor,
+                        email: request.email.clone(),
+                    },
                     CaseUpdate::ActionRequested {
                         action: format!("give your advice (reminder: {words})"),
                         by: due,
