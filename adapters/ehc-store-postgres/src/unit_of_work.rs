@@ -582,6 +582,36 @@ impl PasswordResetRepository for PgUnitOfWork {
             },
         }
     }
+
+    async fn void_pending(
+        &mut self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        // Lock the account's row first, as `insert_superseding` does: a link being asked for
+        // at the same moment is either committed before this UPDATE (and voided by it) or made
+        // after this transaction ends, never left pending from before.
+        timed(
+            self.limit,
+            sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
+                .bind(account.0)
+                .execute(&mut *self.tx),
+        )
+        .await?;
+        // Then one statement: every pending link of the account, and no other row.
+        timed(
+            self.limit,
+            sqlx::query(
+                "UPDATE password_resets SET status = 'superseded', status_at = $2
+                 WHERE account_id = $1 AND status = 'pending'",
+            )
+            .bind(account.0)
+            .bind(at)
+            .execute(&mut *self.tx),
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 const EMAIL_CHANGE_COLUMNS: &str =
@@ -668,6 +698,23 @@ impl EmailChangeRepository for PgUnitOfWork {
         row.as_ref().map(email_change_from).transpose()
     }
 
+    async fn latest_for_account(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Option<EmailChange>, StoreError> {
+        let row = timed(
+            self.limit,
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {EMAIL_CHANGE_COLUMNS} FROM email_changes WHERE account_id = $1
+                 ORDER BY created_at DESC, seq DESC LIMIT 1"
+            )))
+            .bind(account.0)
+            .fetch_optional(&mut *self.tx),
+        )
+        .await?;
+        row.as_ref().map(email_change_from).transpose()
+    }
+
     async fn consume(
         &mut self,
         hash: &TokenHash,
@@ -698,6 +745,36 @@ impl EmailChangeRepository for PgUnitOfWork {
                 Ok(()) => Err(InvitationError::Used),
             },
         }
+    }
+
+    async fn void_pending(
+        &mut self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        // Lock the account's row first, as `insert_superseding` does: a link being asked for
+        // at the same moment is either committed before this UPDATE (and voided by it) or made
+        // after this transaction ends, never left pending from before.
+        timed(
+            self.limit,
+            sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
+                .bind(account.0)
+                .execute(&mut *self.tx),
+        )
+        .await?;
+        // Then one statement: every pending link of the account, and no other row.
+        timed(
+            self.limit,
+            sqlx::query(
+                "UPDATE email_changes SET status = 'superseded', status_at = $2
+                 WHERE account_id = $1 AND status = 'pending'",
+            )
+            .bind(account.0)
+            .bind(at)
+            .execute(&mut *self.tx),
+        )
+        .await?;
+        Ok(())
     }
 }
 

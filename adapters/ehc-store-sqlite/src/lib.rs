@@ -16,6 +16,7 @@
 //! | one account per address | unique constraint `accounts_email_canonical_key` on the lower-case address; `INSERT … ON CONFLICT … DO NOTHING` inserting nothing → `AccountError::EmailTaken` (the unit of work stays usable, as the in-memory store's does) |
 //! | one second factor per account | primary key `second_factors_pkey`, the same way → `EnrolError::AlreadyEnrolled` |
 //! | a changed address keeps one account per address | the same constraint on `UPDATE accounts`: SQLite undoes only the refused statement (its default `ABORT`) → `AccountError::EmailTaken`, the unit of work stays usable |
+//! | a newer password-reset or e-mail change link, or `void_pending`, leaves none of the account's older links pending | one `UPDATE … SET status = 'superseded' WHERE account_id = … AND status = 'pending'` inside the write lock |
 //! | a registration, password-reset or e-mail change link works once | `UPDATE … WHERE status = 'pending' AND expires_at > now` |
 //! | a TOTP step works once | `UPDATE … WHERE last_totp_step < step` |
 //! | a texted code works once | `UPDATE … WHERE used_at IS NULL` |

@@ -558,6 +558,26 @@ impl PasswordResetRepository for SqliteUnitOfWork {
             },
         }
     }
+
+    async fn void_pending(
+        &mut self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        // One statement: every pending link of the account, and no other row.
+        timed(
+            self.limit,
+            sqlx::query(
+                "UPDATE password_resets SET status = 'superseded', status_at = ?2
+                 WHERE account_id = ?1 AND status = 'pending'",
+            )
+            .bind(account.0)
+            .bind(Ts(at))
+            .execute(&mut *self.tx),
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 const EMAIL_CHANGE_COLUMNS: &str =
@@ -636,6 +656,23 @@ impl EmailChangeRepository for SqliteUnitOfWork {
         row.as_ref().map(email_change_from).transpose()
     }
 
+    async fn latest_for_account(
+        &mut self,
+        account: AccountId,
+    ) -> Result<Option<EmailChange>, StoreError> {
+        let row = timed(
+            self.limit,
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {EMAIL_CHANGE_COLUMNS} FROM email_changes WHERE account_id = ?1
+                 ORDER BY created_at DESC, seq DESC LIMIT 1"
+            )))
+            .bind(account.0)
+            .fetch_optional(&mut *self.tx),
+        )
+        .await?;
+        row.as_ref().map(email_change_from).transpose()
+    }
+
     async fn consume(
         &mut self,
         hash: &TokenHash,
@@ -665,6 +702,26 @@ impl EmailChangeRepository for SqliteUnitOfWork {
                 Ok(()) => Err(InvitationError::Used),
             },
         }
+    }
+
+    async fn void_pending(
+        &mut self,
+        account: AccountId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        // One statement: every pending link of the account, and no other row.
+        timed(
+            self.limit,
+            sqlx::query(
+                "UPDATE email_changes SET status = 'superseded', status_at = ?2
+                 WHERE account_id = ?1 AND status = 'pending'",
+            )
+            .bind(account.0)
+            .bind(Ts(at))
+            .execute(&mut *self.tx),
+        )
+        .await?;
+        Ok(())
     }
 }
 

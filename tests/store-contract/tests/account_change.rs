@@ -1,6 +1,7 @@
 //! A signed-in person's account changes: `EmailChangeRepository` (supersede per account, find,
-//! consume once) and `AccountRepository::set_email` (the case-insensitive unique address decides,
-//! also under concurrent changes).
+//! the newest per account, consume once, void an account's pending links) and
+//! `AccountRepository::set_email` (the case-insensitive unique address decides, also under
+//! concurrent changes).
 
 use crate::support::{insert_account, race};
 use ehc_core::account::{Account, AccountError, AccountId};
@@ -378,4 +379,159 @@ pub async fn eight_concurrent_changes_to_one_address_leave_it_with_one_account<S
             );
         }
     }
+}
+
+pub async fn voiding_an_accounts_pending_email_change_links_leaves_used_and_others_links_alone<
+    S: Backend,
+>(
+    store: &S,
+) {
+    let jo = account(1, "jo@example.org");
+    let sam = account(2, "sam@example.org");
+    let kim = account(3, "kim@example.org");
+    for a in [&jo, &sam, &kim] {
+        insert_account(store, a).await;
+    }
+    let (used, used_token) = change(1, &jo, "jo.used@example.org", T0);
+    let (pending, pending_token) =
+        change(2, &jo, "jo.pending@example.org", T0 + Duration::minutes(2));
+    let (other, other_token) = change(3, &sam, "sam.new@example.org", T0);
+    let mut tx = store.begin().await.unwrap();
+    tx.email_changes().insert_superseding(&used).await.unwrap();
+    tx.email_changes()
+        .consume(&used_token.hash(), T0 + Duration::minutes(1))
+        .await
+        .unwrap();
+    tx.email_changes()
+        .insert_superseding(&pending)
+        .await
+        .unwrap();
+    tx.email_changes().insert_superseding(&other).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let at = T0 + Duration::minutes(10);
+    let mut tx = store.begin().await.unwrap();
+    tx.email_changes().void_pending(jo.id, at).await.unwrap();
+    // An account with no link, and one whose links are all voided already: nothing to do.
+    tx.email_changes().void_pending(kim.id, at).await.unwrap();
+    tx.email_changes()
+        .void_pending(jo.id, at + Duration::hours(1))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    // Voided when first voided: a second call does not move the time on.
+    assert_eq!(
+        tx.email_changes()
+            .find_by_token(&pending_token.hash())
+            .await
+            .unwrap(),
+        Some(EmailChange {
+            status: InvitationStatus::Superseded(at),
+            ..pending.clone()
+        })
+    );
+    assert_eq!(
+        tx.email_changes()
+            .find_by_token(&used_token.hash())
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        InvitationStatus::Used(T0 + Duration::minutes(1)),
+        "a used link stays used"
+    );
+    assert_eq!(
+        tx.email_changes()
+            .find_by_token(&other_token.hash())
+            .await
+            .unwrap(),
+        Some(other.clone()),
+        "another account's pending link is untouched"
+    );
+    assert_eq!(
+        tx.email_changes().latest_for_account(kim.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        tx.email_changes().consume(&pending_token.hash(), at).await,
+        Err(InvitationError::Superseded)
+    );
+    // Another account's link still works.
+    assert_eq!(
+        tx.email_changes()
+            .consume(&other_token.hash(), at)
+            .await
+            .unwrap()
+            .status,
+        InvitationStatus::Used(at)
+    );
+    tx.commit().await.unwrap();
+}
+
+pub async fn the_latest_email_change_link_is_the_newest_of_the_account_whatever_its_status<
+    S: Backend,
+>(
+    store: &S,
+) {
+    let jo = account(1, "jo@example.org");
+    let sam = account(2, "sam@example.org");
+    let kim = account(3, "kim@example.org");
+    for a in [&jo, &sam, &kim] {
+        insert_account(store, a).await;
+    }
+    let later = T0 + Duration::minutes(5);
+    let (newer, _) = change(1, &jo, "jo.newer@example.org", later);
+    let (older, _) = change(2, &jo, "jo.older@example.org", T0);
+    let (sams, _) = change(3, &sam, "sam.new@example.org", T0 + Duration::minutes(30));
+    let mut tx = store.begin().await.unwrap();
+    // Stored out of order: the newest by `created_at` is the latest, not the last stored.
+    tx.email_changes().insert_superseding(&newer).await.unwrap();
+    tx.email_changes().insert_superseding(&older).await.unwrap();
+    tx.email_changes().insert_superseding(&sams).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    let latest = tx
+        .email_changes()
+        .latest_for_account(jo.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.token_hash, newer.token_hash);
+    assert_eq!(latest.created_at, later);
+    assert_eq!(latest.new_email.as_entered(), "jo.newer@example.org");
+    assert_eq!(
+        tx.email_changes().latest_for_account(sam.id).await.unwrap(),
+        Some(sams)
+    );
+    assert_eq!(
+        tx.email_changes().latest_for_account(kim.id).await.unwrap(),
+        None
+    );
+
+    // Two links at one instant: the one stored last is the latest (as the in-memory store's).
+    let (same_instant, same_token) = change(4, &jo, "jo.same@example.org", later);
+    tx.email_changes()
+        .insert_superseding(&same_instant)
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.email_changes().latest_for_account(jo.id).await.unwrap(),
+        Some(same_instant.clone())
+    );
+    // A used link is still the latest.
+    tx.email_changes()
+        .consume(&same_token.hash(), later)
+        .await
+        .unwrap();
+    assert_eq!(
+        tx.email_changes().latest_for_account(jo.id).await.unwrap(),
+        Some(EmailChange {
+            status: InvitationStatus::Used(later),
+            ..same_instant
+        })
+    );
+    tx.commit().await.unwrap();
 }

@@ -1,5 +1,6 @@
 //! Account recovery's storage: `PasswordResetRepository` (supersede per account, find, consume
-//! once), `AccountRepository::end_sessions` and `SecondFactorRepository::remove`.
+//! once, void an account's pending links), `AccountRepository::end_sessions` and
+//! `SecondFactorRepository::remove`.
 
 use crate::support::{insert_account, race};
 use ehc_core::invitation::{InvitationError, InvitationStatus, InvitationToken};
@@ -91,6 +92,105 @@ pub async fn a_newer_reset_link_voids_the_older_and_a_link_is_consumed_once<S: B
             .consume(&second_token.hash(), later)
             .await,
         Err(InvitationError::Used)
+    );
+    tx.commit().await.unwrap();
+}
+
+pub async fn voiding_an_accounts_pending_reset_links_leaves_used_and_others_links_alone<
+    S: Backend,
+>(
+    store: &S,
+) {
+    let jo = account(1, "jo@example.org");
+    let sam = account(2, "sam@example.org");
+    let kim = account(3, "kim@example.org");
+    for a in [&jo, &sam, &kim] {
+        insert_account(store, a).await;
+    }
+    let (used, used_token) = reset(1, &jo, T0);
+    let (pending, pending_token) = reset(2, &jo, T0 + Duration::minutes(2));
+    let (other, other_token) = reset(3, &sam, T0);
+    let mut tx = store.begin().await.unwrap();
+    tx.password_resets()
+        .insert_superseding(&used)
+        .await
+        .unwrap();
+    tx.password_resets()
+        .consume(&used_token.hash(), T0 + Duration::minutes(1))
+        .await
+        .unwrap();
+    tx.password_resets()
+        .insert_superseding(&pending)
+        .await
+        .unwrap();
+    tx.password_resets()
+        .insert_superseding(&other)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let at = T0 + Duration::minutes(10);
+    let mut tx = store.begin().await.unwrap();
+    tx.password_resets().void_pending(jo.id, at).await.unwrap();
+    // An account with no link, and one whose links are all voided already: nothing to do.
+    tx.password_resets().void_pending(kim.id, at).await.unwrap();
+    tx.password_resets()
+        .void_pending(jo.id, at + Duration::hours(1))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    // Voided when first voided: a second call does not move the time on.
+    assert_eq!(
+        tx.password_resets()
+            .find_by_token(&pending_token.hash())
+            .await
+            .unwrap(),
+        Some(PasswordReset {
+            status: InvitationStatus::Superseded(at),
+            ..pending.clone()
+        })
+    );
+    assert_eq!(
+        tx.password_resets()
+            .find_by_token(&used_token.hash())
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        InvitationStatus::Used(T0 + Duration::minutes(1)),
+        "a used link stays used"
+    );
+    assert_eq!(
+        tx.password_resets()
+            .find_by_token(&other_token.hash())
+            .await
+            .unwrap(),
+        Some(other.clone()),
+        "another account's pending link is untouched"
+    );
+    assert_eq!(
+        tx.password_resets()
+            .latest_for_account(kim.id)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        tx.password_resets()
+            .consume(&pending_token.hash(), at)
+            .await,
+        Err(InvitationError::Superseded)
+    );
+    // Another account's link still works.
+    assert_eq!(
+        tx.password_resets()
+            .consume(&other_token.hash(), at)
+            .await
+            .unwrap()
+            .status,
+        InvitationStatus::Used(at)
     );
     tx.commit().await.unwrap();
 }
