@@ -123,8 +123,8 @@ audit_kinds! {
     /// A signed-in person set up a new way to get security codes (detail: the method; a new set
     /// of recovery codes follows).
     SecondFactorChanged = "second-factor-changed",
-    /// A signed-in person asked to change their address (detail: whether a link was sent; never
-    /// the link).
+    /// A signed-in person asked to change their address (detail: the new address, canonical;
+    /// never the link).
     EmailChangeRequested = "email-change-requested",
     /// An address was changed through the link sent to it (detail: from and to, canonical).
     EmailChanged = "email-changed",
