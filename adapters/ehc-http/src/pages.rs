@@ -151,10 +151,29 @@ struct PasswordPage {
     password_label: &'static str,
     button: &'static str,
     min_chars: usize,
+    /// The context words no password may contain, quoted and joined (“ehc” or “anytown”).
+    context_words: String,
 }
 field_errors!(PasswordPage);
 
 impl AppState {
+    /// [`SecuritySettings::context_words`](ehc_core::settings::SecuritySettings::context_words)
+    /// for the password pages: `“ehc” or “anytown”`.
+    fn context_words_text(&self) -> String {
+        let quoted: Vec<String> = self
+            .inner
+            .settings
+            .context_words()
+            .iter()
+            .map(|w| format!("“{w}”"))
+            .collect();
+        match quoted.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
+
     /// *Complete your registration* for `email`, with `errors`.
     async fn registration_page(
         &self,
@@ -172,6 +191,7 @@ impl AppState {
             password_label: "Choose your password",
             button: "Complete registration",
             min_chars: self.inner.settings.password.min_chars,
+            context_words: self.context_words_text(),
         })
     }
 }

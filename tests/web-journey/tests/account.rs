@@ -148,7 +148,7 @@ pub async fn a_password_change_asks_for_the_password_again_then_offers_to_sign_o
         .await;
     assert_eq!(named.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        named.has("Password must not contain the name of this service or of the local authority")
+        named.has("Password must not contain “anytown”, which is part of the name of this service or of the local authority")
     );
     let changed = jo
         .submit(

@@ -315,6 +315,7 @@ impl AppState {
             password_label: "New password",
             button: "Change password",
             min_chars: self.inner.settings.password.min_chars,
+            context_words: self.context_words_text(),
             errors,
         };
         form_response(&page, !page.errors.is_empty())

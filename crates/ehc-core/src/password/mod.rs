@@ -80,10 +80,16 @@ pub enum PasswordRule {
     /// Contains the person's own e-mail address (or the part before the `@`).
     #[error("Password must not contain your email address")]
     ContainsEmail,
-    /// Contains a word of the service's context: its name (`EHC`) or a word of the LA's name
-    /// (ASVS 5.0 6.1.2, 6.2.11; [`crate::settings::SecuritySettings::context_words`]).
-    #[error("Password must not contain the name of this service or of the local authority")]
-    ContainsServiceName,
+    /// Contains `word`, a word of the service's context: its name (`ehc`) or a distinctive
+    /// word of the LA's name (ASVS 5.0 6.1.2, 6.2.11;
+    /// [`crate::settings::SecuritySettings::context_words`]).
+    #[error(
+        "Password must not contain “{word}”, which is part of the name of this service or of the local authority"
+    )]
+    ContainsServiceName {
+        /// The word found (lower case).
+        word: String,
+    },
     /// The confirmation differs from the password.
     #[error("Passwords do not match. Enter the same password in both fields")]
     Mismatch,
@@ -100,7 +106,7 @@ impl PasswordRule {
             Self::TooLong { .. } => "too_long",
             Self::TooCommon => "too_common",
             Self::ContainsEmail => "contains_email",
-            Self::ContainsServiceName => "contains_service_name",
+            Self::ContainsServiceName { .. } => "contains_service_name",
             Self::Mismatch => "mismatch",
         }
     }
@@ -209,8 +215,8 @@ impl PasswordPolicy {
                 broken.push(PasswordRule::ContainsEmail);
             }
             let lower = nfc.to_lowercase();
-            if context_words.iter().any(|w| lower.contains(w.as_str())) {
-                broken.push(PasswordRule::ContainsServiceName);
+            if let Some(word) = context_words.iter().find(|w| lower.contains(w.as_str())) {
+                broken.push(PasswordRule::ContainsServiceName { word: word.clone() });
             }
         }
         if nfc != self.bounded_nfc(confirmation) {
