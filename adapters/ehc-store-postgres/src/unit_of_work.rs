@@ -540,6 +540,16 @@ impl PasswordResetRepository for PgUnitOfWork {
         &mut self,
         account: AccountId,
     ) -> Result<Option<PasswordReset>, StoreError> {
+        // Lock the account's row first (held to the end of the unit of work): requests at once
+        // are answered one after another, so each sees the link the one before stored and the
+        // one-a-minute rule holds.
+        timed(
+            self.limit,
+            sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
+                .bind(account.0)
+                .execute(&mut *self.tx),
+        )
+        .await?;
         let row = timed(
             self.limit,
             sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -702,6 +712,16 @@ impl EmailChangeRepository for PgUnitOfWork {
         &mut self,
         account: AccountId,
     ) -> Result<Option<EmailChange>, StoreError> {
+        // Lock the account's row first (held to the end of the unit of work): requests at once
+        // are answered one after another, so each sees the link the one before stored and the
+        // one-a-minute rule holds.
+        timed(
+            self.limit,
+            sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
+                .bind(account.0)
+                .execute(&mut *self.tx),
+        )
+        .await?;
         let row = timed(
             self.limit,
             sqlx::query(sqlx::AssertSqlSafe(format!(

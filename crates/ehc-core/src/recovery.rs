@@ -86,7 +86,10 @@ pub trait PasswordResetRepository: Send {
         hash: &TokenHash,
     ) -> Result<Option<PasswordReset>, StoreError>;
 
-    /// The newest link of the account, whatever its status.
+    /// The newest link of the account, whatever its status. Serialises the account's link
+    /// requests: a concurrent unit of work that also asks waits until this one ends, so the
+    /// interval between links holds (PostgreSQL locks the account's row; SQLite's write
+    /// transactions run one at a time).
     ///
     /// # Errors
     /// [`StoreError`] on a fault; none is `Ok(None)`.

@@ -535,3 +535,31 @@ pub async fn the_latest_email_change_link_is_the_newest_of_the_account_whatever_
     );
     tx.commit().await.unwrap();
 }
+
+/// Eight units of work at once each ask for the account's newest link and store one only if
+/// there is none yet (the service's one-a-minute rule): `latest_for_account` serialises them,
+/// so exactly one link is stored.
+pub async fn eight_concurrent_requests_checking_the_newest_link_store_exactly_one<S: Backend>(
+    store: &S,
+) {
+    let jo = account(1, "jo@example.org");
+    insert_account(store, &jo).await;
+    let outcomes = race(store, 8, move |store, n| {
+        let jo = jo.clone();
+        async move {
+            let mut tx = store.begin().await.unwrap();
+            let latest = tx.email_changes().latest_for_account(jo.id).await.unwrap();
+            // Time for the others to ask too, if nothing holds them back.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let stored = latest.is_none();
+            if stored {
+                let (c, _) = change(100 + n as u64, &jo, "jo.new@example.org", T0);
+                tx.email_changes().insert_superseding(&c).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+            stored
+        }
+    })
+    .await;
+    assert_eq!(outcomes.iter().filter(|s| **s).count(), 1, "{outcomes:?}");
+}

@@ -102,6 +102,7 @@ contract! {
     recovery::eight_concurrent_uses_of_one_reset_link_have_exactly_one_winner,
     recovery::ending_sessions_is_kept_per_account_and_a_second_factor_can_be_removed,
     recovery::a_recovery_code_is_consumed_once_and_a_new_set_replaces_the_old,
+    account_change::eight_concurrent_requests_checking_the_newest_link_store_exactly_one,
     account_change::a_newer_email_change_link_voids_the_older_and_a_link_is_consumed_once,
     account_change::an_uncommitted_email_change_link_leaves_no_trace,
     account_change::voiding_an_accounts_pending_email_change_links_leaves_used_and_others_links_alone,
