@@ -184,6 +184,11 @@ impl HubSession {
         Ok(())
     }
 
+    /// Which account change was just made, if any (kept until the question is answered).
+    pub async fn just_changed(&self) -> Result<Option<String>, PageError> {
+        Ok(self.0.get(JUST_CHANGED).await?)
+    }
+
     /// Takes which account change was just made, if any.
     pub async fn take_just_changed(&self) -> Result<Option<String>, PageError> {
         Ok(self.0.remove(JUST_CHANGED).await?)

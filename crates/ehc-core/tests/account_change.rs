@@ -38,11 +38,15 @@ struct Hub {
     changes: AccountChangeService<InMemoryStore, Hasher, Secrets>,
 }
 
-fn hub() -> Hub {
-    let settings = SecuritySettings {
+fn hub_settings() -> SecuritySettings {
+    SecuritySettings {
         allow_drama_numbers: true,
         ..SecuritySettings::default()
-    };
+    }
+}
+
+fn hub() -> Hub {
+    let settings = hub_settings();
     let store = InMemoryStore::new();
     let secrets = Arc::new(SeededSecretSource::new(11));
     let hasher = Arc::new(FastHasher::new());
@@ -77,9 +81,13 @@ fn parent() -> Role {
 
 impl Hub {
     async fn registered(&self, email: &str) {
+        self.registered_as(email, parent()).await;
+    }
+
+    async fn registered_as(&self, email: &str, role: Role) {
         let InviteOutcome::Invited { token, .. } = self
             .invitations
-            .invite(Grantor::System, email, vec![parent()], T0, None)
+            .invite(Grantor::System, email, vec![role], T0, None)
             .await
             .unwrap()
         else {
@@ -139,6 +147,25 @@ impl Hub {
         let s = self.password(email, password, at).await.unwrap();
         let code = self.texts().await.pop().unwrap();
         self.step(&s, SignInInput::Code(code), at).await.unwrap()
+    }
+
+    fn recovery(&self) -> ehc_core::recovery::RecoveryService<InMemoryStore, Hasher, Secrets> {
+        ehc_core::recovery::RecoveryService::new(
+            self.store.clone(),
+            Arc::new(FastHasher::new()),
+            Arc::new(SeededSecretSource::new(5)),
+            hub_settings(),
+        )
+    }
+
+    async fn account_of(&self, email: &str) -> ehc_core::account::AccountId {
+        self.store
+            .accounts()
+            .await
+            .into_iter()
+            .find(|a| a.email.canonical() == email)
+            .unwrap()
+            .id
     }
 
     async fn texts(&self) -> Vec<String> {
@@ -276,10 +303,24 @@ fn a_new_password_replaces_the_old_keeps_this_session_and_tells_the_person() {
         assert!(violations.rules().len() >= 3, "{violations:?}");
         assert!(hub.told().await.is_empty());
 
+        // A reset link asked for before the change must not outlive it.
+        let recovery = hub.recovery();
+        recovery.request_reset(JO, T0, None).await.unwrap();
+        let reset = ehc_core::test_support::reset_tokens(&hub.store.outbox_messages().await)
+            .pop()
+            .unwrap();
         hub.changes
             .change_password(&jo, Some(&proof), NEW_PASSWORD, NEW_PASSWORD, T0, None)
             .await
             .unwrap();
+        assert_eq!(
+            recovery
+                .reset_password(&reset, "Other!Words77", "Other!Words77", T0, None)
+                .await,
+            Err(ehc_core::recovery::RecoveryError::Link(
+                InvitationError::Superseded
+            ))
+        );
         assert_eq!(hub.sign_in.check_session(jo.clone()).await.unwrap(), jo);
         assert!(matches!(
             hub.password(JO, PASSWORD, T0).await,
@@ -651,7 +692,13 @@ fn the_link_works_only_in_a_signed_in_session_of_its_account() {
 #[test]
 fn a_new_password_or_signing_out_elsewhere_voids_a_pending_address_change() {
     run(async {
-        for remedy in ["password", "sign-out-elsewhere", "new-number"] {
+        for remedy in [
+            "password",
+            "sign-out-elsewhere",
+            "new-number",
+            "reset",
+            "officer-reset",
+        ] {
             let hub = hub();
             let jo = hub.signed_in_by_text(JO, T0).await;
             let proof = hub.proof(&jo, T0).await;
@@ -676,6 +723,42 @@ fn a_new_password_or_signing_out_elsewhere_voids_a_pending_address_change() {
                     .end_other_sessions(&jo, later, None)
                     .await
                     .unwrap(),
+                "reset" => {
+                    let recovery = hub.recovery();
+                    recovery.request_reset(JO, later, None).await.unwrap();
+                    let link =
+                        ehc_core::test_support::reset_tokens(&hub.store.outbox_messages().await)
+                            .pop()
+                            .unwrap();
+                    recovery
+                        .reset_password(&link, NEW_PASSWORD, NEW_PASSWORD, later, None)
+                        .await
+                        .unwrap();
+                    // Signed out everywhere by the reset: Jo signs in again.
+                    let s = hub.password(JO, NEW_PASSWORD, later).await.unwrap();
+                    let code = hub.texts().await.pop().unwrap();
+                    hub.step(&s, SignInInput::Code(code), later).await.unwrap()
+                }
+                "officer-reset" => {
+                    hub.registered_as(SAM, Role::LaOfficer).await;
+                    let officer = hub.account_of(SAM).await;
+                    hub.recovery()
+                        .reset_second_factor(officer, jo.signed_in_account().unwrap(), later, None)
+                        .await
+                        .unwrap();
+                    // Jo sets up a new number at the next sign-in.
+                    let s = hub.password(JO, PASSWORD, later).await.unwrap();
+                    let s = hub
+                        .step(&s, SignInInput::ChooseMethod(Method::Text), later)
+                        .await
+                        .unwrap();
+                    let s = hub
+                        .step(&s, SignInInput::MobileNumber("07700 900789".into()), later)
+                        .await
+                        .unwrap();
+                    let code = hub.texts().await.pop().unwrap();
+                    hub.step(&s, SignInInput::Code(code), later).await.unwrap()
+                }
                 _ => {
                     let (new, _) = hub
                         .changes

@@ -623,3 +623,52 @@ fn a_reminder_goes_to_the_contributor_s_current_address_after_they_change_it() {
         assert_eq!(sent[0].0, "ep.moved@example.org");
     });
 }
+
+#[test]
+fn a_contributor_who_changes_address_before_opening_the_request_keeps_it() {
+    use ehc_core::account_change::{AccountChangeService, Reauthentication};
+    use ehc_core::sign_in::SignInState;
+    use ehc_core::test_support::{FastHasher, email_change_tokens};
+    pollster::block_on(async {
+        let w = World::new().await;
+        let number = w.request(EP).await.unwrap();
+        // Registered from the invitation, but the request is not opened yet.
+        let ep = w.person(3, EP, Role::Contributor { case: w.case }).await;
+        let changes = AccountChangeService::new(
+            w.store.clone(),
+            Arc::new(FastHasher::new()),
+            Arc::new(SeededSecretSource::new(9)),
+            SecuritySettings::default(),
+        );
+        let state = SignInState::SignedIn {
+            account: ep,
+            at: NOW,
+        };
+        let proof = Reauthentication {
+            account: ep,
+            at: NOW,
+        };
+        changes
+            .request_email_change(&state, Some(&proof), "eli.moved@example.org", NOW, None)
+            .await
+            .unwrap();
+        let token = email_change_tokens(&w.store.outbox_messages().await)
+            .pop()
+            .unwrap();
+        changes
+            .confirm_email_change(&state, &token, NOW, None)
+            .await
+            .unwrap();
+        // Still theirs to open and answer, and the reminder goes to the new address.
+        let page = w
+            .cases
+            .advice_page(ep, w.case, number, NOW, None)
+            .await
+            .unwrap();
+        assert_eq!(page.item.shown, AdviceShown::Own);
+        let before = w.alerts().await.len();
+        assert_eq!(w.send(21).await, 1, "week 3");
+        let sent = w.alerts().await.split_off(before);
+        assert_eq!(sent[0].0, "eli.moved@example.org");
+    });
+}

@@ -379,7 +379,6 @@ struct SignOutElsewherePage {
     errors: Vec<FieldError>,
     /// The success banner's words after a change, if one was just made.
     changed: Option<&'static str>,
-    changed_param: String,
 }
 field_errors!(SignOutElsewherePage);
 
@@ -409,10 +408,6 @@ async fn sign_out_elsewhere_form(
             .await?,
         errors,
         changed: changed_banner(changed),
-        changed_param: changed_banner(changed)
-            .and(changed)
-            .unwrap_or_default()
-            .to_owned(),
     };
     form_response(&page, !page.errors.is_empty())
 }
@@ -425,7 +420,7 @@ async fn sign_out_elsewhere_page(
     if let Err(redirect) = signed_in_state(&app, &session).await? {
         return Ok(redirect);
     }
-    let changed = session.take_just_changed().await?;
+    let changed = session.just_changed().await?;
     sign_out_elsewhere_form(&app, &session, changed.as_deref(), Vec::new()).await
 }
 
@@ -438,7 +433,11 @@ async fn sign_out_elsewhere_submit(
         Ok(state) => state,
         Err(redirect) => return Ok(redirect),
     };
-    match form.get("sign-out") {
+    let answer = form.get("sign-out");
+    if matches!(answer, "yes" | "no") {
+        session.take_just_changed().await?;
+    }
+    match answer {
         "yes" => {
             let now = app.now();
             match app
@@ -466,8 +465,8 @@ async fn sign_out_elsewhere_submit(
                 field: "sign-out",
                 message: "Select yes if you want to sign out of every other device".to_owned(),
             }];
-            let changed = Some(form.get("changed")).filter(|c| !c.is_empty());
-            sign_out_elsewhere_form(&app, &session, changed, errors).await
+            let changed = session.just_changed().await?;
+            sign_out_elsewhere_form(&app, &session, changed.as_deref(), errors).await
         }
     }
 }

@@ -7,12 +7,13 @@ use time::OffsetDateTime;
 use super::{AccountChangeError, AccountOverview, EmailChange, Reauthentication};
 use crate::account::{AccountError, AccountId, EmailAddress};
 use crate::audit::{AuditEvent, AuditKind};
+use crate::case::CaseWriteError;
 use crate::invitation::{InvitationError, InvitationStatus, InvitationToken, describe_roles};
 use crate::lockout::LockoutKind;
 use crate::outbox::{AccountChange, MessageContent, MessageId, OutboxMessage, Recipient};
 use crate::password::{Password, PasswordHasher};
 use crate::ports::{SecretSource, Store, StoreError, UnitOfWork};
-use crate::role::{GrantId, Role, RoleGrant};
+use crate::role::{GrantId, Grantor, Role, RoleGrant};
 use crate::second_factor::{
     EnrolError, NewSecondFactor, OtpCode, PhoneNumber, RecoveryCode, TotpSecret,
 };
@@ -594,6 +595,7 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
             Err(AccountError::Store(e)) => return Err(e.into()),
         }
         tx.password_resets().void_pending(account, now).await?;
+        link_advice_requests(&mut *tx, account, &old_email, now).await?;
         self.apply_invitation(&mut *tx, account, &change.new_email, now, origin)
             .await?;
         let to = change.new_email.as_entered().to_owned();
@@ -623,9 +625,10 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
         Ok((old_email, change.new_email))
     }
 
-    /// Applies a usable invitation to `email` (now `account`'s address) as registration would:
-    /// consumes it and grants the roles the account does not hold yet, audited. Without one,
-    /// nothing happens.
+    /// Applies a usable invitation to `email` (now `account`'s address) as the invitation of an
+    /// existing account would ([`crate::invitation::InvitationService::invite_in`]): consumes
+    /// it, grants the roles the account does not hold yet, tells the person and audits it
+    /// (actor: the inviter; subject: the account). Without one, nothing happens.
     async fn apply_invitation(
         &self,
         tx: &mut (dyn UnitOfWork + '_),
@@ -640,10 +643,16 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
         if invitation.usable_at(now).is_err() {
             return Ok(());
         }
-        let invitation = tx
-            .invitations()
-            .consume(&invitation.token_hash, now)
-            .await?;
+        let invitation = match tx.invitations().consume(&invitation.token_hash, now).await {
+            Ok(invitation) => invitation,
+            Err(InvitationError::Store(e)) => return Err(e.into()),
+            // Used by its own link meanwhile: the whole change is tried again by the person.
+            Err(_) => {
+                return Err(AccountChangeError::Store(StoreError::Conflict {
+                    reason: "the invitation to the new address was used meanwhile".to_owned(),
+                }));
+            }
+        };
         let held: Vec<Role> = tx
             .grants()
             .for_account(account)
@@ -657,6 +666,9 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
             .into_iter()
             .filter(|r| !held.contains(r))
             .collect();
+        if new_roles.is_empty() {
+            return Ok(());
+        }
         for role in &new_roles {
             tx.grants()
                 .insert(&RoleGrant {
@@ -670,16 +682,29 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
                 })
                 .await?;
         }
+        tx.outbox()
+            .enqueue(&OutboxMessage {
+                id: MessageId::generate(&self.secrets)?,
+                recipient: Recipient::Email(email.clone()),
+                content: MessageContent::AccessGranted {
+                    roles: new_roles.clone(),
+                },
+                created_at: now,
+            })
+            .await?;
         tx.audit()
             .append(&AuditEvent {
                 at: now,
-                actor: Some(account),
-                subject: None,
+                actor: match invitation.invited_by {
+                    Grantor::Account(id) => Some(id),
+                    Grantor::System => None,
+                },
+                subject: Some(account),
                 kind: AuditKind::RoleGranted,
                 origin,
                 case: new_roles.iter().find_map(Role::case),
                 detail: format!(
-                    "an invitation to the new address: {}",
+                    "{} (an invitation to the address the person moved to)",
                     describe_roles(&new_roles)
                 ),
             })
@@ -767,6 +792,44 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
             .ok_or(AccountChangeError::NotSignedIn)?
             .email)
     }
+}
+
+/// Links `account` to the live advice requests sent to its old address before it was linked
+/// to them (it is linked when the request is first opened), in the cases the account
+/// contributes to: after the address changes, the request would no longer be recognised as
+/// theirs, and its reminders would go to the old mailbox.
+async fn link_advice_requests(
+    tx: &mut (dyn UnitOfWork + '_),
+    account: AccountId,
+    old_email: &EmailAddress,
+    now: OffsetDateTime,
+) -> Result<(), AccountChangeError> {
+    let mut cases = Vec::new();
+    for grant in tx.grants().for_account(account).await? {
+        if let (true, Role::Contributor { case }) = (grant.is_active(now), grant.role)
+            && !cases.contains(&case)
+        {
+            cases.push(case);
+        }
+    }
+    for id in cases {
+        let Some(stored) = tx.cases().get(id).await? else {
+            continue;
+        };
+        let mut case = stored.case;
+        if case.link_advice_contributor(account, old_email) {
+            match tx.cases().update(&case, stored.version).await {
+                Ok(()) => {}
+                Err(CaseWriteError::Store(e)) => return Err(e.into()),
+                Err(other) => {
+                    return Err(AccountChangeError::Store(StoreError::Unexpected {
+                        reason: other.to_string(),
+                    }));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Queues the e-mail telling the person about `change` at `to`.

@@ -19,7 +19,7 @@
 //! | `second_factor_reset` | e-mail | `sign_in_link` |
 //! | `recovery_code_used` | e-mail | `left` (a number), `reset_link` (`{hub_url}/reset-password`) |
 //! | `email_change` | e-mail | `link` (`{hub_url}/account/email/confirm/{token}`), `valid_for` |
-//! | `account_changed` | e-mail | `what_changed` (one sentence, e.g. "Your password was changed."), `account_link` (`{hub_url}/account`), `reset_link` |
+//! | `account_changed` | e-mail | `what_changed` (one sentence, e.g. "The password of your account was changed."), `if_not_you` (what to do if the person did not make it: reset the password at `{hub_url}/reset-password`, or, once the address has changed, contact the LA), `account_link` (`{hub_url}/account`) |
 //!
 //! An unknown placeholder or an unclosed `{{` is an error ([`MessageTemplates::validate`] finds
 //! it at start-up). In the `html` template of an e-mail every value is HTML-escaped; `roles`
@@ -326,7 +326,8 @@ const DEFAULT_PASSWORD_CHANGED_HTML: &str = r#"<!DOCTYPE html>
 const DEFAULT_EMAIL_CHANGE_TEXT: &str = "\
 Someone signed in to the {{ la_name }} EHC Hub asked to use this email address for their account.
 
-If it was you, confirm the new address (the link works once, for {{ valid_for }}):
+If it was you, sign in to the hub with the address you use now, then confirm the new address
+(the link works once, for {{ valid_for }}, while you are signed in):
 {{ link }}
 
 If it was not you, ignore this email: nothing changes unless the link is used.
@@ -340,7 +341,7 @@ const DEFAULT_EMAIL_CHANGE_HTML: &str = r#"<!DOCTYPE html>
 <head><meta charset="utf-8"><title>Confirm your new email address</title></head>
 <body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
 <p>Someone signed in to the {{ la_name }} EHC Hub asked to use this email address for their account.</p>
-<p>If it was you, <a href="{{ link }}" style="color: #1d70b8;">confirm the new address</a>. The link works once, for {{ valid_for }}.</p>
+<p>If it was you, sign in to the hub with the address you use now, then <a href="{{ link }}" style="color: #1d70b8;">confirm the new address</a>. The link works once, for {{ valid_for }}, while you are signed in.</p>
 <p>If it was not you, ignore this email: nothing changes unless the link is used.</p>
 <hr>
 <p>{{ la_name }}<br>
@@ -355,8 +356,7 @@ const DEFAULT_ACCOUNT_CHANGED_TEXT: &str = "\
 If it was you, there is nothing more to do. You can see your account here:
 {{ account_link }}
 
-If it was not you, reset your password now and contact us:
-{{ reset_link }}
+{{ if_not_you }}
 
 {{ la_name }}
 {{ contact }}
@@ -368,7 +368,7 @@ const DEFAULT_ACCOUNT_CHANGED_HTML: &str = r#"<!DOCTYPE html>
 <body style="font-family: arial, sans-serif; font-size: 19px; line-height: 1.3; color: #0b0c0c;">
 <p>{{ what_changed }}</p>
 <p>If it was you, there is nothing more to do. You can see <a href="{{ account_link }}" style="color: #1d70b8;">your account</a>.</p>
-<p>If it was not you, <a href="{{ reset_link }}" style="color: #1d70b8;">reset your password</a> now and contact us.</p>
+<p>{{ if_not_you }}</p>
 <hr>
 <p>{{ la_name }}<br>
 {{ contact }}</p>
@@ -707,10 +707,7 @@ impl MessageTemplates {
                             "account_link",
                             Value::Plain(format!("{}/account", self.hub_url())),
                         ),
-                        (
-                            "reset_link",
-                            Value::Plain(format!("{}/reset-password", self.hub_url())),
-                        ),
+                        ("if_not_you", Value::Plain(self.if_not_you(change))),
                     ],
                 )
                 .map(Rendered::Email),
@@ -745,6 +742,18 @@ impl MessageTemplates {
             self.hub_url(),
             token.to_link_param()
         )
+    }
+
+    /// What to do about an account change the person did not make: reset the password; once
+    /// the address has changed, a reset would go to the new address, so contact the LA.
+    fn if_not_you(&self, change: &AccountChange) -> String {
+        match change {
+            AccountChange::EmailChanged { .. } => "If it was not you, contact us straight away: the account no longer uses this address, so a password reset asked for here would not reach you.".to_owned(),
+            _ => format!(
+                "If it was not you, reset your password now at {}/reset-password and contact us.",
+                self.hub_url()
+            ),
+        }
     }
 
     /// The *Confirm your new email address* link: `{hub_url}/account/email/confirm/{token}`.
@@ -979,7 +988,7 @@ fn describe_change(change: &AccountChange) -> String {
         AccountChange::Password => "The password of your account was changed.".to_owned(),
         AccountChange::SecondFactor { method: Method::App } => "Your account now gets security codes from a new authenticator app. Your old app or phone number, and your old recovery codes, no longer work.".to_owned(),
         AccountChange::SecondFactor { method: Method::Text } => "Your account now gets security codes by text message to a new number. Your old app or phone number, and your old recovery codes, no longer work.".to_owned(),
-        AccountChange::EmailChangeRequested { to } => format!("Someone asked to change the email address of your account to {to}. It changes only if the link we sent to that address is used."),
+        AccountChange::EmailChangeRequested { to } => format!("Someone signed in to your account asked to change its email address to {to}. It changes only if the link we sent to that address is used while signed in to your account."),
         AccountChange::EmailChanged { to } => format!("The email address of your account was changed to {to}. We will send emails there from now on, and you sign in with it."),
     }
 }
@@ -1224,6 +1233,44 @@ mod tests {
             Rendered::Text(t) => t,
             Rendered::Email(_) => panic!("expected a text"),
         }
+    }
+
+    #[test]
+    fn an_account_change_says_what_to_do_if_it_was_not_the_person() {
+        let t = templates();
+        let password = email(
+            t.render(&MessageContent::AccountChanged {
+                change: AccountChange::Password,
+            })
+            .unwrap(),
+        );
+        assert!(
+            password
+                .text
+                .contains("The password of your account was changed.")
+        );
+        assert!(
+            password
+                .text
+                .contains("reset your password now at https://ehc.example.gov.uk/reset-password")
+        );
+        // Once the address changed, a reset from the old one cannot work: contact the LA.
+        let moved = email(
+            t.render(&MessageContent::AccountChanged {
+                change: AccountChange::EmailChanged {
+                    to: "new@example.org".to_owned(),
+                },
+            })
+            .unwrap(),
+        );
+        assert!(moved.text.contains("changed to new@example.org"));
+        assert!(moved.text.contains("contact us straight away"));
+        assert!(!moved.text.contains("/reset-password") && !moved.html.contains("/reset-password"));
+        assert!(
+            moved
+                .html
+                .contains("href=\"https://ehc.example.gov.uk/account\"")
+        );
     }
 
     #[test]
