@@ -712,20 +712,35 @@ async fn apply(
 /// The message a person reads for a refused input.
 fn explain(e: &SignInError) -> String {
     match e {
-        SignInError::PasswordLocked { until } => format!(
-            "You have entered the wrong password too many times. You can try again after {}.",
-            london(*until)
-        ),
-        SignInError::CodeLocked { until } => format!(
-            "You have entered the wrong security code too many times. You can try again after {}.",
-            london(*until)
-        ),
-        SignInError::SendLimitReached { retry_at } => format!(
-            "You have asked for too many codes. We have not sent another one. You can ask again after {}.",
-            london(*retry_at)
-        ),
+        SignInError::PasswordLocked { until } => password_locked(*until),
+        SignInError::CodeLocked { until } => code_locked(*until),
+        SignInError::SendLimitReached { retry_at } => send_limited(*retry_at),
         other => other.to_string(),
     }
+}
+
+/// Too many wrong passwords (at sign-in or when confirming one), until `until`.
+fn password_locked(until: time::OffsetDateTime) -> String {
+    format!(
+        "You have entered the wrong password too many times. You can try again after {}.",
+        london(until)
+    )
+}
+
+/// Too many wrong security codes, until `until`.
+fn code_locked(until: time::OffsetDateTime) -> String {
+    format!(
+        "You have entered the wrong security code too many times. You can try again after {}.",
+        london(until)
+    )
+}
+
+/// No more texts until `retry_at`.
+fn send_limited(retry_at: time::OffsetDateTime) -> String {
+    format!(
+        "You have asked for too many codes. We have not sent another one. You can ask again after {}.",
+        london(retry_at)
+    )
 }
 
 #[derive(Deserialize)]

@@ -141,11 +141,28 @@ impl Invitation {
     /// [`InvitationError::Used`], [`InvitationError::Superseded`] or
     /// [`InvitationError::Expired`].
     pub fn usable_at(&self, now: OffsetDateTime) -> Result<(), InvitationError> {
-        match self.status {
-            InvitationStatus::Used(_) => Err(InvitationError::Used),
-            InvitationStatus::Superseded(_) => Err(InvitationError::Superseded),
-            InvitationStatus::Pending if now >= self.expires_at => Err(InvitationError::Expired),
-            InvitationStatus::Pending => Ok(()),
+        self.status.usable_at(self.expires_at, now)
+    }
+}
+
+impl InvitationStatus {
+    /// Why a single-use link with this status, working until `expires_at` (exclusive), cannot
+    /// be used at `now`, if it cannot: the rule of every link the hub e-mails (registration,
+    /// password reset, e-mail change).
+    ///
+    /// # Errors
+    /// [`InvitationError::Used`], [`InvitationError::Superseded`] or
+    /// [`InvitationError::Expired`].
+    pub fn usable_at(
+        self,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), InvitationError> {
+        match self {
+            Self::Used(_) => Err(InvitationError::Used),
+            Self::Superseded(_) => Err(InvitationError::Superseded),
+            Self::Pending if now >= expires_at => Err(InvitationError::Expired),
+            Self::Pending => Ok(()),
         }
     }
 }

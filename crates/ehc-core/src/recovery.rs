@@ -57,12 +57,7 @@ impl PasswordReset {
     /// [`InvitationError::Used`], [`InvitationError::Superseded`] or
     /// [`InvitationError::Expired`].
     pub fn usable_at(&self, now: OffsetDateTime) -> Result<(), InvitationError> {
-        match self.status {
-            InvitationStatus::Used(_) => Err(InvitationError::Used),
-            InvitationStatus::Superseded(_) => Err(InvitationError::Superseded),
-            InvitationStatus::Pending if now >= self.expires_at => Err(InvitationError::Expired),
-            InvitationStatus::Pending => Ok(()),
-        }
+        self.status.usable_at(self.expires_at, now)
     }
 }
 

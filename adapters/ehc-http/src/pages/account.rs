@@ -19,7 +19,8 @@ use ehc_core::sign_in::SignInState;
 
 use super::{
     CodePage, FieldError, Layout, MethodPage, PageError, PageResult, PasswordPage, TextSetUpPage,
-    app_set_up_page, html, messages_for, page_for, password_errors, see_other, texted_code_is_late,
+    app_set_up_page, code_locked, html, messages_for, page_for, password_errors, password_locked,
+    see_other, send_limited, texted_code_is_late,
 };
 use crate::AppState;
 use crate::cases::form_response;
@@ -79,20 +80,11 @@ pub(super) fn limited_routes() -> Router<AppState> {
 /// The person's words for a refusal.
 fn describe(e: &AccountChangeError) -> String {
     match e {
-        AccountChangeError::PasswordLocked { until } => format!(
-            "You have entered the wrong password too many times. You can try again after {}.",
-            london(*until)
-        ),
-        AccountChangeError::CodeLocked { until } => format!(
-            "You have entered the wrong security code too many times. You can try again after {}.",
-            london(*until)
-        ),
+        AccountChangeError::PasswordLocked { until } => password_locked(*until),
+        AccountChangeError::CodeLocked { until } => code_locked(*until),
+        AccountChangeError::SendLimitReached { retry_at } => send_limited(*retry_at),
         AccountChangeError::TooSoon { retry_at } => format!(
             "We sent you a link a moment ago. You can ask for another one after {}.",
-            london(*retry_at)
-        ),
-        AccountChangeError::SendLimitReached { retry_at } => format!(
-            "You have asked for too many codes. We have not sent another one. You can ask again after {}.",
             london(*retry_at)
         ),
         other => other.to_string(),
