@@ -38,6 +38,7 @@ mod audit;
 mod cases;
 mod documents;
 mod error;
+mod links;
 mod outbox_queue;
 mod sessions;
 mod settings;

@@ -7,9 +7,7 @@ use ehc_core::alert::AlertRepository;
 use ehc_core::audit::AuditLog;
 use ehc_core::case::{CaseId, CaseRepository};
 use ehc_core::document::DocumentRepository;
-use ehc_core::invitation::{
-    Invitation, InvitationError, InvitationId, InvitationRepository, InvitationStatus, TokenHash,
-};
+use ehc_core::invitation::{Invitation, InvitationError, InvitationRepository, TokenHash};
 use ehc_core::lockout::{Lockout, LockoutKind, LockoutPolicy, LockoutRepository};
 use ehc_core::outbox::{MessageContent, MessageId, Outbox, OutboxEntry, OutboxMessage};
 use ehc_core::password::PasswordHash;
@@ -29,6 +27,9 @@ use time::OffsetDateTime;
 
 use crate::error::{
     ACCOUNTS_EMAIL_UNIQUE, SECOND_FACTORS_PKEY, constraint, from_sqlx, timed, unreadable,
+};
+use crate::links::{
+    EMAIL_CHANGES, INVITATION_COLUMNS, INVITATIONS, PASSWORD_RESETS, invitation_from, status_to_db,
 };
 
 /// The repositories of one transaction. Dropping it uncommitted rolls the transaction back
@@ -91,20 +92,20 @@ impl UnitOfWork for PgUnitOfWork {
     }
 }
 
-fn get<'r, T>(row: &'r PgRow, column: &str) -> Result<T, StoreError>
+pub(crate) fn get<'r, T>(row: &'r PgRow, column: &str) -> Result<T, StoreError>
 where
     T: sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>,
 {
     row.try_get(column).map_err(from_sqlx)
 }
 
-fn hash32(bytes: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
+pub(crate) fn hash32(bytes: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
     bytes
         .try_into()
         .map_err(|b: Vec<u8>| unreadable(what, format!("{} bytes, not 32", b.len())))
 }
 
-fn email(entered: &str) -> Result<EmailAddress, StoreError> {
+pub(crate) fn email(entered: &str) -> Result<EmailAddress, StoreError> {
     EmailAddress::parse(entered).map_err(|e| unreadable("e-mail address", e))
 }
 
@@ -121,31 +122,6 @@ fn account_from(row: &PgRow) -> Result<Account, StoreError> {
         email: email(&entered)?,
         password_hash: PasswordHash::from_phc(get::<String>(row, "password_hash")?),
         created_at: get(row, "created_at")?,
-    })
-}
-
-const INVITATION_COLUMNS: &str = "id, email_entered, roles, invited_by, token_hash, created_at, \
-                                  expires_at, status, status_at";
-
-fn invitation_from(row: &PgRow) -> Result<Invitation, StoreError> {
-    let entered: String = get(row, "email_entered")?;
-    let status: String = get(row, "status")?;
-    let status_at: Option<OffsetDateTime> = get(row, "status_at")?;
-    let status = match (status.as_str(), status_at) {
-        ("pending", None) => InvitationStatus::Pending,
-        ("used", Some(at)) => InvitationStatus::Used(at),
-        ("superseded", Some(at)) => InvitationStatus::Superseded(at),
-        (other, _) => return Err(unreadable("invitation status", other)),
-    };
-    Ok(Invitation {
-        id: InvitationId(get(row, "id")?),
-        email: email(&entered)?,
-        roles: get::<Json<Vec<Role>>>(row, "roles")?.0,
-        invited_by: get::<Json<Grantor>>(row, "invited_by")?.0,
-        token_hash: TokenHash(hash32(get(row, "token_hash")?, "token hash")?),
-        created_at: get(row, "created_at")?,
-        expires_at: get(row, "expires_at")?,
-        status,
     })
 }
 
@@ -361,11 +337,7 @@ impl InvitationRepository for PgUnitOfWork {
             .execute(&mut *self.tx),
         )
         .await?;
-        let (status, status_at) = match invitation.status {
-            InvitationStatus::Pending => ("pending", None),
-            InvitationStatus::Used(at) => ("used", Some(at)),
-            InvitationStatus::Superseded(at) => ("superseded", Some(at)),
-        };
+        let (status, status_at) = status_to_db(invitation.status);
         timed(
             self.limit,
             sqlx::query(
@@ -390,16 +362,7 @@ impl InvitationRepository for PgUnitOfWork {
     }
 
     async fn find_by_token(&mut self, hash: &TokenHash) -> Result<Option<Invitation>, StoreError> {
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = $1"
-            )))
-            .bind(&hash.0[..])
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        row.as_ref().map(invitation_from).transpose()
+        INVITATIONS.find_by_token(self, hash).await
     }
 
     async fn latest_for_email(
@@ -424,83 +387,17 @@ impl InvitationRepository for PgUnitOfWork {
         hash: &TokenHash,
         now: OffsetDateTime,
     ) -> Result<Invitation, InvitationError> {
-        // One statement: a concurrent consumer waits for this row's lock, then re-checks
-        // `status = 'pending'` on the committed row and updates nothing.
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE invitations SET status = 'used', status_at = $2
-                 WHERE token_hash = $1 AND status = 'pending' AND expires_at > $2
-                 RETURNING {INVITATION_COLUMNS}"
-            )))
-            .bind(&hash.0[..])
-            .bind(now)
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        if let Some(row) = row {
-            return Ok(invitation_from(&row)?);
-        }
-        // Nothing changed: say why, from the row as it stands.
-        match InvitationRepository::find_by_token(self, hash).await? {
-            None => Err(InvitationError::Unknown),
-            Some(invitation) => match invitation.usable_at(now) {
-                Err(reason) => Err(reason),
-                // Pending and unexpired now, yet not updated: the row changed between the two
-                // statements; report it as used rather than guess.
-                Ok(()) => Err(InvitationError::Used),
-            },
-        }
+        INVITATIONS.consume(self, hash, now).await
     }
-}
-
-const RESET_COLUMNS: &str = "account_id, token_hash, created_at, expires_at, status, status_at";
-
-fn reset_from(row: &PgRow) -> Result<PasswordReset, StoreError> {
-    let status: String = get(row, "status")?;
-    let status_at = get::<Option<OffsetDateTime>>(row, "status_at")?;
-    let status = match (status.as_str(), status_at) {
-        ("pending", None) => InvitationStatus::Pending,
-        ("used", Some(at)) => InvitationStatus::Used(at),
-        ("superseded", Some(at)) => InvitationStatus::Superseded(at),
-        (other, _) => return Err(unreadable("password reset status", other)),
-    };
-    Ok(PasswordReset {
-        account: AccountId(get(row, "account_id")?),
-        token_hash: TokenHash(hash32(get(row, "token_hash")?, "token hash")?),
-        created_at: get(row, "created_at")?,
-        expires_at: get(row, "expires_at")?,
-        status,
-    })
 }
 
 #[async_trait]
 impl PasswordResetRepository for PgUnitOfWork {
     async fn insert_superseding(&mut self, reset: &PasswordReset) -> Result<(), StoreError> {
-        // Lock the account's row first: two requests at once leave one pending link.
-        timed(
-            self.limit,
-            sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
-                .bind(reset.account.0)
-                .execute(&mut *self.tx),
-        )
-        .await?;
-        timed(
-            self.limit,
-            sqlx::query(
-                "UPDATE password_resets SET status = 'superseded', status_at = $2
-                 WHERE account_id = $1 AND status = 'pending'",
-            )
-            .bind(reset.account.0)
-            .bind(reset.created_at)
-            .execute(&mut *self.tx),
-        )
-        .await?;
-        let (status, status_at) = match reset.status {
-            InvitationStatus::Pending => ("pending", None),
-            InvitationStatus::Used(at) => ("used", Some(at)),
-            InvitationStatus::Superseded(at) => ("superseded", Some(at)),
-        };
+        PASSWORD_RESETS
+            .void_pending(self, reset.account, reset.created_at)
+            .await?;
+        let (status, status_at) = status_to_db(reset.status);
         timed(
             self.limit,
             sqlx::query(
@@ -524,43 +421,14 @@ impl PasswordResetRepository for PgUnitOfWork {
         &mut self,
         hash: &TokenHash,
     ) -> Result<Option<PasswordReset>, StoreError> {
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {RESET_COLUMNS} FROM password_resets WHERE token_hash = $1"
-            )))
-            .bind(&hash.0[..])
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        row.as_ref().map(reset_from).transpose()
+        PASSWORD_RESETS.find_by_token(self, hash).await
     }
 
     async fn latest_for_account(
         &mut self,
         account: AccountId,
     ) -> Result<Option<PasswordReset>, StoreError> {
-        // Lock the account's row first (held to the end of the unit of work): requests at once
-        // are answered one after another, so each sees the link the one before stored and the
-        // one-a-minute rule holds.
-        timed(
-            self.limit,
-            sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
-                .bind(account.0)
-                .execute(&mut *self.tx),
-        )
-        .await?;
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {RESET_COLUMNS} FROM password_resets WHERE account_id = $1
-                 ORDER BY created_at DESC, seq DESC LIMIT 1"
-            )))
-            .bind(account.0)
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        row.as_ref().map(reset_from).transpose()
+        PASSWORD_RESETS.latest_for_account(self, account).await
     }
 
     async fn consume(
@@ -568,29 +436,7 @@ impl PasswordResetRepository for PgUnitOfWork {
         hash: &TokenHash,
         now: OffsetDateTime,
     ) -> Result<PasswordReset, InvitationError> {
-        // One statement, as the invitation's: a second consumer finds `status = 'used'`.
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE password_resets SET status = 'used', status_at = $2
-                 WHERE token_hash = $1 AND status = 'pending' AND expires_at > $2
-                 RETURNING {RESET_COLUMNS}"
-            )))
-            .bind(&hash.0[..])
-            .bind(now)
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        if let Some(row) = row {
-            return Ok(reset_from(&row)?);
-        }
-        match PasswordResetRepository::find_by_token(self, hash).await? {
-            None => Err(InvitationError::Unknown),
-            Some(reset) => match reset.usable_at(now) {
-                Err(reason) => Err(reason),
-                Ok(()) => Err(InvitationError::Used),
-            },
-        }
+        PASSWORD_RESETS.consume(self, hash, now).await
     }
 
     async fn void_pending(
@@ -598,82 +444,17 @@ impl PasswordResetRepository for PgUnitOfWork {
         account: AccountId,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        // Lock the account's row first, as `insert_superseding` does: a link being asked for
-        // at the same moment is either committed before this UPDATE (and voided by it) or made
-        // after this transaction ends, never left pending from before.
-        timed(
-            self.limit,
-            sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
-                .bind(account.0)
-                .execute(&mut *self.tx),
-        )
-        .await?;
-        // Then one statement: every pending link of the account, and no other row.
-        timed(
-            self.limit,
-            sqlx::query(
-                "UPDATE password_resets SET status = 'superseded', status_at = $2
-                 WHERE account_id = $1 AND status = 'pending'",
-            )
-            .bind(account.0)
-            .bind(at)
-            .execute(&mut *self.tx),
-        )
-        .await?;
-        Ok(())
+        PASSWORD_RESETS.void_pending(self, account, at).await
     }
-}
-
-const EMAIL_CHANGE_COLUMNS: &str =
-    "account_id, new_email_entered, token_hash, created_at, expires_at, status, status_at";
-
-fn email_change_from(row: &PgRow) -> Result<EmailChange, StoreError> {
-    let entered: String = get(row, "new_email_entered")?;
-    let status: String = get(row, "status")?;
-    let status_at = get::<Option<OffsetDateTime>>(row, "status_at")?;
-    let status = match (status.as_str(), status_at) {
-        ("pending", None) => InvitationStatus::Pending,
-        ("used", Some(at)) => InvitationStatus::Used(at),
-        ("superseded", Some(at)) => InvitationStatus::Superseded(at),
-        (other, _) => return Err(unreadable("e-mail change status", other)),
-    };
-    Ok(EmailChange {
-        account: AccountId(get(row, "account_id")?),
-        new_email: email(&entered)?,
-        token_hash: TokenHash(hash32(get(row, "token_hash")?, "token hash")?),
-        created_at: get(row, "created_at")?,
-        expires_at: get(row, "expires_at")?,
-        status,
-    })
 }
 
 #[async_trait]
 impl EmailChangeRepository for PgUnitOfWork {
     async fn insert_superseding(&mut self, change: &EmailChange) -> Result<(), StoreError> {
-        // Lock the account's row first: two requests at once leave one pending link.
-        timed(
-            self.limit,
-            sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
-                .bind(change.account.0)
-                .execute(&mut *self.tx),
-        )
-        .await?;
-        timed(
-            self.limit,
-            sqlx::query(
-                "UPDATE email_changes SET status = 'superseded', status_at = $2
-                 WHERE account_id = $1 AND status = 'pending'",
-            )
-            .bind(change.account.0)
-            .bind(change.created_at)
-            .execute(&mut *self.tx),
-        )
-        .await?;
-        let (status, status_at) = match change.status {
-            InvitationStatus::Pending => ("pending", None),
-            InvitationStatus::Used(at) => ("used", Some(at)),
-            InvitationStatus::Superseded(at) => ("superseded", Some(at)),
-        };
+        EMAIL_CHANGES
+            .void_pending(self, change.account, change.created_at)
+            .await?;
+        let (status, status_at) = status_to_db(change.status);
         timed(
             self.limit,
             sqlx::query(
@@ -696,43 +477,14 @@ impl EmailChangeRepository for PgUnitOfWork {
     }
 
     async fn find_by_token(&mut self, hash: &TokenHash) -> Result<Option<EmailChange>, StoreError> {
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {EMAIL_CHANGE_COLUMNS} FROM email_changes WHERE token_hash = $1"
-            )))
-            .bind(&hash.0[..])
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        row.as_ref().map(email_change_from).transpose()
+        EMAIL_CHANGES.find_by_token(self, hash).await
     }
 
     async fn latest_for_account(
         &mut self,
         account: AccountId,
     ) -> Result<Option<EmailChange>, StoreError> {
-        // Lock the account's row first (held to the end of the unit of work): requests at once
-        // are answered one after another, so each sees the link the one before stored and the
-        // one-a-minute rule holds.
-        timed(
-            self.limit,
-            sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
-                .bind(account.0)
-                .execute(&mut *self.tx),
-        )
-        .await?;
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {EMAIL_CHANGE_COLUMNS} FROM email_changes WHERE account_id = $1
-                 ORDER BY created_at DESC, seq DESC LIMIT 1"
-            )))
-            .bind(account.0)
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        row.as_ref().map(email_change_from).transpose()
+        EMAIL_CHANGES.latest_for_account(self, account).await
     }
 
     async fn consume(
@@ -740,31 +492,7 @@ impl EmailChangeRepository for PgUnitOfWork {
         hash: &TokenHash,
         now: OffsetDateTime,
     ) -> Result<EmailChange, InvitationError> {
-        // One statement, as the invitation's: a concurrent consumer waits for this row's lock,
-        // then re-checks `status = 'pending'` on the committed row and updates nothing.
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE email_changes SET status = 'used', status_at = $2
-                 WHERE token_hash = $1 AND status = 'pending' AND expires_at > $2
-                 RETURNING {EMAIL_CHANGE_COLUMNS}"
-            )))
-            .bind(&hash.0[..])
-            .bind(now)
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        if let Some(row) = row {
-            return Ok(email_change_from(&row)?);
-        }
-        // Nothing changed: say why, from the row as it stands.
-        match EmailChangeRepository::find_by_token(self, hash).await? {
-            None => Err(InvitationError::Unknown),
-            Some(change) => match change.usable_at(now) {
-                Err(reason) => Err(reason),
-                Ok(()) => Err(InvitationError::Used),
-            },
-        }
+        EMAIL_CHANGES.consume(self, hash, now).await
     }
 
     async fn void_pending(
@@ -772,29 +500,7 @@ impl EmailChangeRepository for PgUnitOfWork {
         account: AccountId,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        // Lock the account's row first, as `insert_superseding` does: a link being asked for
-        // at the same moment is either committed before this UPDATE (and voided by it) or made
-        // after this transaction ends, never left pending from before.
-        timed(
-            self.limit,
-            sqlx::query("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE")
-                .bind(account.0)
-                .execute(&mut *self.tx),
-        )
-        .await?;
-        // Then one statement: every pending link of the account, and no other row.
-        timed(
-            self.limit,
-            sqlx::query(
-                "UPDATE email_changes SET status = 'superseded', status_at = $2
-                 WHERE account_id = $1 AND status = 'pending'",
-            )
-            .bind(account.0)
-            .bind(at)
-            .execute(&mut *self.tx),
-        )
-        .await?;
-        Ok(())
+        EMAIL_CHANGES.void_pending(self, account, at).await
     }
 }
 

@@ -41,6 +41,7 @@ mod audit;
 mod cases;
 mod documents;
 mod error;
+mod links;
 mod outbox_queue;
 mod sessions;
 mod settings;

@@ -9,9 +9,7 @@ use ehc_core::alert::AlertRepository;
 use ehc_core::audit::AuditLog;
 use ehc_core::case::{CaseId, CaseRepository};
 use ehc_core::document::DocumentRepository;
-use ehc_core::invitation::{
-    Invitation, InvitationError, InvitationId, InvitationRepository, InvitationStatus, TokenHash,
-};
+use ehc_core::invitation::{Invitation, InvitationError, InvitationRepository, TokenHash};
 use ehc_core::lockout::{Lockout, LockoutKind, LockoutPolicy, LockoutRepository};
 use ehc_core::outbox::{MessageContent, MessageId, Outbox, OutboxEntry, OutboxMessage};
 use ehc_core::password::PasswordHash;
@@ -31,6 +29,9 @@ use time::OffsetDateTime;
 
 use crate::error::{
     ACCOUNTS_EMAIL_UNIQUE, SECOND_FACTORS_PKEY, constraint, from_sqlx, timed, unreadable,
+};
+use crate::links::{
+    EMAIL_CHANGES, INVITATION_COLUMNS, INVITATIONS, PASSWORD_RESETS, invitation_from, status_to_db,
 };
 use crate::time::Ts;
 
@@ -95,20 +96,20 @@ impl UnitOfWork for SqliteUnitOfWork {
     }
 }
 
-fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
+pub(crate) fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
 where
     T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
 {
     row.try_get(column).map_err(from_sqlx)
 }
 
-fn hash32(bytes: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
+pub(crate) fn hash32(bytes: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
     bytes
         .try_into()
         .map_err(|b: Vec<u8>| unreadable(what, format!("{} bytes, not 32", b.len())))
 }
 
-fn email(entered: &str) -> Result<EmailAddress, StoreError> {
+pub(crate) fn email(entered: &str) -> Result<EmailAddress, StoreError> {
     EmailAddress::parse(entered).map_err(|e| unreadable("e-mail address", e))
 }
 
@@ -125,31 +126,6 @@ fn account_from(row: &SqliteRow) -> Result<Account, StoreError> {
         email: email(&entered)?,
         password_hash: PasswordHash::from_phc(get::<String>(row, "password_hash")?),
         created_at: get::<Ts>(row, "created_at")?.0,
-    })
-}
-
-const INVITATION_COLUMNS: &str = "id, email_entered, roles, invited_by, token_hash, created_at, \
-                                  expires_at, status, status_at";
-
-fn invitation_from(row: &SqliteRow) -> Result<Invitation, StoreError> {
-    let entered: String = get(row, "email_entered")?;
-    let status: String = get(row, "status")?;
-    let status_at = get::<Option<Ts>>(row, "status_at")?.map(|t| t.0);
-    let status = match (status.as_str(), status_at) {
-        ("pending", None) => InvitationStatus::Pending,
-        ("used", Some(at)) => InvitationStatus::Used(at),
-        ("superseded", Some(at)) => InvitationStatus::Superseded(at),
-        (other, _) => return Err(unreadable("invitation status", other)),
-    };
-    Ok(Invitation {
-        id: InvitationId(get(row, "id")?),
-        email: email(&entered)?,
-        roles: get::<Json<Vec<Role>>>(row, "roles")?.0,
-        invited_by: get::<Json<Grantor>>(row, "invited_by")?.0,
-        token_hash: TokenHash(hash32(get(row, "token_hash")?, "token hash")?),
-        created_at: get::<Ts>(row, "created_at")?.0,
-        expires_at: get::<Ts>(row, "expires_at")?.0,
-        status,
     })
 }
 
@@ -346,11 +322,7 @@ impl InvitationRepository for SqliteUnitOfWork {
             .execute(&mut *self.tx),
         )
         .await?;
-        let (status, status_at) = match invitation.status {
-            InvitationStatus::Pending => ("pending", None),
-            InvitationStatus::Used(at) => ("used", Some(at)),
-            InvitationStatus::Superseded(at) => ("superseded", Some(at)),
-        };
+        let (status, status_at) = status_to_db(invitation.status);
         timed(
             self.limit,
             sqlx::query(
@@ -375,16 +347,7 @@ impl InvitationRepository for SqliteUnitOfWork {
     }
 
     async fn find_by_token(&mut self, hash: &TokenHash) -> Result<Option<Invitation>, StoreError> {
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {INVITATION_COLUMNS} FROM invitations WHERE token_hash = ?1"
-            )))
-            .bind(&hash.0[..])
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        row.as_ref().map(invitation_from).transpose()
+        INVITATIONS.find_by_token(self, hash).await
     }
 
     async fn latest_for_email(
@@ -409,74 +372,17 @@ impl InvitationRepository for SqliteUnitOfWork {
         hash: &TokenHash,
         now: OffsetDateTime,
     ) -> Result<Invitation, InvitationError> {
-        // One statement, inside the write lock: a second consumer sees `status = 'used'`.
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE invitations SET status = 'used', status_at = ?2
-                 WHERE token_hash = ?1 AND status = 'pending' AND expires_at > ?2
-                 RETURNING {INVITATION_COLUMNS}"
-            )))
-            .bind(&hash.0[..])
-            .bind(Ts(now))
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        if let Some(row) = row {
-            return Ok(invitation_from(&row)?);
-        }
-        // Nothing changed: say why, from the row as it stands.
-        match InvitationRepository::find_by_token(self, hash).await? {
-            None => Err(InvitationError::Unknown),
-            Some(invitation) => match invitation.usable_at(now) {
-                Err(reason) => Err(reason),
-                // Pending and unexpired now, yet not updated: the row changed between the two
-                // statements; report it as used rather than guess.
-                Ok(()) => Err(InvitationError::Used),
-            },
-        }
+        INVITATIONS.consume(self, hash, now).await
     }
-}
-
-const RESET_COLUMNS: &str = "account_id, token_hash, created_at, expires_at, status, status_at";
-
-fn reset_from(row: &SqliteRow) -> Result<PasswordReset, StoreError> {
-    let status: String = get(row, "status")?;
-    let status_at = get::<Option<Ts>>(row, "status_at")?.map(|t| t.0);
-    let status = match (status.as_str(), status_at) {
-        ("pending", None) => InvitationStatus::Pending,
-        ("used", Some(at)) => InvitationStatus::Used(at),
-        ("superseded", Some(at)) => InvitationStatus::Superseded(at),
-        (other, _) => return Err(unreadable("password reset status", other)),
-    };
-    Ok(PasswordReset {
-        account: AccountId(get(row, "account_id")?),
-        token_hash: TokenHash(hash32(get(row, "token_hash")?, "token hash")?),
-        created_at: get::<Ts>(row, "created_at")?.0,
-        expires_at: get::<Ts>(row, "expires_at")?.0,
-        status,
-    })
 }
 
 #[async_trait]
 impl PasswordResetRepository for SqliteUnitOfWork {
     async fn insert_superseding(&mut self, reset: &PasswordReset) -> Result<(), StoreError> {
-        timed(
-            self.limit,
-            sqlx::query(
-                "UPDATE password_resets SET status = 'superseded', status_at = ?2
-                 WHERE account_id = ?1 AND status = 'pending'",
-            )
-            .bind(reset.account.0)
-            .bind(Ts(reset.created_at))
-            .execute(&mut *self.tx),
-        )
-        .await?;
-        let (status, status_at) = match reset.status {
-            InvitationStatus::Pending => ("pending", None),
-            InvitationStatus::Used(at) => ("used", Some(at)),
-            InvitationStatus::Superseded(at) => ("superseded", Some(at)),
-        };
+        PASSWORD_RESETS
+            .void_pending(self, reset.account, reset.created_at)
+            .await?;
+        let (status, status_at) = status_to_db(reset.status);
         timed(
             self.limit,
             sqlx::query(
@@ -500,33 +406,14 @@ impl PasswordResetRepository for SqliteUnitOfWork {
         &mut self,
         hash: &TokenHash,
     ) -> Result<Option<PasswordReset>, StoreError> {
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {RESET_COLUMNS} FROM password_resets WHERE token_hash = ?1"
-            )))
-            .bind(&hash.0[..])
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        row.as_ref().map(reset_from).transpose()
+        PASSWORD_RESETS.find_by_token(self, hash).await
     }
 
     async fn latest_for_account(
         &mut self,
         account: AccountId,
     ) -> Result<Option<PasswordReset>, StoreError> {
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {RESET_COLUMNS} FROM password_resets WHERE account_id = ?1
-                 ORDER BY created_at DESC, seq DESC LIMIT 1"
-            )))
-            .bind(account.0)
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        row.as_ref().map(reset_from).transpose()
+        PASSWORD_RESETS.latest_for_account(self, account).await
     }
 
     async fn consume(
@@ -534,29 +421,7 @@ impl PasswordResetRepository for SqliteUnitOfWork {
         hash: &TokenHash,
         now: OffsetDateTime,
     ) -> Result<PasswordReset, InvitationError> {
-        // One statement, as the invitation's: a second consumer finds `status = 'used'`.
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE password_resets SET status = 'used', status_at = ?2
-                 WHERE token_hash = ?1 AND status = 'pending' AND expires_at > ?2
-                 RETURNING {RESET_COLUMNS}"
-            )))
-            .bind(&hash.0[..])
-            .bind(Ts(now))
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        if let Some(row) = row {
-            return Ok(reset_from(&row)?);
-        }
-        match PasswordResetRepository::find_by_token(self, hash).await? {
-            None => Err(InvitationError::Unknown),
-            Some(reset) => match reset.usable_at(now) {
-                Err(reason) => Err(reason),
-                Ok(()) => Err(InvitationError::Used),
-            },
-        }
+        PASSWORD_RESETS.consume(self, hash, now).await
     }
 
     async fn void_pending(
@@ -564,64 +429,17 @@ impl PasswordResetRepository for SqliteUnitOfWork {
         account: AccountId,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        // One statement: every pending link of the account, and no other row.
-        timed(
-            self.limit,
-            sqlx::query(
-                "UPDATE password_resets SET status = 'superseded', status_at = ?2
-                 WHERE account_id = ?1 AND status = 'pending'",
-            )
-            .bind(account.0)
-            .bind(Ts(at))
-            .execute(&mut *self.tx),
-        )
-        .await?;
-        Ok(())
+        PASSWORD_RESETS.void_pending(self, account, at).await
     }
-}
-
-const EMAIL_CHANGE_COLUMNS: &str =
-    "account_id, new_email_entered, token_hash, created_at, expires_at, status, status_at";
-
-fn email_change_from(row: &SqliteRow) -> Result<EmailChange, StoreError> {
-    let entered: String = get(row, "new_email_entered")?;
-    let status: String = get(row, "status")?;
-    let status_at = get::<Option<Ts>>(row, "status_at")?.map(|t| t.0);
-    let status = match (status.as_str(), status_at) {
-        ("pending", None) => InvitationStatus::Pending,
-        ("used", Some(at)) => InvitationStatus::Used(at),
-        ("superseded", Some(at)) => InvitationStatus::Superseded(at),
-        (other, _) => return Err(unreadable("e-mail change status", other)),
-    };
-    Ok(EmailChange {
-        account: AccountId(get(row, "account_id")?),
-        new_email: email(&entered)?,
-        token_hash: TokenHash(hash32(get(row, "token_hash")?, "token hash")?),
-        created_at: get::<Ts>(row, "created_at")?.0,
-        expires_at: get::<Ts>(row, "expires_at")?.0,
-        status,
-    })
 }
 
 #[async_trait]
 impl EmailChangeRepository for SqliteUnitOfWork {
     async fn insert_superseding(&mut self, change: &EmailChange) -> Result<(), StoreError> {
-        timed(
-            self.limit,
-            sqlx::query(
-                "UPDATE email_changes SET status = 'superseded', status_at = ?2
-                 WHERE account_id = ?1 AND status = 'pending'",
-            )
-            .bind(change.account.0)
-            .bind(Ts(change.created_at))
-            .execute(&mut *self.tx),
-        )
-        .await?;
-        let (status, status_at) = match change.status {
-            InvitationStatus::Pending => ("pending", None),
-            InvitationStatus::Used(at) => ("used", Some(at)),
-            InvitationStatus::Superseded(at) => ("superseded", Some(at)),
-        };
+        EMAIL_CHANGES
+            .void_pending(self, change.account, change.created_at)
+            .await?;
+        let (status, status_at) = status_to_db(change.status);
         timed(
             self.limit,
             sqlx::query(
@@ -644,33 +462,14 @@ impl EmailChangeRepository for SqliteUnitOfWork {
     }
 
     async fn find_by_token(&mut self, hash: &TokenHash) -> Result<Option<EmailChange>, StoreError> {
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {EMAIL_CHANGE_COLUMNS} FROM email_changes WHERE token_hash = ?1"
-            )))
-            .bind(&hash.0[..])
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        row.as_ref().map(email_change_from).transpose()
+        EMAIL_CHANGES.find_by_token(self, hash).await
     }
 
     async fn latest_for_account(
         &mut self,
         account: AccountId,
     ) -> Result<Option<EmailChange>, StoreError> {
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {EMAIL_CHANGE_COLUMNS} FROM email_changes WHERE account_id = ?1
-                 ORDER BY created_at DESC, seq DESC LIMIT 1"
-            )))
-            .bind(account.0)
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        row.as_ref().map(email_change_from).transpose()
+        EMAIL_CHANGES.latest_for_account(self, account).await
     }
 
     async fn consume(
@@ -678,30 +477,7 @@ impl EmailChangeRepository for SqliteUnitOfWork {
         hash: &TokenHash,
         now: OffsetDateTime,
     ) -> Result<EmailChange, InvitationError> {
-        // One statement, as the invitation's: a second consumer finds `status = 'used'`.
-        let row = timed(
-            self.limit,
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE email_changes SET status = 'used', status_at = ?2
-                 WHERE token_hash = ?1 AND status = 'pending' AND expires_at > ?2
-                 RETURNING {EMAIL_CHANGE_COLUMNS}"
-            )))
-            .bind(&hash.0[..])
-            .bind(Ts(now))
-            .fetch_optional(&mut *self.tx),
-        )
-        .await?;
-        if let Some(row) = row {
-            return Ok(email_change_from(&row)?);
-        }
-        // Nothing changed: say why, from the row as it stands.
-        match EmailChangeRepository::find_by_token(self, hash).await? {
-            None => Err(InvitationError::Unknown),
-            Some(change) => match change.usable_at(now) {
-                Err(reason) => Err(reason),
-                Ok(()) => Err(InvitationError::Used),
-            },
-        }
+        EMAIL_CHANGES.consume(self, hash, now).await
     }
 
     async fn void_pending(
@@ -709,19 +485,7 @@ impl EmailChangeRepository for SqliteUnitOfWork {
         account: AccountId,
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        // One statement: every pending link of the account, and no other row.
-        timed(
-            self.limit,
-            sqlx::query(
-                "UPDATE email_changes SET status = 'superseded', status_at = ?2
-                 WHERE account_id = ?1 AND status = 'pending'",
-            )
-            .bind(account.0)
-            .bind(Ts(at))
-            .execute(&mut *self.tx),
-        )
-        .await?;
-        Ok(())
+        EMAIL_CHANGES.void_pending(self, account, at).await
     }
 }
 
