@@ -995,7 +995,7 @@ async fn render_code_page(
         SignInState::TextChallenge { phone, .. } => (
             "Check your phone",
             format!(
-                "We have sent a security code to your mobile phone number ending in {}. It works for 10 minutes.",
+                "Enter the security code we texted to your mobile phone number ending in {}. Each code works for 10 minutes.",
                 phone.last_digits()
             ),
             true,

@@ -7,6 +7,7 @@
 
 use askama::Template;
 use axum::Router;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -27,7 +28,6 @@ use crate::cases::form_response;
 use crate::client::Origin;
 use crate::form::CheckedForm;
 use crate::session::HubSession;
-use crate::times::london;
 
 /// Where a new second factor's forms post.
 const NEW_FACTOR: &str = "/account/security-codes";
@@ -83,10 +83,9 @@ fn describe(e: &AccountChangeError) -> String {
         AccountChangeError::PasswordLocked { until } => password_locked(*until),
         AccountChangeError::CodeLocked { until } => code_locked(*until),
         AccountChangeError::SendLimitReached { retry_at } => send_limited(*retry_at),
-        AccountChangeError::TooSoon { retry_at } => format!(
-            "We sent you a link a moment ago. You can ask for another one after {}.",
-            london(*retry_at)
-        ),
+        AccountChangeError::TooSoon { .. } => {
+            "We sent you a link less than a minute ago. Wait a minute, then ask again.".to_owned()
+        }
         other => other.to_string(),
     }
 }
@@ -243,13 +242,14 @@ impl AppState {
 async fn confirm_page(
     State(app): State<AppState>,
     session: tower_sessions::Session,
-    Query(query): Query<ThenQuery>,
+    query: Result<Query<ThenQuery>, QueryRejection>,
 ) -> PageResult {
     let session = HubSession(session);
     if let Err(redirect) = signed_in_state(&app, &session).await? {
         return Ok(redirect);
     }
-    let then = then_or_account(query.then.as_deref());
+    // A query the form cannot read (`?then=a&then=b`) is as if there were none.
+    let then = then_or_account(query.ok().and_then(|Query(q)| q.then).as_deref());
     app.confirm_form(&session, then, Vec::new()).await
 }
 
@@ -472,7 +472,8 @@ struct ChangeEmailPage {
     errors: Vec<FieldError>,
     current: String,
     email: String,
-    minutes: i64,
+    /// How long the link works, in words (`1 hour`).
+    valid_for: String,
 }
 field_errors!(ChangeEmailPage);
 
@@ -496,7 +497,9 @@ impl AppState {
             errors,
             current,
             email: typed.to_owned(),
-            minutes: self.inner.settings.email_change_valid_for.whole_minutes(),
+            valid_for: ehc_core::notification::templates::describe_minutes(
+                self.inner.settings.email_change_valid_for.whole_minutes(),
+            ),
         };
         form_response(&page, !page.errors.is_empty())
     }
@@ -576,8 +579,8 @@ impl AppState {
             StatusCode::NOT_FOUND,
             "This link cannot be used",
             &[
-                "The link may have expired, it may have been used already, or a newer link may have been sent since. Your email address has not changed.",
-                "Sign in and ask for a new link on Your account. Only the newest link works.",
+                "The link may have expired, it may have been used already, or a newer link may have been sent since, or you may have changed your password or how you get security codes since asking.",
+                "Your account shows your email address now. To change it, ask for a new link there. Only the newest link works.",
             ],
             Some(("/account", "Go to your account")),
         )
@@ -609,7 +612,13 @@ impl AppState {
         match e {
             AccountChangeError::NotSignedIn => self.email_link_needs_sign_in(None).await,
             e @ AccountChangeError::LinkForAnotherAccount => {
-                self.email_link_needs_sign_in(Some(format!("{e}."))).await
+                self.message(
+                    StatusCode::FORBIDDEN,
+                    "This link is for another account",
+                    &[&format!("{e}."), "Nothing has changed on your account."],
+                    Some(("/account", "Go to your account")),
+                )
+                .await
             }
             e @ AccountChangeError::EmailTaken => {
                 self.message(
@@ -634,9 +643,13 @@ impl AppState {
 async fn email_confirm_page(
     State(app): State<AppState>,
     session: tower_sessions::Session,
-    Path(token): Path<String>,
+    token: Result<Path<String>, PathRejection>,
 ) -> PageResult {
     let session = HubSession(session);
+    // An address that is not even text (`%00%ff`) is an unusable link like any other.
+    let Ok(Path(token)) = token else {
+        return app.email_link_unusable().await;
+    };
     let state = app.current(&session).await?;
     match app
         .inner
@@ -659,9 +672,12 @@ async fn email_confirm_page(
 async fn email_confirm_submit(
     State(app): State<AppState>,
     Origin(origin): Origin,
-    Path(token): Path<String>,
+    token: Result<Path<String>, PathRejection>,
     CheckedForm { session, .. }: CheckedForm,
 ) -> PageResult {
+    let Ok(Path(token)) = token else {
+        return app.email_link_unusable().await;
+    };
     let state = app.current(&session).await?;
     match app
         .inner
@@ -776,12 +792,13 @@ async fn new_app_page(
 async fn app_page(
     State(app): State<AppState>,
     session: tower_sessions::Session,
-    Query(query): Query<QrQuery>,
+    query: Result<Query<QrQuery>, QueryRejection>,
 ) -> PageResult {
     let session = HubSession(session);
     match changing(&app, &session, METHOD_THEN).await? {
         Ok((state, _)) => {
-            new_app_page(&app, &session, &state, query.qr.is_some(), Vec::new()).await
+            let show_qr = query.is_ok_and(|Query(q)| q.qr.is_some());
+            new_app_page(&app, &session, &state, show_qr, Vec::new()).await
         }
         Err(redirect) => Ok(redirect),
     }

@@ -174,6 +174,9 @@ pub enum AccountChangeError {
     /// ask for it, then carry on.
     #[error("Enter your password again to make this change")]
     ReauthenticationNeeded,
+    /// No password was typed (not counted toward the lockout).
+    #[error("Enter your password")]
+    PasswordMissing,
     /// The current password typed is wrong (counted toward the password lockout).
     #[error("Your password is not correct")]
     WrongPassword,

@@ -91,8 +91,8 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
     /// none is checked) and audits the outcome.
     ///
     /// # Errors
-    /// [`AccountChangeError::NotSignedIn`], [`AccountChangeError::WrongPassword`],
-    /// [`AccountChangeError::PasswordLocked`]; [`AccountChangeError::Hash`] or
+    /// [`AccountChangeError::NotSignedIn`], [`AccountChangeError::PasswordMissing`] (nothing
+    /// counted), [`AccountChangeError::WrongPassword`], [`AccountChangeError::PasswordLocked`]; [`AccountChangeError::Hash`] or
     /// [`AccountChangeError::Store`] on a fault.
     pub async fn confirm_password(
         &self,
@@ -104,6 +104,9 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
         let account = state
             .signed_in_account()
             .ok_or(AccountChangeError::NotSignedIn)?;
+        if password.is_empty() {
+            return Err(AccountChangeError::PasswordMissing);
+        }
         let (person, lockout) = {
             let mut tx = self.store.begin().await?;
             let person = tx.accounts().get(account).await?;
@@ -502,7 +505,8 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
     /// # Errors
     /// [`AccountChangeError::NotSignedIn`] (the link works only in a signed-in session of its
     /// account); [`AccountChangeError::Link`] when it cannot be used;
-    /// [`AccountChangeError::LinkForAnotherAccount`]; [`AccountChangeError::Store`] on a fault.
+    /// [`AccountChangeError::LinkForAnotherAccount`]; [`AccountChangeError::EmailTaken`] when
+    /// another account has the new address; [`AccountChangeError::Store`] on a fault.
     pub async fn open_email_change(
         &self,
         state: &SignInState,
@@ -522,6 +526,14 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
         change.usable_at(now)?;
         if change.account != account {
             return Err(AccountChangeError::LinkForAnotherAccount);
+        }
+        if tx
+            .accounts()
+            .find_by_email(&change.new_email)
+            .await?
+            .is_some_and(|other| other.id != account)
+        {
+            return Err(AccountChangeError::EmailTaken);
         }
         let old_email = self.email_in(&mut *tx, account).await?;
         Ok((old_email, change.new_email))
