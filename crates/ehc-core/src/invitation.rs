@@ -352,38 +352,16 @@ impl<S, R: SecretSource> InvitationService<S, R> {
             }
         };
         let outcome = if let Some(account) = tx.accounts().find_by_email(&email).await? {
-            let held: Vec<Role> = tx
-                .grants()
-                .for_account(account.id)
-                .await?
-                .into_iter()
-                .filter(|g| g.is_active(now))
-                .map(|g| g.role)
-                .collect();
-            let new_roles: Vec<Role> = roles.into_iter().filter(|r| !held.contains(r)).collect();
-            for role in &new_roles {
-                let grant = RoleGrant {
-                    id: GrantId::generate(&self.secrets)?,
-                    account: account.id,
-                    role: role.clone(),
-                    granted_by: by,
-                    granted_at: now,
-                    expires_at: None,
-                    revoked: None,
-                };
-                tx.grants().insert(&grant).await?;
-            }
-            if !new_roles.is_empty() {
-                let message = OutboxMessage {
-                    id: MessageId::generate(&self.secrets)?,
-                    recipient: Recipient::Email(account.email.clone()),
-                    content: MessageContent::AccessGranted {
-                        roles: new_roles.clone(),
-                    },
-                    created_at: now,
-                };
-                tx.outbox().enqueue(&message).await?;
-            }
+            let new_roles = grant_new_roles::<InviteError>(
+                tx,
+                &self.secrets,
+                account.id,
+                &account.email,
+                roles,
+                by,
+                now,
+            )
+            .await?;
             tx.audit()
                 .append(&AuditEvent {
                     at: now,
@@ -521,6 +499,59 @@ impl<S: Store, R: SecretSource> InvitationService<S, R> {
 }
 
 /// "LA officer; SENDCo for education setting 100001" — for audit details.
+/// Grants `account` (whose address is `email`) those of `roles` it does not hold yet, granted
+/// by `by` at `now`, and queues the "you have new access" e-mail when there are any: the roles
+/// granted. The caller audits. Used by an invitation of an address that has an account, and by
+/// an address change that takes up an invitation to the new address.
+///
+/// # Errors
+/// [`StoreError`] or [`RandomnessUnavailable`] (as `E`) on a fault.
+pub(crate) async fn grant_new_roles<E: From<StoreError> + From<RandomnessUnavailable>>(
+    tx: &mut (dyn UnitOfWork + '_),
+    secrets: &dyn SecretSource,
+    account: AccountId,
+    email: &EmailAddress,
+    roles: Vec<Role>,
+    by: Grantor,
+    now: OffsetDateTime,
+) -> Result<Vec<Role>, E> {
+    let held: Vec<Role> = tx
+        .grants()
+        .for_account(account)
+        .await?
+        .into_iter()
+        .filter(|g| g.is_active(now))
+        .map(|g| g.role)
+        .collect();
+    let new_roles: Vec<Role> = roles.into_iter().filter(|r| !held.contains(r)).collect();
+    for role in &new_roles {
+        tx.grants()
+            .insert(&RoleGrant {
+                id: GrantId::generate(secrets)?,
+                account,
+                role: role.clone(),
+                granted_by: by,
+                granted_at: now,
+                expires_at: None,
+                revoked: None,
+            })
+            .await?;
+    }
+    if !new_roles.is_empty() {
+        tx.outbox()
+            .enqueue(&OutboxMessage {
+                id: MessageId::generate(secrets)?,
+                recipient: Recipient::Email(email.clone()),
+                content: MessageContent::AccessGranted {
+                    roles: new_roles.clone(),
+                },
+                created_at: now,
+            })
+            .await?;
+    }
+    Ok(new_roles)
+}
+
 pub(crate) fn describe_roles(roles: &[Role]) -> String {
     roles
         .iter()

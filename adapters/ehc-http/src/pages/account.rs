@@ -150,6 +150,20 @@ async fn changing(
     }
 }
 
+impl AppState {
+    /// The signed-in person's address now, for the change pages' words and the app's label.
+    async fn account_email(
+        &self,
+        state: &SignInState,
+    ) -> Result<ehc_core::account::EmailAddress, PageError> {
+        match self.inner.changes.overview(state).await {
+            Ok(overview) => Ok(overview.email),
+            Err(AccountChangeError::Store(e)) => Err(e.into()),
+            Err(other) => Err(PageError::Internal(other.to_string())),
+        }
+    }
+}
+
 // ---- Your account ---------------------------------------------------------------------------
 
 #[derive(Template)]
@@ -295,11 +309,7 @@ impl AppState {
         state: &SignInState,
         errors: Vec<FieldError>,
     ) -> PageResult {
-        let email = match self.inner.changes.overview(state).await {
-            Ok(overview) => overview.email.to_string(),
-            Err(AccountChangeError::Store(e)) => return Err(e.into()),
-            Err(other) => return Err(PageError::Internal(other.to_string())),
-        };
+        let email = self.account_email(state).await?.to_string();
         let page = PasswordPage {
             layout: self.layout(session, "Change your password", true).await?,
             lead: "You are changing the password for",
@@ -485,11 +495,7 @@ impl AppState {
         typed: &str,
         errors: Vec<FieldError>,
     ) -> PageResult {
-        let current = match self.inner.changes.overview(state).await {
-            Ok(overview) => overview.email.to_string(),
-            Err(AccountChangeError::Store(e)) => return Err(e.into()),
-            Err(other) => return Err(PageError::Internal(other.to_string())),
-        };
+        let current = self.account_email(state).await?.to_string();
         let page = ChangeEmailPage {
             layout: self
                 .layout(session, "Change your email address", true)
@@ -773,11 +779,7 @@ async fn new_app_page(
     let Some(NewSecondFactor::App { secret }) = session.new_factor().await? else {
         return Ok(see_other(METHOD_THEN));
     };
-    let email = match app.inner.changes.overview(state).await {
-        Ok(overview) => overview.email,
-        Err(AccountChangeError::Store(e)) => return Err(e.into()),
-        Err(other) => return Err(PageError::Internal(other.to_string())),
-    };
+    let email = app.account_email(state).await?;
     let layout = app
         .layout(session, "Set up your authenticator app", true)
         .await?;

@@ -8,12 +8,14 @@ use super::{AccountChangeError, AccountOverview, EmailChange, Reauthentication};
 use crate::account::{AccountError, AccountId, EmailAddress};
 use crate::audit::{AuditEvent, AuditKind};
 use crate::case::CaseWriteError;
-use crate::invitation::{InvitationError, InvitationStatus, InvitationToken, describe_roles};
+use crate::invitation::{
+    InvitationError, InvitationStatus, InvitationToken, describe_roles, grant_new_roles,
+};
 use crate::lockout::LockoutKind;
 use crate::outbox::{AccountChange, MessageContent, MessageId, OutboxMessage, Recipient};
 use crate::password::{Password, PasswordHasher};
 use crate::ports::{SecretSource, Store, StoreError, UnitOfWork};
-use crate::role::{GrantId, Grantor, Role, RoleGrant};
+use crate::role::{Grantor, Role};
 use crate::second_factor::{
     EnrolError, NewSecondFactor, OtpCode, PhoneNumber, RecoveryCode, TotpSecret,
 };
@@ -665,45 +667,19 @@ impl<S: Store, H: PasswordHasher, R: SecretSource> AccountChangeService<S, H, R>
                 }));
             }
         };
-        let held: Vec<Role> = tx
-            .grants()
-            .for_account(account)
-            .await?
-            .into_iter()
-            .filter(|g| g.is_active(now))
-            .map(|g| g.role)
-            .collect();
-        let new_roles: Vec<Role> = invitation
-            .roles
-            .into_iter()
-            .filter(|r| !held.contains(r))
-            .collect();
+        let new_roles = grant_new_roles::<AccountChangeError>(
+            tx,
+            &self.secrets,
+            account,
+            email,
+            invitation.roles,
+            invitation.invited_by,
+            now,
+        )
+        .await?;
         if new_roles.is_empty() {
             return Ok(());
         }
-        for role in &new_roles {
-            tx.grants()
-                .insert(&RoleGrant {
-                    id: GrantId::generate(&self.secrets)?,
-                    account,
-                    role: role.clone(),
-                    granted_by: invitation.invited_by,
-                    granted_at: now,
-                    expires_at: None,
-                    revoked: None,
-                })
-                .await?;
-        }
-        tx.outbox()
-            .enqueue(&OutboxMessage {
-                id: MessageId::generate(&self.secrets)?,
-                recipient: Recipient::Email(email.clone()),
-                content: MessageContent::AccessGranted {
-                    roles: new_roles.clone(),
-                },
-                created_at: now,
-            })
-            .await?;
         tx.audit()
             .append(&AuditEvent {
                 at: now,
